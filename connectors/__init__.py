@@ -1,0 +1,1 @@
+"""Connectors: turn remote MOOC feeds into streams of plain course records."""

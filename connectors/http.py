@@ -1,0 +1,511 @@
+"""The one HTTP client every connector uses.
+
+Why a client of our own around ``requests.Session`` rather than urllib3's ``Retry``: a harvester
+needs limits that ``requests`` does not give by default, and they must hold for the *body* too,
+not just the headers (see shared/RELIABILITY.md, rows N1–N14):
+
+* connect and read timeouts **and** a total deadline per attempt, checked while the body streams
+  (a server that drips one byte every few seconds never trips a read timeout);
+* bounded retries with exponential backoff and jitter on connection errors, 408, 429 and 5xx,
+  honouring ``Retry-After`` (seconds or HTTP date) — and refusing to sleep past a cap;
+* a cap on the *decoded* body size enforced while streaming, so a gzip bomb never fills memory;
+* redirects followed by hand: at most ``max_redirects``, http(s) only, never https → http, and
+  credentials sent only to the origin they belong to;
+* a ``User-Agent`` naming the project, ``trust_env`` off so ``~/.netrc`` never leaks credentials;
+* URLs redacted in every message, secrets never in logs or exception text.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+import urllib3.exceptions
+
+from connectors.errors import (
+    BadResponseError,
+    FeedError,
+    HttpStatusError,
+    ResponseTooLarge,
+    RetriesExhausted,
+    TransientFeedError,
+)
+from connectors.version import USER_AGENT
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|signature|sig|auth)", re.I)
+_THROTTLE_HINT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Limits for one feed's HTTP traffic. Defaults follow shared/RELIABILITY.md (e)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    #: Total seconds one attempt may take, headers and body together.
+    deadline: float = 120.0
+    #: Retries after the first attempt (so at most ``max_retries + 1`` requests per call).
+    max_retries: int = 4
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    #: The longest ``Retry-After`` we will sleep; a longer one fails the call at once.
+    retry_after_max: float = 300.0
+    max_response_bytes: int = 50 * 1024 * 1024
+    max_redirects: int = 5
+    #: Politeness: the least time between two requests of this client, in seconds.
+    min_interval: float = 0.0
+    #: Optional explicit proxy URL (``trust_env`` is off, so environment proxies are ignored).
+    proxy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A fully read response whose body stayed within the size cap."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+class AuthProvider(Protocol):
+    """Supplies credential headers for requests to its own origin."""
+
+    def headers(self, http: HttpClient) -> dict[str, str]: ...
+
+    def invalidate(self) -> None: ...
+
+
+def redact_url(url: str) -> str:
+    """The URL without userinfo and with secret-looking query values masked, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    query = urlencode(
+        [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
+        safe="*:/",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in: what credentials are bound to."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+class HttpClient:
+    """Requests with limits, for one feed. Thread-compatible, not thread-safe."""
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        feed_id: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self.feed_id = feed_id
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 -- jitter, not cryptography
+        self._stop = stop
+        self._last_request_at: float | None = None
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers["User-Agent"] = USER_AGENT
+        if self.settings.proxy:
+            self.session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+        #: Number of HTTP requests sent, retries and redirects included.
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public API -------------------------------------------------------------------------
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: AuthProvider | None = None,
+    ) -> Any:
+        """GET ``url`` and decode its body as strict UTF-8 JSON."""
+        response = self.request("GET", url, params=params, headers=headers, auth=auth)
+        return decode_json(response, feed_id=self.feed_id)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | str | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: AuthProvider | None = None,
+        accept_statuses: frozenset[int] = frozenset(),
+    ) -> HttpResponse:
+        """Send one logical request: retried, redirected and size-capped as the settings say.
+
+        Returns a 2xx response, or one whose status is in ``accept_statuses`` (304 for a
+        conditional GET). Raises :class:`TransientFeedError` subclasses when retries ran out and
+        :class:`~connectors.errors.FatalFeedError` subclasses for answers that will not change.
+        """
+        s = self.settings
+        if params:
+            url = _with_params(url, params)
+        attempt = 0
+        refreshed_auth = False
+        while True:
+            try:
+                response = self._send_following_redirects(
+                    method, url, data=data, json_body=json_body, headers=headers, auth=auth
+                )
+            except TransientFeedError as exc:
+                if attempt >= s.max_retries:
+                    raise RetriesExhausted(
+                        f"{self._prefix()}{exc} (gave up after {attempt + 1} attempts)",
+                        url=exc.url,
+                    ) from None
+                delay = self._backoff(attempt)
+                log.warning("%s%s; retrying in %.1f s", self._prefix(), exc, delay)
+                self._pause(delay)
+                attempt += 1
+                continue
+
+            status = response.status
+            if 200 <= status < 300 or status in accept_statuses:
+                return response
+            if status == 401 and auth is not None and not refreshed_auth:
+                # A token may expire between our check and the server's; fetch a new one once.
+                log.info("%s401 from %s; fetching a new token", self._prefix(), redact_url(url))
+                auth.invalidate()
+                refreshed_auth = True
+                continue
+            if status in RETRY_STATUSES:
+                wait = self._server_wait(response)
+                if wait is not None and wait > s.retry_after_max:
+                    raise TransientFeedError(
+                        f"{self._prefix()}HTTP {status} from {redact_url(response.url)}: the "
+                        f"server asks to wait {wait:.0f} s, more than the {s.retry_after_max:.0f} s "
+                        "this feed may wait; the run stops here and the next one tries again",
+                        url=response.url,
+                        status=status,
+                    )
+                if attempt >= s.max_retries:
+                    raise RetriesExhausted(
+                        f"{self._prefix()}HTTP {status} from {redact_url(response.url)} "
+                        f"(gave up after {attempt + 1} attempts){_body_hint(response)}",
+                        url=response.url,
+                        status=status,
+                    )
+                delay = wait if wait is not None else self._backoff(attempt)
+                log.warning(
+                    "%sHTTP %s from %s; retrying in %.1f s",
+                    self._prefix(),
+                    status,
+                    redact_url(response.url),
+                    delay,
+                )
+                self._pause(delay)
+                attempt += 1
+                continue
+            raise HttpStatusError(
+                f"{self._prefix()}HTTP {status} from {redact_url(response.url)}"
+                f"{_body_hint(response)}",
+                url=response.url,
+                status=status,
+            )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _prefix(self) -> str:
+        return f"feed {self.feed_id}: " if self.feed_id else ""
+
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        base = min(s.backoff_max, s.backoff_base * (2**attempt))
+        return base * (0.5 + self._rng.random() / 2)  # "equal jitter": between base/2 and base
+
+    def _server_wait(self, response: HttpResponse) -> float | None:
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        if wait is None and response.status == 429:
+            # Open edX rebuilds its 429 response and loses DRF's Retry-After header; the
+            # wait survives only in the message ("Expected available in 37 seconds.").
+            match = _THROTTLE_HINT.search(response.content[:2000].decode("utf-8", "replace"))
+            if match:
+                wait = float(match.group(1))
+        return wait
+
+    def _pause(self, seconds: float) -> None:
+        if self._stop is not None:
+            if self._stop.wait(seconds):
+                raise TransientFeedError(f"{self._prefix()}stopped while waiting to retry")
+        else:
+            self._sleep(seconds)
+
+    def _respect_min_interval(self) -> None:
+        interval = self.settings.min_interval
+        if interval > 0 and self._last_request_at is not None:
+            wait = self._last_request_at + interval - self._clock()
+            if wait > 0:
+                self._pause(wait)
+        self._last_request_at = self._clock()
+
+    def _send_following_redirects(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, Any] | str | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+        auth: AuthProvider | None,
+    ) -> HttpResponse:
+        s = self.settings
+        auth_origin = origin(url)
+        current = url
+        for _hop in range(s.max_redirects + 1):
+            scheme = urlsplit(current).scheme
+            if scheme not in ("http", "https"):
+                raise BadResponseError(
+                    f"{self._prefix()}refusing to fetch {redact_url(current)}: only http and "
+                    "https URLs are followed",
+                    url=current,
+                )
+            merged = dict(headers or {})
+            if auth is not None and origin(current) == auth_origin:
+                merged.update(auth.headers(self))
+            response = self._send_once(
+                method, current, data=data, json_body=json_body, headers=merged
+            )
+            if response.status not in (301, 302, 303, 307, 308):
+                return response
+            location = response.headers.get("Location")
+            if not location:
+                return response
+            target = urljoin(current, location)
+            if urlsplit(current).scheme == "https" and urlsplit(target).scheme == "http":
+                raise BadResponseError(
+                    f"{self._prefix()}refusing redirect from {redact_url(current)} to "
+                    f"{redact_url(target)}: it downgrades https to http",
+                    url=current,
+                )
+            if origin(target) != auth_origin and auth is not None:
+                log.info(
+                    "%sredirect to another origin (%s); credentials are not sent there",
+                    self._prefix(),
+                    redact_url(target),
+                )
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, data, json_body = "GET", None, None
+            current = target
+        raise BadResponseError(
+            f"{self._prefix()}more than {s.max_redirects} redirects starting at {redact_url(url)}",
+            url=url,
+        )
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, Any] | str | None,
+        json_body: Any,
+        headers: Mapping[str, str],
+    ) -> HttpResponse:
+        s = self.settings
+        self._respect_min_interval()
+        started = self._clock()
+        self.requests_sent += 1
+        try:
+            raw = self.session.request(
+                method,
+                url,
+                data=data,
+                json=json_body,
+                headers=headers,
+                timeout=(s.connect_timeout, s.read_timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            raise TransientFeedError(
+                f"timed out talking to {redact_url(url)} ({type(exc).__name__})", url=url
+            ) from None
+        except requests.ConnectionError as exc:
+            raise TransientFeedError(
+                f"cannot connect to {redact_url(url)} ({_short_reason(exc)})", url=url
+            ) from None
+        except requests.RequestException as exc:
+            raise BadResponseError(
+                f"request to {redact_url(url)} failed ({type(exc).__name__})", url=url
+            ) from None
+        try:
+            content = self._read_capped(raw, url, started)
+        finally:
+            raw.close()
+        return HttpResponse(url=url, status=raw.status_code, headers=raw.headers, content=content)
+
+    def _read_capped(self, raw: requests.Response, url: str, started: float) -> bytes:
+        s = self.settings
+        cap = s.max_response_bytes
+        declared = raw.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLarge(
+                f"{self._prefix()}response from {redact_url(url)} declares {int(declared)} bytes, "
+                f"more than the {cap}-byte cap (http.max_response_bytes)",
+                url=url,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if self._clock() - started > s.deadline:
+                    raise _DeadlineExceeded
+                chunk = raw.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > cap:
+                    raise ResponseTooLarge(
+                        f"{self._prefix()}response from {redact_url(url)} grew past the "
+                        f"{cap}-byte cap (http.max_response_bytes) while decoding; refused",
+                        url=url,
+                    )
+                chunks.append(chunk)
+        except _DeadlineExceeded:
+            raise TransientFeedError(
+                f"{redact_url(url)} took longer than the {s.deadline:.0f} s deadline (http.deadline)",
+                url=url,
+            ) from None
+        except FeedError:
+            raise
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # Truncated bodies (IncompleteRead), resets mid-body, read timeouts while streaming
+            # and corrupt compressed data all land here; a partial body is never parsed.
+            raise TransientFeedError(
+                f"reading the body of {redact_url(url)} failed ({_short_reason(exc)})", url=url
+            ) from None
+        return b"".join(chunks)
+
+
+def decode_json(response: HttpResponse, *, feed_id: str = "") -> Any:
+    """Strictly decode a JSON body: UTF-8 (BOM allowed), never guessed, never an HTML page."""
+    prefix = f"feed {feed_id}: " if feed_id else ""
+    where = redact_url(response.url)
+    ctype = response.content_type
+    head = response.content[:512].lstrip().lower()
+    if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
+        raise BadResponseError(
+            f"{prefix}{where} returned an HTML page (HTTP {response.status}, {ctype or 'no type'})"
+            f" instead of JSON{_html_title(response.content)}; is base_url right, or is the site"
+            " down for maintenance?",
+            url=response.url,
+        )
+    try:
+        text = response.content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadResponseError(
+            f"{prefix}{where} is not valid UTF-8 at byte {exc.start} (the declared charset does "
+            "not match the bytes); nothing from this response was stored",
+            url=response.url,
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadResponseError(
+            f"{prefix}{where} returned invalid JSON ({exc.msg} at line {exc.lineno} column "
+            f"{exc.colno})",
+            url=response.url,
+        ) from None
+
+
+def _with_params(url: str, params: Mapping[str, Any]) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k, str(v)) for k, v in params.items() if v is not None]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def _short_reason(exc: BaseException) -> str:
+    text = str(exc)
+    # urllib3 nests reasons; keep the innermost readable part and drop any URL it repeats.
+    text = re.sub(r"https?://\S+", "<url>", text)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _body_hint(response: HttpResponse) -> str:
+    content = response.content[:4000]
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return _html_title(content)
+    if isinstance(data, dict):
+        for key in ("developer_message", "detail", "message", "error_description", "error"):
+            if isinstance(data.get(key), str):
+                return f": {data[key][:200]}"
+    return ""
+
+
+def _html_title(content: bytes) -> str:
+    match = re.search(rb"<title[^>]*>(.*?)</title>", content[:8192], re.I | re.S)
+    if not match:
+        return ""
+    title = match.group(1).decode("utf-8", "replace").strip()
+    return f' ("{title[:120]}")' if title else ""

@@ -1,0 +1,95 @@
+"""Small pure helpers every connector's mapping uses: text, dates, URLs, language.
+
+They raise :class:`~connectors.errors.RecordError` for values that cannot be trusted (an
+unparseable date is rejected, never guessed).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, tzinfo
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from connectors.errors import RecordError
+
+# Characters XML 1.0 forbids and databases mishandle (PostgreSQL rejects NUL outright).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_ISO_Z = re.compile(r"Z$", re.I)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Letters only Vietnamese uses among Latin scripts (horn, breve, stroke d, and dot-below tones).
+_VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+
+
+def clean_text(value: object) -> str | None:
+    """Text with control characters removed, odd spaces folded, NFC-normalised; ``None`` if empty.
+
+    Full-width (U+3000) and non-breaking spaces become plain spaces: XuetangX and edX both emit
+    them, and a student's search should not care.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    value = unicodedata.normalize("NFC", _CONTROL.sub("", value))
+    lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text or None
+
+
+def parse_datetime(value: object, field: str, *, default_tz: tzinfo = UTC) -> datetime | None:
+    """An aware datetime from an ISO 8601 string; naive values are read in ``default_tz``.
+
+    ``None`` and ``""`` give ``None``. Anything else that is not a date raises RecordError naming
+    the field, so the record is rejected instead of being stored with a guessed date.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{field}: expected an ISO 8601 date string, got {type(value).__name__}")
+    text = _ISO_Z.sub("+00:00", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"{field}: unparseable date {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed.astimezone(UTC)
+
+
+def from_epoch_millis(value: object, field: str) -> datetime | None:
+    """An aware UTC datetime from epoch milliseconds (XuetangX), ``None`` for null."""
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise RecordError(f"{field}: not an epoch-milliseconds timestamp: {value!r}") from None
+
+
+def zone(name: str) -> tzinfo:
+    """The IANA zone ``name`` (validated by the config loader before we get here)."""
+    return UTC if name.upper() == "UTC" else ZoneInfo(name)
+
+
+def absolute_url(base: str, value: object) -> str | None:
+    """``value`` resolved against ``base``; ``None`` for empty values."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return urljoin(base if base.endswith("/") else base + "/", value.strip())
+
+
+def guess_language(*texts: str | None, default: str | None = None) -> str | None:
+    """``"zh"`` for Han text, ``"vi"`` for Vietnamese letters, else ``default``.
+
+    Only for sources whose API does not say (the Open edX Courses API has no language field);
+    a connector that knows the language never calls this.
+    """
+    joined = " ".join(t for t in texts if t)
+    if _CJK.search(joined):
+        return "zh"
+    if _VIETNAMESE.search(joined):
+        return "vi"
+    return default

@@ -1,0 +1,135 @@
+"""The record contract between connectors and the catalog.
+
+A connector turns a remote feed into a stream of :class:`Page` objects. Each page carries
+plain, frozen values — never ORM objects — so the catalog can be tested without HTTP and a
+connector can be used without a database (``moocx check`` and a JSON dump need nothing else).
+
+Items on a page are one of:
+
+* :class:`CourseRecord` — one course as the source describes it, normalised, with its runs;
+* :class:`Withdrawn` — the source says explicitly that a course is gone;
+* :class:`Rejected` — a source item the connector could not map (no key, unparseable date…);
+  the catalog stores it with its reason and the run goes on.
+
+Every page also carries the connector's **cursor**: the JSON-serialisable state that lets the
+next run resume after this page (or, at the end, fetch only changes). The sync persists it in
+the same transaction as the page's data, so a crash loses at most one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit
+
+#: Opaque, JSON-serialisable connector state. ``None`` means "start from the beginning".
+Cursor: TypeAlias = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRun:
+    """One offering of a course: a term, a session, a self-paced edition."""
+
+    key: str
+    title: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    enrollment_start: datetime | None = None
+    enrollment_end: datetime | None = None
+    #: ``"instructor"`` (cohort with a schedule) or ``"self"`` (self-paced), or ``None``.
+    pacing: str | None = None
+    url: str | None = None
+    #: Free-form availability as the source says it ("current", "upcoming", "archived").
+    availability: str | None = None
+    #: True when the run can be taken for free (auditing counts), False when it costs money.
+    is_free: bool | None = None
+    #: Price of the paid option as a decimal string ("49.00"), with its ISO 4217 currency.
+    price: str | None = None
+    currency: str | None = None
+    #: True when a certificate can be earned in this run.
+    certificate: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRecord:
+    """One course, normalised by its connector.
+
+    ``key`` is the source's own stable identifier of the *course* (Open edX ``ORG+NUM``, XuetangX
+    ``sign``), unique within one feed. Datetimes are timezone-aware; URLs are absolute.
+    """
+
+    key: str
+    title: str
+    runs: tuple[CourseRun, ...] = ()
+    short_description: str | None = None
+    #: Long description; may contain HTML, sanitised on export, never here.
+    description: str | None = None
+    #: BCP 47 language tag of the teaching language ("vi", "zh", "en", "zh-Hans").
+    language: str | None = None
+    organization: str | None = None
+    subjects: tuple[str, ...] = ()
+    level: str | None = None
+    effort: str | None = None
+    #: Credits as the source states them, in the host institution's credit system.
+    credits: float | None = None
+    pacing: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    is_free: bool | None = None
+    certificate: bool | None = None
+    #: When the source last changed this course, if it says.
+    modified: datetime | None = None
+    #: When a source delivers one course in several pieces (Open edX lists *runs*, and runs of one
+    #: course may fall on different pages), the piece with the highest precedence supplies the
+    #: course-level fields. Plain strings, compared lexically; "" is lowest.
+    precedence: str = ""
+    #: The source's own payload, for audit and for rejected-record excerpts. Not hashed.
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """The source says this course is gone (OAI-PMH ``status="deleted"``, a delta deletion)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A source item that could not be mapped into a record; stored with its reason."""
+
+    reason: str
+    key: str | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+Item: TypeAlias = CourseRecord | Withdrawn | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One unit of work: the items of one response, and the cursor that follows them.
+
+    ``cursor`` is where the *next* run should continue if this one stops after committing this
+    page. ``last`` is True on the final page of a harvest that reached the end of the feed.
+    ``declared_total`` is the number of items the source says the whole listing holds (edX
+    ``pagination.count``), when it says; the sync compares it with what it received.
+    """
+
+    items: tuple[Item, ...]
+    cursor: Cursor
+    url: str
+    number: int
+    last: bool = False
+    declared_total: int | None = None
+
+
+def is_http_url(value: str) -> bool:
+    """True for absolute http(s) URLs with a host: the only URLs a record may carry."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -1,0 +1,1 @@
+"""The composition root: config, CLI, sync runs and the scheduled service."""

@@ -1,0 +1,319 @@
+"""The ``moocx`` command line.
+
+Exit codes (cron-friendly): 0 every feed succeeded; 1 a feed failed; 2 the config or the command
+line is wrong (nothing was harvested).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from catalog import queries, schema
+from catalog.db import make_engine
+from catalog.errors import CatalogError
+from catalog.export_json import write_json
+from connectors import registry
+from connectors.version import __version__
+from scheduler import logs
+from scheduler.config import Config, ConfigError, config_path, load_config
+from scheduler.progress import make_progress
+from scheduler.sync import open_catalog, sync_feeds
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger(__name__)
+
+
+class _State:
+    def __init__(self, config: str | None) -> None:
+        self.config_arg = config
+        self._config: Config | None = None
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(config_path(self.config_arg))
+            logs.redactor().add(self._config.secrets())
+        return self._config
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        # Pipes, cron mail and CI logs: wide enough that tables never wrap their cells.
+        console = Console(stderr=stderr, highlight=False, width=200)
+    return console
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "-c",
+    metavar="PATH",
+    help="Config file (default: $MOOCX_CONFIG, else ./config.toml).",
+)
+@click.option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["plain", "json"]),
+    default="plain",
+    show_default=True,
+    help="Log lines as plain text or one JSON object per line.",
+)
+@click.version_option(__version__, prog_name="moocx")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: int, log_format: str) -> None:
+    """mooc-exchange: harvest partner universities' MOOC feeds into one shared catalog."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logs.setup(level, log_format)
+    ctx.obj = _State(config)
+
+
+@cli.command()
+@click.pass_obj
+def init(state: _State) -> None:
+    """Create the catalog database, or upgrade its schema (keeping all data)."""
+    config = state.config()
+    engine = make_engine(config.catalog_url)
+    before, after = schema.upgrade(engine)
+    open_catalog(config)  # mirror institutions and feeds
+    if before is None:
+        click.echo(f"created the catalog at schema {after}: {_safe_url(config.catalog_url)}")
+    elif before != after:
+        click.echo(f"upgraded the catalog from schema {before} to {after}")
+    else:
+        click.echo(f"the catalog is current (schema {after})")
+
+
+@cli.command()
+@click.argument("feeds", nargs=-1, metavar="[FEED]...")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary lines, no progress.")
+@click.pass_obj
+def sync(state: _State, feeds: tuple[str, ...], quiet: bool) -> None:
+    """Harvest feeds now (every enabled feed when none is named)."""
+    config = state.config()
+    for feed_id in feeds:
+        config.feed(feed_id)  # unknown ids are config errors, before anything runs
+    chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
+    if not chosen:
+        raise ConfigError(["no enabled feeds to sync; add [[feeds]] to the config"], config.path)
+    engine = open_catalog(config)
+    with make_progress(_console(stderr=True), quiet=quiet) as progress:
+        results = sync_feeds(config, engine, chosen, progress=progress)
+    out = _console()
+    for r in results:
+        counts = (
+            f"new {r.new} · updated {r.updated} · unchanged {r.unchanged} · "
+            f"rejected {r.rejected}"
+        )
+        if r.withdrawn:
+            counts += f" · withdrawn {r.withdrawn}"
+        line = f"{r.feed_id}: {r.status} · {counts} · {r.pages} pages · {r.duration:.1f} s"
+        out.print(line, style="green" if r.ok else "red", markup=False)
+        if r.error:
+            out.print(f"  {r.error}", style="red", markup=False)
+        if r.rejected:
+            out.print(f"  see the rejected records: moocx runs show {r.run_id}", markup=False)
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+@cli.command()
+@click.pass_obj
+def feeds(state: _State) -> None:
+    """List feeds with their last run, status and course count."""
+    config = state.config()
+    engine = open_catalog(config)
+    enabled = {f.id: f.enabled for f in config.feeds}
+    table = Table(box=None, header_style="bold")
+    for column in ("feed", "institution", "connector", "last run", "status", "courses", "last success"):
+        table.add_column(column, justify="right" if column == "courses" else "left")
+    for f in queries.feed_statuses(engine):
+        status = f.last_run_status or "never run"
+        if f.id not in enabled:
+            status += " (not in config)"
+        elif not enabled[f.id]:
+            status += " (disabled)"
+        table.add_row(
+            f.id,
+            f.institution,
+            f.connector,
+            _when(f.last_run_started),
+            status,
+            str(f.courses),
+            _when(f.last_success),
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[FEED | show RUN_ID]")
+@click.option("--limit", "-n", default=20, show_default=True, help="How many runs to list.")
+@click.pass_obj
+def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
+    """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
+    config = state.config()
+    engine = open_catalog(config)
+    out = _console()
+    if args and args[0] == "show":
+        if len(args) != 2 or not args[1].isdigit():
+            raise click.UsageError("usage: moocx runs show RUN_ID")
+        _show_run(out, engine, int(args[1]))
+        return
+    if len(args) > 1:
+        raise click.UsageError("give at most one feed id")
+    feed_id = args[0] if args else None
+    if feed_id is not None:
+        config.feed(feed_id)
+    table = Table(box=None, header_style="bold")
+    for column in ("run", "feed", "started", "status", "new", "upd", "same", "rej", "pages", "secs"):
+        table.add_column(column, justify="left" if column in ("feed", "started", "status") else "right")
+    rows = queries.recent_runs(engine, feed_id, limit)
+    errors = []
+    for r in rows:
+        table.add_row(
+            str(r.id), r.feed_id, _when(r.started_at), r.status, str(r.new), str(r.updated),
+            str(r.unchanged), str(r.rejected), str(r.pages),
+            f"{r.duration:.1f}" if r.duration is not None else "-",
+        )
+        if r.error:
+            errors.append(f"run {r.id}: {r.error}")
+    out.print(table)
+    for line in errors:
+        out.print(line, style="red", markup=False)
+
+
+def _show_run(out: Console, engine: object, run_id: int) -> None:
+    detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
+    if detail is None:
+        raise click.ClickException(f"no harvest run {run_id}")
+    run, rejected = detail
+    out.print(f"run {run.id} of feed {run.feed_id} ({run.trigger})", style="bold", markup=False)
+    out.print(f"  status:    {run.status}{' (complete)' if run.complete else ''}", markup=False)
+    out.print(f"  started:   {_when(run.started_at)}", markup=False)
+    out.print(f"  finished:  {_when(run.finished_at)}", markup=False)
+    out.print(
+        f"  pages {run.pages} · received {run.received} · new {run.new} · updated {run.updated}"
+        f" · unchanged {run.unchanged} · withdrawn {run.withdrawn} · rejected {run.rejected}",
+        markup=False,
+    )
+    if run.declared_total is not None:
+        out.print(f"  the source declared {run.declared_total} items", markup=False)
+    if run.error:
+        out.print(f"  error: {run.error}", style="red", markup=False)
+    if rejected:
+        out.print(f"rejected records ({len(rejected)}):", style="bold", markup=False)
+        for r in rejected:
+            out.print(f"  - {r.key or '(no key)'}: {r.reason}", markup=False)
+            if r.page_url:
+                out.print(f"    page: {r.page_url}", markup=False)
+            if r.excerpt:
+                out.print(f"    {r.excerpt[:300]}", style="dim", markup=False)
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+    help="Export format.",
+)
+@click.option("--out", "-o", "out_path", required=True, metavar="PATH", help="File to write, or - for stdout.")
+@click.pass_obj
+def export(state: _State, fmt: str, out_path: str) -> None:
+    """Export the catalog (JSON schema mooc-exchange/1)."""
+    config = state.config()
+    engine = open_catalog(config)
+    if out_path == "-":
+        write_json(engine, sys.stdout)
+        return
+    with _atomic_text(Path(out_path)) as fh:
+        count = write_json(engine, fh)
+    click.echo(f"wrote {count} courses to {out_path}", err=True)
+
+
+@cli.command(name="connectors")
+def connectors_cmd() -> None:
+    """List the installed connectors (built-in and third-party)."""
+    for name in registry.available():
+        try:
+            cls = registry.load(name)
+            click.echo(f"{name:12} {cls.description}")
+        except LookupError as exc:
+            click.echo(f"{name:12} BROKEN: {exc}")
+
+
+@cli.command()
+@click.option(
+    "--dir", "directory", default="moocx-demo", show_default=True, type=click.Path(file_okay=False),
+    help="Where the demo writes its config, catalog and export.",
+)
+def demo(directory: str) -> None:
+    """Run the whole pipeline on bundled sample feeds served locally (no network needed)."""
+    from scheduler.demo.run import run_demo
+
+    sys.exit(run_demo(Path(directory), _console()))
+
+
+@contextmanager
+def _atomic_text(path: Path) -> Iterator[TextIO]:
+    """Write to a temporary file beside ``path`` and rename it into place when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _when(value: object) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; config and catalog errors become exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="moocx", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ConfigError as exc:
+        _console(stderr=True).print(str(exc), style="red", markup=False)
+        return EXIT_CONFIG
+    except CatalogError as exc:
+        _console(stderr=True).print(f"catalog: {exc}", style="red", markup=False)
+        return EXIT_CONFIG
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("aborted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_CONFIG if isinstance(exc, click.UsageError) else EXIT_FAILED
+    return EXIT_OK
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

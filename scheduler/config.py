@@ -1,0 +1,429 @@
+"""The TOML config: read, interpolate ``${ENV_VARS}``, validate, and hand out typed values.
+
+Every error is collected — not just the first — and named by its key path
+(``feeds[1].schedule: "0 25 * * *" is not a cron expression: …``), so an admin fixes a file in
+one go. Unknown keys are errors (a typo must not silently fall back to a default). Connector
+options are validated against the connector's own ``Options`` dataclass, found through the
+registry, with the same key paths. Secret values never appear in a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+from connectors import registry
+from connectors.auth import Secret
+from connectors.base import AuthSettings, FeedContext
+from connectors.http import HttpSettings
+from scheduler.cron import cron_trigger
+
+ENV_CONFIG = "MOOCX_CONFIG"
+DEFAULT_CONFIG = "config.toml"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class ConfigError(Exception):
+    """The config cannot be used; ``errors`` lists every problem with its key path."""
+
+    def __init__(self, errors: list[str], path: Path | None = None) -> None:
+        self.errors = errors
+        self.path = path
+        where = f"{path}: " if path else ""
+        lines = "\n".join(f"  {e}" for e in errors)
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        super().__init__(f"{where}{count} in the config:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogConfig(_Strict):
+    #: SQLAlchemy URL. Relative SQLite paths are resolved against the config file's folder.
+    url: str = "sqlite:///catalog.db"
+
+
+class HttpConfig(_Strict):
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(30.0, gt=0)
+    deadline: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=10)
+    backoff_base: float = Field(1.0, ge=0)
+    backoff_max: float = Field(60.0, ge=0)
+    retry_after_max: float = Field(300.0, ge=0)
+    max_response_mb: float = Field(50.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    min_interval: float = Field(0.0, ge=0)
+    proxy: str | None = None
+
+    def settings(self) -> HttpSettings:
+        values = self.model_dump()
+        values["max_response_bytes"] = int(values.pop("max_response_mb") * 1024 * 1024)
+        return HttpSettings(**values)
+
+
+class FeedHttpConfig(_Strict):
+    """``[feeds.http]``: any ``[http]`` key, overriding it for one feed."""
+
+    connect_timeout: float | None = Field(None, gt=0)
+    read_timeout: float | None = Field(None, gt=0)
+    deadline: float | None = Field(None, gt=0)
+    max_retries: int | None = Field(None, ge=0, le=10)
+    backoff_base: float | None = Field(None, ge=0)
+    backoff_max: float | None = Field(None, ge=0)
+    retry_after_max: float | None = Field(None, ge=0)
+    max_response_mb: float | None = Field(None, gt=0)
+    max_redirects: int | None = Field(None, ge=0, le=20)
+    min_interval: float | None = Field(None, ge=0)
+    proxy: str | None = None
+
+
+class Names(_Strict):
+    vi: str | None = None
+    zh: str | None = None
+    en: str | None = None
+
+
+class InstitutionConfig(_Strict):
+    id: Identifier
+    names: Names
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class AuthConfig(_Strict):
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    token_url: str | None = None
+    token_type: Literal["jwt", "bearer"] = "jwt"
+
+    @field_validator("token_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value)
+
+
+class FeedConfig(_Strict):
+    id: Identifier
+    institution: str
+    connector: str
+    base_url: str
+    schedule: str = "0 3 * * *"
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+    auth: AuthConfig | None = None
+    http: FeedHttpConfig | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_http_url(value).rstrip("/")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            cron_trigger(value)
+        except ValueError as exc:
+            raise ValueError(f'"{value}" is not a cron expression: {exc}') from None
+        return value
+
+
+class _ConfigModel(_Strict):
+    catalog: CatalogConfig = CatalogConfig()
+    http: HttpConfig = HttpConfig()
+    institutions: list[InstitutionConfig] = Field(default_factory=list)
+    feeds: list[FeedConfig] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated config. ``options`` of each feed are the connector's own typed values."""
+
+    path: Path | None
+    catalog_url: str
+    http: HttpConfig
+    institutions: tuple[InstitutionConfig, ...]
+    feeds: tuple[FeedConfig, ...]
+    feed_options: Mapping[str, Any]
+
+    def institution(self, institution_id: str) -> InstitutionConfig:
+        return next(i for i in self.institutions if i.id == institution_id)
+
+    def feed(self, feed_id: str) -> FeedConfig:
+        for feed in self.feeds:
+            if feed.id == feed_id:
+                return feed
+        known = ", ".join(f.id for f in self.feeds) or "none configured"
+        raise ConfigError([f"unknown feed {feed_id!r}; configured feeds: {known}"], self.path)
+
+    def feed_context(self, feed: FeedConfig) -> FeedContext:
+        http = self.http
+        if feed.http is not None:
+            http = http.model_copy(update=feed.http.model_dump(exclude_none=True))
+        auth = None
+        if feed.auth is not None:
+            auth = AuthSettings(
+                client_id=feed.auth.client_id,
+                client_secret=Secret(feed.auth.client_secret.get_secret_value()),
+                token_url=feed.auth.token_url,
+                token_type=feed.auth.token_type,
+            )
+        return FeedContext(
+            feed_id=feed.id,
+            base_url=feed.base_url,
+            auth=auth,
+            http=http.settings(),
+            timezone=self.institution(feed.institution).timezone,
+        )
+
+    def secrets(self) -> list[str]:
+        """Every secret value in the config, for the log redaction filter."""
+        return [
+            f.auth.client_secret.get_secret_value()
+            for f in self.feeds
+            if f.auth is not None and f.auth.client_secret.get_secret_value()
+        ]
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config file to read: ``--config``, else ``$MOOCX_CONFIG``, else ``./config.toml``."""
+    return Path(explicit or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; raises :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"no config file at {path}; copy config.example.toml there, or pass --config"], path
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read the config: {exc}"], path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {exc}"], path) from None
+    return parse_config(data, path=path, env=os.environ if env is None else env)
+
+
+def parse_config(
+    data: dict[str, Any], *, path: Path | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Validate an already-parsed TOML document (tests and ``moocx demo`` use this directly)."""
+    env = os.environ if env is None else env
+    errors: list[str] = []
+    secrets: list[str] = []
+    data = _interpolate(data, env, (), errors, secrets)
+
+    model: _ConfigModel | None = None
+    try:
+        model = _ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        errors.extend(_format(err) for err in exc.errors())
+
+    feed_options, option_errors = _validate_connectors(data.get("feeds"))
+    errors.extend(option_errors)
+    if model is not None:
+        errors.extend(_cross_checks(model))
+    if errors:
+        raise ConfigError(_mask(_dedupe(errors), secrets), path)
+    assert model is not None
+    return Config(
+        path=path,
+        catalog_url=_resolve_sqlite(model.catalog.url, path),
+        http=model.http,
+        institutions=tuple(model.institutions),
+        feeds=tuple(model.feeds),
+        feed_options=feed_options,
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _interpolate(
+    value: Any, env: Mapping[str, str], loc: tuple[Any, ...], errors: list[str], secrets: list[str]
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env, (*loc, k), errors, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, env, (*loc, i), errors, secrets) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not env.get(name):
+            errors.append(f"{_path(loc)}: environment variable {name} is not set (or is empty)")
+            return ""
+        secrets.append(env[name])
+        return env[name]
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _validate_connectors(feeds: Any) -> tuple[dict[str, Any], list[str]]:
+    """Check each feed's connector name and options against the connector's Options."""
+    options: dict[str, Any] = {}
+    errors: list[str] = []
+    if not isinstance(feeds, list):
+        return options, errors
+    known = registry.available()
+    for i, feed in enumerate(feeds):
+        if not isinstance(feed, dict) or not isinstance(feed.get("connector"), str):
+            continue
+        name = feed["connector"]
+        if name not in known:
+            errors.append(
+                f"feeds[{i}].connector: unknown connector {name!r}; known connectors: "
+                + ", ".join(known)
+            )
+            continue
+        try:
+            cls = registry.load(name)
+        except LookupError as exc:
+            errors.append(f"feeds[{i}].connector: {exc}")
+            continue
+        raw = feed.get("options", {})
+        if not isinstance(raw, dict):
+            continue  # the model check reports the wrong type
+        errors.extend(_option_errors(cls.Options, raw, (f"feeds[{i}].options",)))
+        try:
+            options[str(feed.get("id"))] = TypeAdapter(cls.Options).validate_python(raw)
+        except ValidationError as exc:
+            errors.extend(
+                _format(err, prefix=f"feeds[{i}].options")
+                for err in exc.errors()
+                if err["type"] != "unexpected_keyword_argument"
+            )
+    return options, errors
+
+
+def _option_errors(options_cls: type, raw: dict[str, Any], loc: tuple[str, ...]) -> list[str]:
+    names = [f.name for f in dataclasses.fields(options_cls)]
+    return [
+        f"{loc[0]}.{key}: unknown option{_suggest(key, names)}; this connector takes: "
+        + (", ".join(names) or "no options")
+        for key in raw
+        if key not in names
+    ]
+
+
+def _cross_checks(model: _ConfigModel) -> Iterable[str]:
+    seen: dict[str, int] = {}
+    for i, inst in enumerate(model.institutions):
+        if inst.id in seen:
+            yield f"institutions[{i}].id: {inst.id!r} is already used by institutions[{seen[inst.id]}]"
+        seen.setdefault(inst.id, i)
+        if not (inst.names.vi or inst.names.zh or inst.names.en):
+            yield f"institutions[{i}].names: give at least one of vi, zh, en"
+    institutions = [i.id for i in model.institutions]
+    feed_ids: dict[str, int] = {}
+    for i, feed in enumerate(model.feeds):
+        if feed.id in feed_ids:
+            yield f"feeds[{i}].id: {feed.id!r} is already used by feeds[{feed_ids[feed.id]}]"
+        feed_ids.setdefault(feed.id, i)
+        if feed.institution not in institutions:
+            listing = ", ".join(institutions) or "none are configured"
+            yield (
+                f"feeds[{i}].institution: unknown institution {feed.institution!r}; "
+                f"[[institutions]] ids: {listing}"
+            )
+
+
+def _format(err: ErrorDetails, prefix: str = "") -> str:
+    loc = (prefix,) + tuple(err["loc"]) if prefix else tuple(err["loc"])
+    where = _path(loc)
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        return f"{where}: unknown key"
+    message = err["msg"]
+    for noise in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(noise)
+    if err["type"] == "missing":
+        message = "missing (required)"
+    return f"{where}: {message}"
+
+
+def _path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _suggest(key: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(key, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _mask(errors: list[str], secrets: list[str]) -> list[str]:
+    out = []
+    for line in errors:
+        for secret in secrets:
+            if secret:
+                line = line.replace(secret, "***")
+        out.append(line)
+    return out
+
+
+def _dedupe(errors: list[str]) -> list[str]:
+    return list(dict.fromkeys(errors))
+
+
+def _check_zone(value: str) -> str:
+    if value.upper() == "UTC":
+        return "UTC"
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)") from None
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _resolve_sqlite(url: str, path: Path | None) -> str:
+    """Relative SQLite paths are relative to the config file, not to the working directory."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or path is None:
+        return url
+    database = url[len(prefix) :]
+    if not database or database.startswith("/") or database == ":memory:":
+        return url
+    return prefix + (path.resolve().parent / database).as_posix()

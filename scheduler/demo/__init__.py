@@ -1,0 +1,1 @@
+"""`moocx demo`: local stand-ins for partner platforms and the offline demo run."""

@@ -1,0 +1,99 @@
+"""Live progress for long syncs: bars on a terminal, plain log lines everywhere else.
+
+Why rich: it draws live per-feed progress and tables that degrade cleanly when stderr is not a
+terminal (cron mails, CI logs), which a hand-written ``\\r`` loop gets wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from catalog.ingest import PageOutcome
+from connectors.records import Page
+from scheduler.sync import FeedResult
+
+#: Shown at INFO even when the rest of the log is at WARNING (see scheduler.logs.setup).
+log = logging.getLogger("moocx.progress")
+
+
+class LogProgress:
+    """One log line per page and per feed: for cron, systemd and CI."""
+
+    def feed_started(self, feed_id: str) -> None:
+        log.info("feed %s: sync started", feed_id)
+
+    def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
+        log.info(
+            "feed %s: page %d done (%d items; %d new, %d updated, %d rejected; %d received so far)",
+            feed_id, page.number, len(page.items), outcome.new, outcome.updated,
+            outcome.rejected, received,
+        )
+
+    def feed_finished(self, result: FeedResult) -> None:
+        log.info("feed %s: %s in %.1f s", result.feed_id, result.status, result.duration)
+
+
+class QuietProgress(LogProgress):
+    """Nothing but the final summary (``moocx sync --quiet``)."""
+
+    def feed_started(self, feed_id: str) -> None:
+        pass
+
+    def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
+        pass
+
+    def feed_finished(self, result: FeedResult) -> None:
+        pass
+
+
+class BarProgress(QuietProgress):
+    """A live line per feed on a terminal: pages, records, what changed."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[feed]}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def feed_started(self, feed_id: str) -> None:
+        self.tasks[feed_id] = self.progress.add_task("", total=None, feed=feed_id, detail="connecting…")
+
+    def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
+        self.progress.update(
+            self.tasks[feed_id],
+            detail=f"page {page.number} · {received} records",
+        )
+
+    def feed_finished(self, result: FeedResult) -> None:
+        task = self.tasks[result.feed_id]
+        self.progress.update(
+            task,
+            detail=f"{result.status} · {result.received} records",
+            total=1,
+            completed=1,
+        )
+
+
+@contextmanager
+def make_progress(console: Console, *, quiet: bool = False) -> Iterator[LogProgress]:
+    """Bars when ``console`` is a terminal, log lines otherwise, nothing when ``quiet``."""
+    if quiet:
+        yield QuietProgress()
+        return
+    if not console.is_terminal:
+        yield LogProgress()
+        return
+    bars = BarProgress(console)
+    with bars.progress:
+        yield bars
