@@ -137,6 +137,11 @@ class _DeadlineExceeded(Exception):
     pass
 
 
+def sleep_for(seconds: float) -> None:
+    """How the client waits between retries (looked up at call time, so tests can replace it)."""
+    time.sleep(seconds)
+
+
 class HttpClient:
     """Requests with limits, for one feed. Thread-compatible, not thread-safe."""
 
@@ -145,7 +150,7 @@ class HttpClient:
         settings: HttpSettings | None = None,
         *,
         feed_id: str = "",
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         stop: threading.Event | None = None,
@@ -297,7 +302,7 @@ class HttpClient:
             if self._stop.wait(seconds):
                 raise TransientFeedError(f"{self._prefix()}stopped while waiting to retry")
         else:
-            self._sleep(seconds)
+            (self._sleep or sleep_for)(seconds)
 
     def _respect_min_interval(self) -> None:
         interval = self.settings.min_interval

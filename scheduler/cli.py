@@ -112,8 +112,7 @@ def sync(state: _State, feeds: tuple[str, ...], quiet: bool) -> None:
     out = _console()
     for r in results:
         counts = (
-            f"new {r.new} · updated {r.updated} · unchanged {r.unchanged} · "
-            f"rejected {r.rejected}"
+            f"new {r.new} · updated {r.updated} · unchanged {r.unchanged} · rejected {r.rejected}"
         )
         if r.withdrawn:
             counts += f" · withdrawn {r.withdrawn}"
@@ -134,7 +133,15 @@ def feeds(state: _State) -> None:
     engine = open_catalog(config)
     enabled = {f.id: f.enabled for f in config.feeds}
     table = Table(box=None, header_style="bold")
-    for column in ("feed", "institution", "connector", "last run", "status", "courses", "last success"):
+    for column in (
+        "feed",
+        "institution",
+        "connector",
+        "last run",
+        "status",
+        "courses",
+        "last success",
+    ):
         table.add_column(column, justify="right" if column == "courses" else "left")
     for f in queries.feed_statuses(engine):
         status = f.last_run_status or "never run"
@@ -174,14 +181,34 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     if feed_id is not None:
         config.feed(feed_id)
     table = Table(box=None, header_style="bold")
-    for column in ("run", "feed", "started", "status", "new", "upd", "same", "rej", "pages", "secs"):
-        table.add_column(column, justify="left" if column in ("feed", "started", "status") else "right")
+    for column in (
+        "run",
+        "feed",
+        "started",
+        "status",
+        "new",
+        "upd",
+        "same",
+        "rej",
+        "pages",
+        "secs",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("feed", "started", "status") else "right"
+        )
     rows = queries.recent_runs(engine, feed_id, limit)
     errors = []
     for r in rows:
         table.add_row(
-            str(r.id), r.feed_id, _when(r.started_at), r.status, str(r.new), str(r.updated),
-            str(r.unchanged), str(r.rejected), str(r.pages),
+            str(r.id),
+            r.feed_id,
+            _when(r.started_at),
+            r.status,
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            str(r.pages),
             f"{r.duration:.1f}" if r.duration is not None else "-",
         )
         if r.error:
@@ -221,10 +248,16 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
 
 @cli.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
     help="Export format.",
 )
-@click.option("--out", "-o", "out_path", required=True, metavar="PATH", help="File to write, or - for stdout.")
+@click.option(
+    "--out", "-o", "out_path", required=True, metavar="PATH", help="File to write, or - for stdout."
+)
 @click.pass_obj
 def export(state: _State, fmt: str, out_path: str) -> None:
     """Export the catalog (JSON schema mooc-exchange/1)."""
@@ -251,7 +284,11 @@ def connectors_cmd() -> None:
 
 @cli.command()
 @click.option(
-    "--dir", "directory", default="moocx-demo", show_default=True, type=click.Path(file_okay=False),
+    "--dir",
+    "directory",
+    default="moocx-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
     help="Where the demo writes its config, catalog and export.",
 )
 def demo(directory: str) -> None:

@@ -389,11 +389,15 @@ def _suggest(key: str, names: list[str]) -> str:
 
 
 def _mask(errors: list[str], secrets: list[str]) -> list[str]:
+    # Messages quote values with repr(), which escapes quotes and backslashes: mask those forms too.
+    forms: set[str] = set()
+    for secret in filter(None, secrets):
+        escaped = repr(secret + "'\"")[1:-4]  # as inside a repr() that escapes single quotes
+        forms.update((secret, escaped, escaped.replace("\\'", "'")))
     out = []
     for line in errors:
-        for secret in secrets:
-            if secret:
-                line = line.replace(secret, "***")
+        for form in sorted(forms, key=len, reverse=True):
+            line = line.replace(form, "***")
         out.append(line)
     return out
 

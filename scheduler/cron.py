@@ -14,27 +14,43 @@ from datetime import tzinfo
 from apscheduler.triggers.cron import CronTrigger
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_NUMBERS = {name: str(number) for number, name in enumerate(_DAY_NAMES)}
 
 
 def _weekday_names(field: str) -> str:
-    """Translate crontab weekdays (0-7, Sunday = 0 or 7) into APScheduler's day names."""
-    if field == "*" or re.search(r"[a-z]", field, re.I):
-        return field  # "*" and names mean the same in both
+    """Translate crontab weekdays (0-7, Sunday = 0 or 7, or names) into APScheduler's day names."""
+    if field == "*":
+        return field
+    # Names become crontab numbers first, so "mon,5" and "mon-fri/2" mean what they mean in cron
+    # (APScheduler would read 5 as Saturday and silently drop a step after a range of names).
     days: set[int] = set()
     for part in field.split(","):
-        base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if base == "*":
-            first, last = 0, 6
-        elif "-" in base:
-            first_text, last_text = base.split("-", 1)
-            first, last = int(first_text), int(last_text)
-        else:
-            first = last = int(base)
-        if not (0 <= first <= 7 and 0 <= last <= 7) or step < 1:
+        numeric = re.sub(
+            r"[a-z]+", lambda m: _DAY_NUMBERS.get(m[0].lower(), m[0]), part, flags=re.I
+        )
+        base, slash, step_text = numeric.partition("/")
+        try:
+            step = int(step_text) if slash else 1
+            if base == "*":
+                first, last = 0, 6
+            elif "-" in base:
+                first_text, last_text = base.split("-", 1)
+                first, last = int(first_text), int(last_text)
+            else:
+                first = last = int(base)
+        except ValueError:
+            raise ValueError(
+                f"weekday field {field!r}: use days 0-7 (0 and 7 are Sunday) or sun-sat, "
+                "as single days, ranges (1-5), lists (1,3) and steps (*/2, 1-5/2)"
+            ) from None
+        if slash and base != "*" and "-" not in base:
+            raise ValueError(f"weekday {part!r}: a step needs a range, e.g. 1-5/2 or */2")
+        if not (0 <= first <= 7 and 0 <= last <= 7):
             raise ValueError(f"weekday field {field!r}: days run 0-7, where 0 and 7 are Sunday")
+        if step < 1:
+            raise ValueError(f"weekday {part!r}: the step must be 1 or more")
         if first > last:
-            raise ValueError(f"weekday range {base!r} runs backwards")
+            raise ValueError(f"weekday range {part!r} runs backwards")
         days.update(day % 7 for day in range(first, last + 1, step))
     return ",".join(_DAY_NAMES[day] for day in sorted(days))
 
@@ -47,6 +63,12 @@ def cron_trigger(expression: str, timezone: tzinfo | str = "UTC") -> CronTrigger
             f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}"
         )
     minute, hour, day, month, weekday = fields
+    if not day.startswith("*") and not weekday.startswith("*"):
+        # crontab fires when EITHER field matches; APScheduler only when both do.
+        raise ValueError(
+            f"day-of-month {day!r} and day-of-week {weekday!r} are both set: crontab runs on "
+            "days matching either, APScheduler only on days matching both; set one of them to *"
+        )
     return CronTrigger(
         minute=minute,
         hour=hour,

@@ -30,8 +30,13 @@ class LogProgress:
     def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
         log.info(
             "feed %s: page %d done (%d items; %d new, %d updated, %d rejected; %d received so far)",
-            feed_id, page.number, len(page.items), outcome.new, outcome.updated,
-            outcome.rejected, received,
+            feed_id,
+            page.number,
+            len(page.items),
+            outcome.new,
+            outcome.updated,
+            outcome.rejected,
+            received,
         )
 
     def feed_finished(self, result: FeedResult) -> None:
@@ -67,7 +72,9 @@ class BarProgress(QuietProgress):
         self.tasks: dict[str, TaskID] = {}
 
     def feed_started(self, feed_id: str) -> None:
-        self.tasks[feed_id] = self.progress.add_task("", total=None, feed=feed_id, detail="connecting…")
+        self.tasks[feed_id] = self.progress.add_task(
+            "", total=None, feed=feed_id, detail="connecting…"
+        )
 
     def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
         self.progress.update(

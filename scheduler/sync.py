@@ -126,8 +126,10 @@ def sync_feed(
     status, error, complete = "failed", None, False
     connector = None
     try:
-        connector = connector_factory() if connector_factory else build_connector(
-            config, feed_id, stop=stop
+        connector = (
+            connector_factory()
+            if connector_factory
+            else build_connector(config, feed_id, stop=stop)
         )
         for page in connector.harvest(None):
             outcome = ingestor.apply(page)
@@ -148,7 +150,7 @@ def sync_feed(
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"
         raise
-    except Exception as exc:  # noqa: BLE001 -- a connector bug must not stop the other feeds
+    except Exception as exc:
         error = f"feed {feed_id}: unexpected {type(exc).__name__}: {exc}"
         log.exception("%s", error)
     finally:
@@ -188,6 +190,7 @@ def sync_feeds(
     for feed_id in feed_ids:
         if stop is not None and stop.is_set():
             break
-        results.append(sync_feed(config, engine, feed_id, progress=progress, stop=stop,
-                                 trigger=trigger))
+        results.append(
+            sync_feed(config, engine, feed_id, progress=progress, stop=stop, trigger=trigger)
+        )
     return results

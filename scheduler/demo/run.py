@@ -37,13 +37,19 @@ url = "sqlite:///catalog.db"   # relative to this file
 id = "vnu"
 country = "VN"
 timezone = "Asia/Ho_Chi_Minh"
-names = {{ vi = "Đại học Quốc gia Hà Nội", zh = "越南河内国家大学", en = "Vietnam National University, Hanoi" }}
+[institutions.names]
+vi = "Đại học Quốc gia Hà Nội"
+zh = "越南河内国家大学"
+en = "Vietnam National University, Hanoi"
 
 [[institutions]]
 id = "tsinghua"
 country = "CN"
 timezone = "Asia/Shanghai"
-names = {{ vi = "Đại học Thanh Hoa", zh = "清华大学", en = "Tsinghua University" }}
+[institutions.names]
+vi = "Đại học Thanh Hoa"
+zh = "清华大学"
+en = "Tsinghua University"
 
 [[feeds]]
 id = "vnu-openedx"
@@ -70,8 +76,9 @@ def run_demo(directory: Path, console: Console) -> int:
         config = load_config(config_file)
         engine = open_catalog(config)
         with make_progress(console) as progress:
-            results = sync_feeds(config, engine, [f.id for f in config.feeds], progress=progress,
-                                 trigger="demo")
+            results = sync_feeds(
+                config, engine, [f.id for f in config.feeds], progress=progress, trigger="demo"
+            )
     for r in results:
         style = "green" if r.ok else "red"
         console.print(
@@ -87,7 +94,9 @@ def run_demo(directory: Path, console: Console) -> int:
         courses = conn.execute(select(func.count()).select_from(Course)).scalar_one()
         runs = conn.execute(select(func.count()).select_from(CourseRun)).scalar_one()
         sample = conn.execute(select(Course.title).order_by(Course.key).limit(5)).scalars().all()
-    console.print(f"\nThe catalog holds [bold]{courses}[/] courses with [bold]{runs}[/] runs, e.g.:")
+    console.print(
+        f"\nThe catalog holds [bold]{courses}[/] courses with [bold]{runs}[/] runs, e.g.:"
+    )
     for title in sample:
         console.print(f"  · {title}", markup=False)
 
@@ -100,6 +109,10 @@ def run_demo(directory: Path, console: Console) -> int:
 
     console.print("\nOpen next:")
     console.print(f"  {export_path}   the JSON export students' tools read", markup=False)
-    console.print(f"  moocx --config {config_file} feeds       feeds and their last runs", markup=False)
-    console.print(f"  moocx --config {config_file} runs        harvest runs with counts", markup=False)
+    console.print(
+        f"  moocx --config {config_file} feeds       feeds and their last runs", markup=False
+    )
+    console.print(
+        f"  moocx --config {config_file} runs        harvest runs with counts", markup=False
+    )
     return 0 if all(r.ok for r in results) else 1

@@ -37,14 +37,18 @@ class OpenEdxPlatform:
         self.runs = runs
         self._template = [json.dumps(run, ensure_ascii=False) for run in runs]
 
-    def __call__(self, path: str, query: dict[str, list[str]], base: str) -> tuple[int, dict[str, str], bytes]:
+    def __call__(
+        self, path: str, query: dict[str, list[str]], base: str
+    ) -> tuple[int, dict[str, str], bytes]:
         if path.rstrip("/") != "/api/courses/v1/courses":
             return _json(HTTPStatus.NOT_FOUND, {"detail": "Not found."})
         try:
             page = int(query.get("page", ["1"])[0])
             size = min(int(query.get("page_size", [self.DEFAULT_PAGE_SIZE])[0]), self.MAX_PAGE_SIZE)
         except ValueError:
-            return _json(HTTPStatus.BAD_REQUEST, {"developer_message": "Invalid page or page_size."})
+            return _json(
+                HTTPStatus.BAD_REQUEST, {"developer_message": "Invalid page or page_size."}
+            )
         org = query.get("org", [None])[0]
         selected = [
             i for i, run in enumerate(self.runs) if org is None or run["org"].lower() == org.lower()
@@ -62,8 +66,12 @@ class OpenEdxPlatform:
             params["page"] = str(n)
             return f"{base}/api/courses/v1/courses/?{urlencode(params)}"
 
-        pagination = {"next": link(page + 1), "previous": link(page - 1), "count": len(selected),
-                      "num_pages": pages}
+        pagination = {
+            "next": link(page + 1),
+            "previous": link(page - 1),
+            "count": len(selected),
+            "num_pages": pages,
+        }
         body = '{"results":' + results + ',"pagination":' + json.dumps(pagination) + "}"
         return HTTPStatus.OK, {"Content-Type": "application/json"}, body.encode("utf-8")
 
@@ -78,7 +86,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
+        host, port = self.server.server_address[:2]
+        base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
         status, headers, body = self.server.platform(parts.path, parse_qs(parts.query), base)
         self.send_response(status)
         for key, value in headers.items():
@@ -87,7 +96,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the demo prints its own summary; request lines would drown it
 
 
@@ -102,7 +111,9 @@ class _PlatformServer(ThreadingHTTPServer):
 class DemoServer:
     """Starts one loopback server per platform; use as a context manager."""
 
-    def __init__(self, platforms: dict[str, Handler], preferred_ports: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, platforms: dict[str, Handler], preferred_ports: dict[str, int] | None = None
+    ) -> None:
         self.platforms = platforms
         self.preferred_ports = preferred_ports or {}
         self._servers: dict[str, _PlatformServer] = {}
@@ -116,7 +127,7 @@ class DemoServer:
         for name, platform in self.platforms.items():
             server = None
             port = self.preferred_ports.get(name, 0)
-            for candidate in ((port, 0) if port else (0,)):
+            for candidate in (port, 0) if port else (0,):
                 try:
                     server = _PlatformServer(("127.0.0.1", candidate), platform)
                     break

@@ -1,0 +1,229 @@
+"""Applying pages to the catalog: idempotent upserts, merged runs, rejections, cursors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog import harvests
+from catalog.ingest import Ingestor
+from catalog.models import Course, CourseRun, Feed, HarvestRun, RejectedRecord
+from connectors.records import CourseRecord, Page, Rejected, Withdrawn
+from connectors.records import CourseRun as Run
+
+T0 = datetime(2025, 9, 8, 1, 0, tzinfo=UTC)
+
+
+def course(key: str = "VNUx+INT1001", **changes: object) -> CourseRecord:
+    base = CourseRecord(
+        key=key,
+        title="Nhập môn Trí tuệ nhân tạo",
+        runs=(Run(key=f"course-v1:{key}+2025_T2", start=T0, pacing="instructor"),),
+        language="vi",
+        url=f"https://courses.vnu.edu.vn/courses/course-v1:{key}+2025_T2/about",
+        precedence=f"2025-09-08T01:00:00|course-v1:{key}+2025_T2",
+    )
+    return replace(base, **changes)
+
+
+def page(*items: object, number: int = 1, cursor: dict | None = None, last: bool = True) -> Page:
+    return Page(
+        items=tuple(items), cursor=cursor, url=f"https://x/p{number}", number=number, last=last
+    )
+
+
+def harvest(engine, *pages: Page) -> Ingestor:
+    run_id = harvests.start_run(engine, "vnu")
+    ingestor = Ingestor(engine, "vnu", run_id)
+    for p in pages:
+        ingestor.apply(p)
+    harvests.finish_run(engine, run_id, status="succeeded", complete=True)
+    return ingestor
+
+
+def stored(engine) -> list[Course]:
+    with Session(engine) as s:
+        courses = s.scalars(select(Course).order_by(Course.key)).all()
+        for c in courses:
+            _ = c.runs
+        s.expunge_all()
+        return list(courses)
+
+
+def test_new_courses_land_with_their_runs_and_provenance(engine) -> None:
+    ing = harvest(engine, page(course(), course("VNUx+MAT1041", title="Giải tích 1")))
+    assert ing.tally.counts() == {"new": 2}
+    rows = stored(engine)
+    assert [c.key for c in rows] == ["VNUx+INT1001", "VNUx+MAT1041"]
+    ai = rows[0]
+    assert ai.status == "active"
+    assert ai.source_url == "https://x/p1"
+    assert ai.first_harvest_id == ai.last_harvest_id == 1
+    assert [r.key for r in ai.runs] == ["course-v1:VNUx+INT1001+2025_T2"]
+    assert ai.runs[0].start == T0
+    assert ai.runs[0].start.tzinfo is not None
+    assert ai.first_seen_at.tzinfo is not None
+
+
+def test_second_sync_of_unchanged_data_writes_no_course_or_run_rows(engine, write_log) -> None:
+    data = page(course(), course("VNUx+MAT1041", title="Giải tích 1"))
+    harvest(engine, data)
+    before = stored(engine)
+    write_log.statements.clear()
+    ing = harvest(engine, data)
+    assert ing.tally.counts() == {"unchanged": 2}
+    assert write_log.tables() <= {"harvest_runs", "feeds"}
+    assert [(c.updated_at, c.content_hash) for c in stored(engine)] == [
+        (c.updated_at, c.content_hash) for c in before
+    ]
+
+
+def test_a_changed_field_or_a_new_run_counts_the_course_as_updated(engine) -> None:
+    harvest(engine, page(course(), course("VNUx+MAT1041")))
+    new_run = Run(key="course-v1:VNUx+MAT1041+2026_T1", start=T0 + timedelta(days=180))
+    ing = harvest(
+        engine,
+        page(
+            course(title="Nhập môn Trí tuệ nhân tạo (2025)"),
+            course("VNUx+MAT1041", runs=(*course("VNUx+MAT1041").runs, new_run)),
+        ),
+    )
+    assert ing.tally.counts() == {"updated": 2}
+    rows = stored(engine)
+    assert rows[0].title == "Nhập môn Trí tuệ nhân tạo (2025)"
+    assert rows[0].last_harvest_id == 2 and rows[0].first_harvest_id == 1
+    assert len(rows[1].runs) == 2
+
+
+def test_duplicates_of_one_key_inside_a_page_collapse_to_the_last(engine) -> None:
+    ing = harvest(engine, page(course(title="First"), course(title="Second")))
+    assert ing.tally.counts() == {"new": 1}
+    assert stored(engine)[0].title == "Second"
+
+
+def test_runs_of_one_course_split_across_pages_merge_and_stay_idempotent(engine, write_log) -> None:
+    old_run = Run(key="course-v1:VNUx+INT1001+2025_T1", start=T0 - timedelta(days=200))
+    piece1 = course(
+        title="Old title",
+        runs=(old_run,),
+        precedence="2025-02-20T01:00:00|course-v1:VNUx+INT1001+2025_T1",
+    )
+    piece2 = course(title="New title")  # newer run: higher precedence
+    pages = (page(piece1, number=1, last=False), page(piece2, number=2))
+    ing = harvest(engine, *pages)
+    assert ing.tally.counts() == {"new": 1}
+    [ai] = stored(engine)
+    assert ai.title == "New title"
+    assert {r.key for r in ai.runs} == {old_run.key, "course-v1:VNUx+INT1001+2025_T2"}
+
+    write_log.statements.clear()
+    ing = harvest(engine, *pages)
+    assert ing.tally.counts() == {"unchanged": 1}
+    assert write_log.tables() <= {"harvest_runs", "feeds"}
+    assert stored(engine)[0].title == "New title"
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        pytest.param(course(key=""), "key: missing", id="no-key"),
+        pytest.param(course(title="  "), "title: empty", id="blank-title"),
+        pytest.param(
+            course(url="javascript:alert(1)"),
+            "url: 'javascript:alert(1)' is not an absolute http(s) URL",
+            id="javascript-url",
+        ),
+        pytest.param(
+            course(image_url="/relative.jpg"),
+            "image_url: '/relative.jpg' is not an absolute http(s) URL",
+            id="relative-image",
+        ),
+        pytest.param(
+            course(runs=(Run(key="r1", start=datetime(2025, 3, 1, 9, 0)),)),
+            "runs[0].start: datetime without a timezone",
+            id="naive-date",
+        ),
+        pytest.param(course(title="bad\x00title"), "title: contains a NUL character", id="nul"),
+        pytest.param(
+            course(language="Tiếng Việt"), "language: 'Tiếng Việt' is not a BCP 47", id="language"
+        ),
+        pytest.param(
+            course(runs=(Run(key="r1"), Run(key="r1"))),
+            "runs[1].key: 'r1' appears twice in one course",
+            id="duplicate-run",
+        ),
+    ],
+)
+def test_invalid_records_are_rejected_with_reason_and_the_rest_land(engine, bad, reason) -> None:
+    bad = replace(bad, raw={"id": "raw-payload", "name": "Thứ gì đó"})
+    ing = harvest(engine, page(course("VNUx+GOOD1"), bad, course("VNUx+GOOD2")))
+    assert ing.tally.counts() == {"new": 2}
+    assert ing.tally.rejected == 1
+    with Session(engine) as s:
+        [rejected] = s.scalars(select(RejectedRecord)).all()
+        assert rejected.reason.startswith(reason)
+        assert json.loads(rejected.excerpt) == {"id": "raw-payload", "name": "Thứ gì đó"}
+        assert rejected.page_url == "https://x/p1"
+        run = s.get(HarvestRun, ing.harvest_id)
+        assert (run.new, run.rejected, run.received) == (2, 1, 3)
+
+
+def test_connector_rejections_are_stored_too(engine) -> None:
+    ing = harvest(
+        engine,
+        page(
+            Rejected(reason="start: unparseable date 'TBA'", key="r9", raw={"start": "TBA"}),
+            course(),
+        ),
+    )
+    assert ing.tally.rejected == 1
+    with Session(engine) as s:
+        assert s.scalars(select(RejectedRecord.key)).all() == ["r9"]
+
+
+def test_dates_from_other_zones_are_stored_as_utc_and_read_back_aware(engine) -> None:
+    hanoi = timezone(timedelta(hours=7))
+    start = datetime(2025, 9, 8, 8, 0, tzinfo=hanoi)
+    harvest(engine, page(course(runs=(Run(key="r1", start=start),))))
+    [run] = stored(engine)[0].runs
+    assert run.start == start
+    assert run.start.utcoffset() == timedelta(0)
+    assert run.start.hour == 1
+
+
+def test_each_page_commits_its_cursor_with_its_data(engine) -> None:
+    run_id = harvests.start_run(engine, "vnu")
+    ing = Ingestor(engine, "vnu", run_id)
+    ing.apply(page(course(), cursor={"next": "https://x/p2", "page": 2}, last=False))
+    with Session(engine) as s:
+        feed = s.get(Feed, "vnu")
+        assert feed.cursor == {"next": "https://x/p2", "page": 2}
+        assert feed.cursor_updated_at.tzinfo is not None
+        assert s.get(HarvestRun, run_id).pages == 1
+        assert s.scalars(select(Course.key)).all() == ["VNUx+INT1001"]
+
+
+def test_explicit_withdrawal_keeps_the_course_and_a_return_reactivates_it(engine) -> None:
+    harvest(engine, page(course()))
+    ing = harvest(engine, page(Withdrawn("VNUx+INT1001")))
+    assert ing.tally.withdrawn == 1
+    assert stored(engine)[0].status == "withdrawn"
+    assert len(stored(engine)[0].runs) == 1
+    ing = harvest(engine, page(course()))
+    assert ing.tally.counts() == {"updated": 1}
+    assert stored(engine)[0].status == "active"
+
+
+def test_a_large_page_goes_in_batches(engine) -> None:
+    many = [course(f"VNUx+C{i:04d}") for i in range(1200)]
+    ing = harvest(engine, page(*many))
+    assert ing.tally.counts() == {"new": 1200}
+    with Session(engine) as s:
+        assert len(s.scalars(select(CourseRun.id)).all()) == 1200
+    ing = harvest(engine, page(*many))
+    assert ing.tally.counts() == {"unchanged": 1200}

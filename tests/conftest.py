@@ -1,0 +1,74 @@
+"""Shared test fixtures. HTTP is always mocked (``responses``) or served on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_json(*parts: str) -> Any:
+    """A JSON fixture file under tests/fixtures/."""
+    return json.loads(FIXTURES.joinpath(*parts).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries back off by sleeping; tests never wait for real unless they pass their own sleep."""
+    import connectors.http
+
+    monkeypatch.setattr(connectors.http, "sleep_for", lambda _seconds: None)
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    """A migrated catalog on SQLite, with one institution and the feed ``vnu``."""
+    from catalog import harvests, schema
+    from catalog.db import make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    schema.upgrade(eng)
+    harvests.register(
+        eng,
+        [harvests.InstitutionInfo("vnu", {"vi": "ĐHQGHN"}, "VN", "Asia/Ho_Chi_Minh")],
+        [harvests.FeedInfo("vnu", "vnu", "openedx", "https://courses.vnu.edu.vn")],
+    )
+    yield eng
+    eng.dispose()
+
+
+class WriteLog:
+    """The data-changing SQL statements an engine ran, by table."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def tables(self) -> set[str]:
+        import re
+
+        found = set()
+        for sql in self.statements:
+            m = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", sql, re.I)
+            if m:
+                found.add(m.group(1))
+        return found
+
+
+@pytest.fixture
+def write_log(engine):
+    """Records every INSERT / UPDATE / DELETE the ``engine`` fixture executes."""
+    from sqlalchemy import event
+
+    log = WriteLog()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    yield log
+    event.remove(engine, "before_cursor_execute", before)

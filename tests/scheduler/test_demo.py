@@ -1,0 +1,36 @@
+"""`moocx demo`: the embedded default runs end to end offline."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from scheduler.cli import run
+from scheduler.demo.server import load_sample
+
+
+def test_demo_runs_offline_and_its_export_holds_the_bundled_courses(tmp_path: Path, capsys) -> None:
+    directory = tmp_path / "demo"
+    assert run(["demo", "--dir", str(directory)]) == 0
+    out = capsys.readouterr().out
+    assert "vnu-openedx: succeeded" in out
+    assert str(directory / "catalog.json") in out
+
+    bundled = load_sample("vnu_openedx_courses.json")
+    visible = [r for r in bundled if not r["hidden"] and not r["invitation_only"]]
+    expected_courses = {"+".join(r["id"].split(":")[1].split("+")[:2]) for r in visible}
+    assert len(expected_courses) >= 40 and len(bundled) >= 60
+
+    export = json.loads((directory / "catalog.json").read_text(encoding="utf-8"))
+    assert {c["key"] for c in export["courses"]} == expected_courses
+    assert sum(len(c["runs"]) for c in export["courses"]) == len(visible)
+    titles = {c["title"] for c in export["courses"]}
+    assert "Giáo dục học đại cương" in titles
+    assert any("<Nâng cao>" in t for t in titles)  # the escaped name came back unescaped
+    with sqlite3.connect(directory / "catalog.db") as conn:
+        assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == len(expected_courses)
+
+    # Running it again re-syncs the same data: nothing new, nothing updated.
+    assert run(["demo", "--dir", str(directory)]) == 0
+    assert f"new 0 · updated 0 · unchanged {len(expected_courses)}" in capsys.readouterr().out
