@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from catalog.errors import CatalogError
 
@@ -49,9 +49,10 @@ def make_engine(
         kwargs["pool_pre_ping"] = True
     try:
         engine = create_engine(parsed, **kwargs)
-    except ModuleNotFoundError as exc:
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+        missing = getattr(exc, "name", None) or parsed.drivername
         raise CatalogError(
-            f"the database driver for {parsed.get_backend_name()} is not installed ({exc.name}); "
+            f"the database driver for {parsed.drivername} is not installed ({missing}); "
             "for PostgreSQL install the extra: pip install 'mooc-exchange[postgres]'"
         ) from None
     if engine.dialect.name == "sqlite":

@@ -14,6 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 from catalog.errors import SchemaError
@@ -51,7 +53,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema to ``revision``; returns (before, after) revisions."""
     before = current_revision(engine)
     script = ScriptDirectory.from_config(_config_without_engine())
-    if before is not None and script.get_revision(before) is None:
+    if before is not None and not _known(script, before):
         raise SchemaError(
             f"the catalog is at schema revision {before}, which this version of mooc-exchange "
             "does not know (was it written by a newer version?); upgrade mooc-exchange"
@@ -62,6 +64,13 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     if before != after:
         log.info("catalog schema upgraded from %s to %s", before or "nothing", after)
     return before, after
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except (ResolutionError, CommandError):
+        return False
 
 
 def ensure_current(engine: Engine) -> None:

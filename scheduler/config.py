@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +30,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from connectors import registry
 from connectors.auth import Secret
@@ -167,14 +169,20 @@ class Config:
     """The validated config. ``options`` of each feed are the connector's own typed values."""
 
     path: Path | None
-    catalog_url: str
+    catalog_url: str = field(repr=False)  # may hold a database password
     http: HttpConfig
     institutions: tuple[InstitutionConfig, ...]
     feeds: tuple[FeedConfig, ...]
     feed_options: Mapping[str, Any]
 
     def institution(self, institution_id: str) -> InstitutionConfig:
-        return next(i for i in self.institutions if i.id == institution_id)
+        for institution in self.institutions:
+            if institution.id == institution_id:
+                return institution
+        known = ", ".join(i.id for i in self.institutions) or "none configured"
+        raise ConfigError(
+            [f"unknown institution {institution_id!r}; configured institutions: {known}"], self.path
+        )
 
     def feed(self, feed_id: str) -> FeedConfig:
         for feed in self.feeds:
@@ -205,11 +213,18 @@ class Config:
 
     def secrets(self) -> list[str]:
         """Every secret value in the config, for the log redaction filter."""
-        return [
+        found = [
             f.auth.client_secret.get_secret_value()
             for f in self.feeds
             if f.auth is not None and f.auth.client_secret.get_secret_value()
         ]
+        try:
+            password = make_url(self.catalog_url).password
+        except ArgumentError:
+            password = None
+        if password:
+            found.append(str(password))
+        return found
 
 
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:
@@ -252,8 +267,7 @@ def parse_config(
 
     feed_options, option_errors = _validate_connectors(data.get("feeds"))
     errors.extend(option_errors)
-    if model is not None:
-        errors.extend(_cross_checks(model))
+    errors.extend(_cross_checks(data))
     if errors:
         raise ConfigError(_mask(_dedupe(errors), secrets), path)
     assert model is not None
@@ -285,7 +299,8 @@ def _interpolate(
         if not env.get(name):
             errors.append(f"{_path(loc)}: environment variable {name} is not set (or is empty)")
             return ""
-        secrets.append(env[name])
+        if len(env[name]) >= 4:  # masking "1" everywhere would garble messages, not hide a secret
+            secrets.append(env[name])
         return env[name]
 
     return _ENV_REF.sub(substitute, value)
@@ -338,30 +353,44 @@ def _option_errors(options_cls: type, raw: dict[str, Any], loc: tuple[str, ...])
     ]
 
 
-def _cross_checks(model: _ConfigModel) -> Iterable[str]:
+def _cross_checks(data: Mapping[str, Any]) -> Iterable[str]:
+    """Checks across entries, on the raw document so they also run when another key is wrong."""
     seen: dict[str, int] = {}
-    for i, inst in enumerate(model.institutions):
-        if inst.id in seen:
-            yield f"institutions[{i}].id: {inst.id!r} is already used by institutions[{seen[inst.id]}]"
-        seen.setdefault(inst.id, i)
-        if not (inst.names.vi or inst.names.zh or inst.names.en):
+    for i, inst in _entries(data.get("institutions")):
+        inst_id = inst.get("id")
+        if isinstance(inst_id, str):
+            if inst_id in seen:
+                first = seen[inst_id]
+                yield f"institutions[{i}].id: {inst_id!r} is already used by institutions[{first}]"
+            seen.setdefault(inst_id, i)
+        names = inst.get("names")
+        if isinstance(names, dict) and not any(names.get(k) for k in ("vi", "zh", "en")):
             yield f"institutions[{i}].names: give at least one of vi, zh, en"
-    institutions = [i.id for i in model.institutions]
+    check_institutions = isinstance(data.get("institutions", []), list)
     feed_ids: dict[str, int] = {}
-    for i, feed in enumerate(model.feeds):
-        if feed.id in feed_ids:
-            yield f"feeds[{i}].id: {feed.id!r} is already used by feeds[{feed_ids[feed.id]}]"
-        feed_ids.setdefault(feed.id, i)
-        if feed.institution not in institutions:
-            listing = ", ".join(institutions) or "none are configured"
+    for i, feed in _entries(data.get("feeds")):
+        feed_id, institution = feed.get("id"), feed.get("institution")
+        if isinstance(feed_id, str):
+            if feed_id in feed_ids:
+                yield f"feeds[{i}].id: {feed_id!r} is already used by feeds[{feed_ids[feed_id]}]"
+            feed_ids.setdefault(feed_id, i)
+        if check_institutions and isinstance(institution, str) and institution not in seen:
+            listing = ", ".join(seen) or "none are configured"
             yield (
-                f"feeds[{i}].institution: unknown institution {feed.institution!r}; "
+                f"feeds[{i}].institution: unknown institution {institution!r}; "
                 f"[[institutions]] ids: {listing}"
             )
 
 
+def _entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The tables of an array of tables, with their index (nothing when it is not one)."""
+    if not isinstance(value, list):
+        return []
+    return [(i, entry) for i, entry in enumerate(value) if isinstance(entry, dict)]
+
+
 def _format(err: ErrorDetails, prefix: str = "") -> str:
-    loc = (prefix,) + tuple(err["loc"]) if prefix else tuple(err["loc"])
+    loc = (prefix, *err["loc"]) if prefix else tuple(err["loc"])
     where = _path(loc)
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"{where}: unknown key"
@@ -396,9 +425,10 @@ def _mask(errors: list[str], secrets: list[str]) -> list[str]:
         forms.update((secret, escaped, escaped.replace("\\'", "'")))
     out = []
     for line in errors:
+        masked = line
         for form in sorted(forms, key=len, reverse=True):
-            line = line.replace(form, "***")
-        out.append(line)
+            masked = masked.replace(form, "***")
+        out.append(masked)
     return out
 
 
@@ -424,10 +454,14 @@ def _check_http_url(value: str) -> str:
 
 def _resolve_sqlite(url: str, path: Path | None) -> str:
     """Relative SQLite paths are relative to the config file, not to the working directory."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or path is None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the catalog reports a malformed URL when it opens it
+    database = parsed.database
+    if path is None or parsed.get_backend_name() != "sqlite" or not database:
         return url
-    database = url[len(prefix) :]
-    if not database or database.startswith("/") or database == ":memory:":
+    if database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
         return url
-    return prefix + (path.resolve().parent / database).as_posix()
+    resolved = (path.resolve().parent / database).as_posix()
+    return parsed.set(database=resolved).render_as_string(hide_password=False)
