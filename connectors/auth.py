@@ -14,7 +14,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from connectors.errors import AuthError, FeedError, HttpStatusError
+from connectors.errors import (
+    AuthError,
+    FeedError,
+    HttpStatusError,
+    RetriesExhausted,
+    TransientFeedError,
+)
+from connectors.http import redact_url
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
@@ -70,11 +77,12 @@ class OAuth2ClientCredentials:
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
+        self._margin = refresh_margin
         #: How many tokens were fetched (tests and ``moocx check`` read it).
         self.tokens_fetched = 0
 
     def headers(self, http: HttpClient) -> dict[str, str]:
-        if self._token is None or self._clock() >= self._expires_at - self.refresh_margin:
+        if self._token is None or self._clock() >= self._expires_at - self._margin:
             self._fetch(http)
         prefix = "JWT" if self.token_type == "jwt" else "Bearer"
         return {"Authorization": f"{prefix} {self._token}"}
@@ -82,26 +90,39 @@ class OAuth2ClientCredentials:
     def invalidate(self) -> None:
         self._token = None
 
-    def _fetch(self, http: HttpClient) -> None:
-        prefix = f"feed {self.feed_id}: " if self.feed_id else ""
-        form = {
+    def _form(self) -> dict[str, str]:
+        return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self._secret.reveal(),
             "token_type": self.token_type,
         }
+
+    def _fetch(self, http: HttpClient) -> None:
+        prefix = f"feed {self.feed_id}: " if self.feed_id else ""
+        where = redact_url(self.token_url)
         try:
-            response = http.request("POST", self.token_url, data=form)
+            # The revealed secret is built inline, never kept in a local of this frame: a
+            # traceback rendered with locals (Sentry-style) would print it (RELIABILITY.md K5).
+            response = http.request("POST", self.token_url, data=self._form())
         except HttpStatusError as exc:
             raise AuthError(
-                f"{prefix}the token endpoint {self.token_url} refused the client credentials "
+                f"{prefix}the token endpoint {where} refused the client credentials "
                 f"(HTTP {exc.status}); check client_id and client_secret in [feeds.auth]",
                 url=self.token_url,
                 status=exc.status,
             ) from None
+        except TransientFeedError as exc:
+            # An unreachable or overloaded token endpoint is an outage, not bad credentials: the
+            # next run tries again. It was already retried, so the caller must not retry it.
+            raise RetriesExhausted(
+                f"{prefix}could not get a token from {where}: {str(exc).removeprefix(prefix)}",
+                url=self.token_url,
+            ) from None
         except FeedError as exc:
             raise AuthError(
-                f"{prefix}could not get a token from {self.token_url}: {exc}", url=self.token_url
+                f"{prefix}could not get a token from {where}: {str(exc).removeprefix(prefix)}",
+                url=self.token_url,
             ) from None
         try:
             data = json.loads(response.content)
@@ -109,18 +130,21 @@ class OAuth2ClientCredentials:
             expires_in = float(data.get("expires_in") or 300)
         except (ValueError, KeyError, TypeError):
             raise AuthError(
-                f"{prefix}the token endpoint {self.token_url} did not answer with an access_token",
+                f"{prefix}the token endpoint {where} did not answer with an access_token",
                 url=self.token_url,
             ) from None
         if not isinstance(token, str) or not token:
-            raise AuthError(f"{prefix}empty access_token from {self.token_url}", url=self.token_url)
+            raise AuthError(f"{prefix}empty access_token from {where}", url=self.token_url)
         self._token = token
+        # A token that lives less than twice the margin is refreshed at half its life instead
+        # of before every request.
         self._expires_at = self._clock() + expires_in
+        self._margin = min(self.refresh_margin, expires_in / 2)
         self.tokens_fetched += 1
         log.info(
             "%sfetched a %s token from %s, valid %.0f s",
             prefix,
             self.token_type.upper(),
-            self.token_url,
+            where,
             expires_in,
         )

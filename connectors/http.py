@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|signature|sig|auth)", re.I)
+#: Caller headers never sent to another origin than the request's first URL.
+_CREDENTIAL_HEADER = re.compile(r"(auth|cookie|token|key|secret|password|signature)", re.I)
 _THROTTLE_HINT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.I)
 
 
@@ -98,11 +100,14 @@ def redact_url(url: str) -> str:
     """The URL without userinfo and with secret-looking query values masked, for messages."""
     try:
         parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port out of range
     except ValueError:
         return "<unparseable URL>"
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if ":" in netloc:  # IPv6 literal: keep its brackets
+        netloc = f"[{netloc}]"
+    if port:
+        netloc = f"{netloc}:{port}"
     query = urlencode(
         [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
         safe="*:/",
@@ -142,6 +147,18 @@ def sleep_for(seconds: float) -> None:
     time.sleep(seconds)
 
 
+class _ManualRedirectSession(requests.Session):
+    """A session that never looks at redirects: :class:`HttpClient` follows them by hand.
+
+    Even with ``allow_redirects=False``, ``Session.send`` prepares the next hop and reads the
+    redirect response's *whole* body (``resp.content``) to do so, past the size cap and the
+    deadline, and raises a bare ``ValueError`` on a malformed ``Location``.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 class HttpClient:
     """Requests with limits, for one feed. Thread-compatible, not thread-safe."""
 
@@ -162,7 +179,7 @@ class HttpClient:
         self._rng = rng or random.Random()  # noqa: S311 -- jitter, not cryptography
         self._stop = stop
         self._last_request_at: float | None = None
-        self.session = requests.Session()
+        self.session = _ManualRedirectSession()
         self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
         if self.settings.proxy:
@@ -221,6 +238,8 @@ class HttpClient:
                 response = self._send_following_redirects(
                     method, url, data=data, json_body=json_body, headers=headers, auth=auth
                 )
+            except RetriesExhausted:
+                raise  # already retried where it happened (a token request)
             except TransientFeedError as exc:
                 if attempt >= s.max_retries:
                     raise RetriesExhausted(
@@ -247,8 +266,9 @@ class HttpClient:
                 if wait is not None and wait > s.retry_after_max:
                     raise TransientFeedError(
                         f"{self._prefix()}HTTP {status} from {redact_url(response.url)}: the "
-                        f"server asks to wait {wait:.0f} s, more than the {s.retry_after_max:.0f} s "
-                        "this feed may wait; the run stops here and the next one tries again",
+                        f"server asks to wait {wait:.0f} s, more than the "
+                        f"{s.retry_after_max:.0f} s this feed may wait (http.retry_after_max); "
+                        "the run stops here and the next one tries again",
                         url=response.url,
                         status=status,
                     )
@@ -334,7 +354,11 @@ class HttpClient:
                     url=current,
                 )
             merged = dict(headers or {})
-            if auth is not None and origin(current) == auth_origin:
+            if origin(current) != auth_origin:
+                # Caller-supplied credentials belong to the first origin too (requests itself
+                # drops Authorization on a cross-host redirect; we follow redirects by hand).
+                merged = {k: v for k, v in merged.items() if not _CREDENTIAL_HEADER.search(k)}
+            elif auth is not None:
                 merged.update(auth.headers(self))
             response = self._send_once(
                 method, current, data=data, json_body=json_body, headers=merged
@@ -344,7 +368,14 @@ class HttpClient:
             location = response.headers.get("Location")
             if not location:
                 return response
-            target = urljoin(current, location)
+            try:
+                target = urljoin(current, location)
+                origin(target)  # a Location with a bad port or host must not escape as ValueError
+            except ValueError:
+                raise BadResponseError(
+                    f"{self._prefix()}{redact_url(current)} redirects to an invalid URL",
+                    url=current,
+                ) from None
             if urlsplit(current).scheme == "https" and urlsplit(target).scheme == "http":
                 raise BadResponseError(
                     f"{self._prefix()}refusing redirect from {redact_url(current)} to "
@@ -359,6 +390,13 @@ class HttpClient:
                 )
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, data, json_body = "GET", None, None
+            if (data is not None or json_body is not None) and origin(target) != auth_origin:
+                # 307/308 would re-send the body (a token request carries the client secret).
+                raise BadResponseError(
+                    f"{self._prefix()}refusing to re-send a request body from "
+                    f"{redact_url(current)} to another origin ({redact_url(target)})",
+                    url=current,
+                )
             current = target
         raise BadResponseError(
             f"{self._prefix()}more than {s.max_redirects} redirects starting at {redact_url(url)}",
@@ -436,7 +474,8 @@ class HttpClient:
                 chunks.append(chunk)
         except _DeadlineExceeded:
             raise TransientFeedError(
-                f"{redact_url(url)} took longer than the {s.deadline:.0f} s deadline (http.deadline)",
+                f"{redact_url(url)} took longer than the {s.deadline:.0f} s deadline "
+                "(http.deadline)",
                 url=url,
             ) from None
         except FeedError:
@@ -492,6 +531,8 @@ def _short_reason(exc: BaseException) -> str:
     text = str(exc)
     # urllib3 nests reasons; keep the innermost readable part and drop any URL it repeats.
     text = re.sub(r"https?://\S+", "<url>", text)
+    # urllib3 also names the bare path and query ("Max retries exceeded with url: /x?key=…").
+    text = re.sub(r"(url: )\S+", r"\1<url>", text)
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 

@@ -29,8 +29,11 @@ def test_foreign_keys_are_enforced(engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
             Feed.__table__.insert().values(
-                id="orphan", institution_id="nowhere", connector="openedx",
-                base_url="https://x", created_at=datetime.now(UTC),
+                id="orphan",
+                institution_id="nowhere",
+                connector="openedx",
+                base_url="https://x",
+                created_at=datetime.now(UTC),
             )
         )
 
@@ -101,9 +104,18 @@ def test_schema_is_created_by_migrations_and_upgrade_is_idempotent(tmp_path: Pat
     assert schema.upgrade(eng) == (after, after)
     schema.ensure_current(eng)  # a no-op on a current catalog
     with eng.connect() as conn:
-        tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
-    assert {"institutions", "feeds", "courses", "course_runs", "harvest_runs",
-            "rejected_records", "alembic_version"} <= tables
+        tables = {
+            r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        }
+    assert {
+        "institutions",
+        "feeds",
+        "courses",
+        "course_runs",
+        "harvest_runs",
+        "rejected_records",
+        "alembic_version",
+    } <= tables
 
 
 def test_a_catalog_from_a_newer_version_is_refused(tmp_path: Path) -> None:

@@ -83,9 +83,7 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(
-        cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Reply:
+    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
         """A JSON answer (``Content-Type: application/json``)."""
         return cls(
             status,
@@ -107,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.0: one request per connection, the body ends when the connection closes.
     protocol_version = "HTTP/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
 
     def do_GET(self) -> None:
@@ -322,7 +320,7 @@ class LoopbackServer:
         return len([r for r in self.requests if path is None or r.path == path])
 
     def wait_for_hits(self, count: int, path: str | None = None, timeout: float = 5.0) -> bool:
-        """Wait until at least ``count`` requests arrived (the handler records them in its thread)."""
+        """Wait until at least ``count`` requests arrived (handlers record them in their thread)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.hits(path) >= count:
