@@ -15,13 +15,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from catalog.ingest import PageOutcome
 from connectors.records import Page
-from scheduler.sync import FeedResult
+from scheduler.sync import FeedResult, NullProgress
 
 #: Shown at INFO even when the rest of the log is at WARNING (see scheduler.logs.setup).
 log = logging.getLogger("moocx.progress")
 
 
-class LogProgress:
+class LogProgress(NullProgress):
     """One log line per page and per feed: for cron, systemd and CI."""
 
     def feed_started(self, feed_id: str) -> None:
@@ -43,20 +43,7 @@ class LogProgress:
         log.info("feed %s: %s in %.1f s", result.feed_id, result.status, result.duration)
 
 
-class QuietProgress(LogProgress):
-    """Nothing but the final summary (``moocx sync --quiet``)."""
-
-    def feed_started(self, feed_id: str) -> None:
-        pass
-
-    def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
-        pass
-
-    def feed_finished(self, result: FeedResult) -> None:
-        pass
-
-
-class BarProgress(QuietProgress):
+class BarProgress(NullProgress):
     """A live line per feed on a terminal: pages, records, what changed."""
 
     def __init__(self, console: Console) -> None:
@@ -93,10 +80,10 @@ class BarProgress(QuietProgress):
 
 
 @contextmanager
-def make_progress(console: Console, *, quiet: bool = False) -> Iterator[LogProgress]:
+def make_progress(console: Console, *, quiet: bool = False) -> Iterator[NullProgress]:
     """Bars when ``console`` is a terminal, log lines otherwise, nothing when ``quiet``."""
     if quiet:
-        yield QuietProgress()
+        yield NullProgress()
         return
     if not console.is_terminal:
         yield LogProgress()

@@ -62,7 +62,9 @@ class Progress(Protocol):
     def feed_finished(self, result: FeedResult) -> None: ...
 
 
-class _Silent:
+class NullProgress:
+    """Progress that shows nothing (library use, tests, ``moocx sync --quiet``)."""
+
     def feed_started(self, feed_id: str) -> None:
         pass
 
@@ -118,7 +120,7 @@ def sync_feed(
     connector_factory: Callable[[], Connector] | None = None,
 ) -> FeedResult:
     """Harvest one feed into the catalog now. Never raises for a feed's own failure."""
-    progress = progress or _Silent()
+    progress = progress or NullProgress()
     started = time.monotonic()
     progress.feed_started(feed_id)
     run_id = harvests.start_run(engine, feed_id, trigger=trigger)
