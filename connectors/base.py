@@ -82,8 +82,14 @@ class Connector(ABC, Generic[OptionsT]):
     ) -> None:
         self.feed = feed
         self.options = options
-        self.http = http or HttpClient(feed.http, feed_id=feed.feed_id, stop=stop)
+        self.http = http or HttpClient(
+            self.http_settings(feed.http), feed_id=feed.feed_id, stop=stop
+        )
         self.auth: AuthProvider | None = self.make_auth()
+
+    def http_settings(self, settings: HttpSettings) -> HttpSettings:
+        """The HTTP limits for this feed; override to add a connector's own (a polite rate)."""
+        return settings
 
     def make_auth(self) -> AuthProvider | None:
         """The credential provider for this feed; ``None`` means anonymous."""

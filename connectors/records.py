@@ -116,6 +116,13 @@ class Page:
     page. ``last`` is True on the final page of a harvest that reached the end of the feed.
     ``declared_total`` is the number of items the source says the whole listing holds (edX
     ``pagination.count``), when it says; the sync compares it with what it received.
+    ``incremental`` is True when the harvest this page belongs to asks only for changes (OAI-PMH
+    ``from``, discovery ``timestamp``): a course missing from it is *not* gone.
+
+    Cursor conventions: on a page that is not the last, the cursor resumes the harvest right
+    after it (``harvest(cursor)`` fetches the next page). On the last page, it is the state for
+    the *next* harvest — a high-water mark for an incremental source, ``None`` for a source that
+    can only be read in full.
     """
 
     items: tuple[Item, ...]
@@ -124,6 +131,7 @@ class Page:
     number: int
     last: bool = False
     declared_total: int | None = None
+    incremental: bool = False
 
 
 def is_http_url(value: str) -> bool:

@@ -11,14 +11,30 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-Handler = Callable[[str, dict[str, list[str]], str], tuple[int, dict[str, str], bytes]]
+
+@dataclass(frozen=True, slots=True)
+class DemoRequest:
+    """What a platform handler sees of one request."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    #: ``http://host:port`` as the client addressed this server (for absolute links).
+    base: str
+
+
+Reply = tuple[int, dict[str, str], bytes]
+Handler = Callable[[DemoRequest], Reply]
 
 
 def load_sample(name: str) -> Any:
@@ -37,10 +53,9 @@ class OpenEdxPlatform:
         self.runs = runs
         self._template = [json.dumps(run, ensure_ascii=False) for run in runs]
 
-    def __call__(
-        self, path: str, query: dict[str, list[str]], base: str
-    ) -> tuple[int, dict[str, str], bytes]:
-        if path.rstrip("/") != "/api/courses/v1/courses":
+    def __call__(self, request: DemoRequest) -> Reply:
+        path, query, base = request.path, request.query, request.base
+        if request.method != "GET" or path.rstrip("/") != "/api/courses/v1/courses":
             return _json(HTTPStatus.NOT_FOUND, {"detail": "Not found."})
         try:
             page = int(query.get("page", ["1"])[0])
@@ -76,7 +91,7 @@ class OpenEdxPlatform:
         return HTTPStatus.OK, {"Content-Type": "application/json"}, body.encode("utf-8")
 
 
-def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, payload: Any) -> Reply:
     return status, {"Content-Type": "application/json"}, json.dumps(payload).encode("utf-8")
 
 
@@ -84,17 +99,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _PlatformServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:
+    def _handle(self) -> None:
         parts = urlsplit(self.path)
         host, port = self.server.server_address[:2]
-        base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
-        status, headers, body = self.server.platform(parts.path, parse_qs(parts.query), base)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = DemoRequest(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+            base=f"http://{self.headers.get('Host') or f'{host}:{port}'}",
+        )
+        status, headers, body = self.server.platform(request)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    do_GET = do_POST = _handle
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the demo prints its own summary; request lines would drown it
