@@ -99,7 +99,7 @@ def _datetimes(record: CourseRecord) -> Iterator[tuple[str, datetime | None]]:
 
 @pytest.mark.parametrize("harvested", CONNECTORS, indirect=True)
 def test_yields_courses_with_unique_keys_titles_absolute_urls_and_aware_dates(harvested) -> None:
-    name, _spec_, pages = harvested
+    name, _, pages = harvested
     assert len(pages) >= 2, f"{name}: contract fixtures must span at least two pages"
     assert pages[-1].last and not any(p.last for p in pages[:-1])
     courses = [i for p in pages for i in p.items if isinstance(i, CourseRecord)]
