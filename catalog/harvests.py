@@ -7,6 +7,7 @@ it is simply no longer harvested).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +15,14 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from catalog import withdrawals
+from catalog.db import read_only
 from catalog.errors import UnknownFeedError
+from catalog.leases import Lease, renew_in
 from catalog.models import Feed, HarvestRun, Institution, utcnow
+from catalog.policy import HarvestPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +88,119 @@ def register(
                 conn.execute(update(feed_t).where(feed_t.c.id == feed.id).values(**changes))
 
 
-def start_run(engine: Engine, feed_id: str, *, trigger: str = "cli") -> int:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the next harvest of a feed will be."""
+
+    #: "resume" (continue an unfinished harvest), "full" or "incremental".
+    kind: str
+    #: The cursor to hand to the connector.
+    cursor: dict[str, Any] | None
+    #: For a resume: the chain the unfinished harvest belongs to, and its last run.
+    chain_id: int | None = None
+    resumed_from: int | None = None
+    why: str = ""
+
+
+def plan(
+    engine: Engine,
+    feed_id: str,
+    policy: HarvestPolicy,
+    *,
+    force_full: bool = False,
+    ignore_resume: bool = False,
+) -> Plan:
+    """Decide how to harvest ``feed_id`` now: resume, incremental, or a full sweep."""
+    now = utcnow()
+    c = Feed.__table__.c
+    with read_only(engine) as conn:
+        feed = conn.execute(select(Feed.__table__).where(c.id == feed_id)).first()
+        if feed is None:
+            raise UnknownFeedError(f"feed {feed_id!r} is not in the catalog")
+        last = None
+        if not ignore_resume and feed.resume_cursor is not None and feed.resume_run_id is not None:
+            r = HarvestRun.__table__.c
+            last = conn.execute(
+                select(r.id, r.chain_id, r.started_at).where(r.id == feed.resume_run_id)
+            ).first()
+    if force_full:
+        return Plan("full", None, why="a full harvest was asked for (--full)")
+    if last is not None:
+        chain_start = _chain_start(engine, last.chain_id or last.id)
+        if now - chain_start <= policy.resume_max_age:
+            return Plan(
+                "resume",
+                feed.resume_cursor,
+                chain_id=last.chain_id or last.id,
+                resumed_from=last.id,
+                why=f"resuming run {last.id}, which stopped before the end of the feed",
+            )
+        log.info("feed %s: unfinished harvest from %s is too old to resume", feed_id, chain_start)
+    if feed.cursor is None:
+        return Plan("full", None, why="no incremental state")
+    if feed.last_full_at is None or now - feed.last_full_at >= policy.full_sync_every:
+        return Plan("full", None, why="a full sweep is due (full_sync_every)")
+    return Plan("incremental", feed.cursor, why="changes since the last harvest")
+
+
+def _chain_start(engine: Engine, chain_id: int) -> datetime:
+    r = HarvestRun.__table__.c
+    with read_only(engine) as conn:
+        started = conn.execute(select(r.started_at).where(r.id == chain_id)).scalar()
+    return started or utcnow()
+
+
+def start_run(
+    engine: Engine, feed_id: str, *, trigger: str = "cli", plan: Plan | None = None
+) -> int:
     """Open a harvest run for ``feed_id`` and return its id."""
+    plan = plan or Plan("full", None)
+    r = HarvestRun.__table__
     with engine.begin() as conn:
         if conn.execute(select(Feed.id).where(Feed.id == feed_id)).first() is None:
             raise UnknownFeedError(f"feed {feed_id!r} is not in the catalog")
-        result = conn.execute(
-            insert(HarvestRun.__table__)
-            .values(feed_id=feed_id, status="running", started_at=utcnow(), trigger=trigger)
-            .returning(HarvestRun.__table__.c.id)
+        run_id = int(
+            conn.execute(
+                insert(r)
+                .values(
+                    feed_id=feed_id,
+                    status="running",
+                    started_at=utcnow(),
+                    trigger=trigger,
+                    mode="incremental" if plan.kind == "incremental" else "full",
+                    chain_id=plan.chain_id,
+                    resumed_from=plan.resumed_from,
+                )
+                .returning(r.c.id)
+            ).scalar_one()
         )
-        return int(result.scalar_one())
+        if plan.chain_id is None:
+            conn.execute(update(r).where(r.c.id == run_id).values(chain_id=run_id))
+        if plan.kind == "resume":
+            # The chain's mode is the mode of the harvest being resumed.
+            mode = conn.execute(select(r.c.mode).where(r.c.id == plan.resumed_from)).scalar()
+            conn.execute(update(r).where(r.c.id == run_id).values(mode=mode or "full"))
+        return run_id
+
+
+def restart_chain(engine: Engine, run_id: int, feed_id: str, plan: Plan) -> None:
+    """The resume cursor no longer works: this run starts a fresh chain with ``plan``."""
+    r = HarvestRun.__table__
+    with engine.begin() as conn:
+        conn.execute(
+            update(r)
+            .where(r.c.id == run_id)
+            .values(
+                chain_id=run_id,
+                resumed_from=None,
+                mode="incremental" if plan.kind == "incremental" else "full",
+            )
+        )
+        conn.execute(
+            update(Feed.__table__)
+            .where(Feed.__table__.c.id == feed_id)
+            .values(resume_cursor=None, resume_run_id=None)
+        )
 
 
 def finish_run(
@@ -99,19 +208,31 @@ def finish_run(
     run_id: int,
     *,
     status: str,
-    complete: bool = False,
     error: str | None = None,
     finished_at: datetime | None = None,
 ) -> None:
-    """Close a harvest run with its final status."""
+    """Close a harvest run that did not complete (a completed one is closed with its last page).
+
+    A failed run counts against the feed's health; an interrupted one does not.
+    """
+    r = HarvestRun.__table__
     with engine.begin() as conn:
-        conn.execute(
-            update(HarvestRun.__table__)
-            .where(HarvestRun.__table__.c.id == run_id)
-            .values(
-                status=status,
-                complete=complete,
-                error=error[:4000] if error else None,
-                finished_at=finished_at or utcnow(),
+        values: dict[str, Any] = {"status": status, "finished_at": finished_at or utcnow()}
+        if error is not None:
+            values["error"] = error.replace("\x00", "")[:4000]
+        conn.execute(update(r).where(r.c.id == run_id, r.c.status == "running").values(**values))
+        if status == "failed":
+            feed_id = conn.execute(select(r.c.feed_id).where(r.c.id == run_id)).scalar_one()
+            f = Feed.__table__
+            conn.execute(
+                update(f)
+                .where(f.c.id == feed_id)
+                .values(consecutive_failures=f.c.consecutive_failures + 1)
             )
-        )
+
+
+def accept_held_withdrawals(engine: Engine, lease: Lease) -> tuple[int, int | None]:
+    """Apply the withdrawals a guard held back for the leased feed; (count, run id)."""
+    with engine.begin() as conn:
+        renew_in(conn, lease)
+        return withdrawals.accept_held(conn, lease.feed_id, utcnow())

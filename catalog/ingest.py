@@ -21,9 +21,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from catalog.models import Course, CourseRun, Feed, HarvestRun, RejectedRecord, utcnow
+from catalog import withdrawals
+from catalog.leases import Lease, renew_in
+from catalog.models import (
+    Course,
+    CourseEvent,
+    CourseRun,
+    Feed,
+    HarvestPage,
+    HarvestRun,
+    HeldWithdrawal,
+    RejectedRecord,
+    utcnow,
+)
+from catalog.policy import HarvestPolicy
 from catalog.validate import InvalidRecord, validate
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as RunRecord
@@ -86,9 +99,12 @@ class HarvestTally:
 
     outcome: dict[str, str] = field(default_factory=dict)
     withdrawn: int = 0
+    held: int = 0
     rejected: int = 0
     received: int = 0
+    source_count: int = 0
     pages: int = 0
+    incremental: bool = False
 
     def counts(self) -> Counter[str]:
         return Counter(self.outcome.values())
@@ -137,7 +153,12 @@ def _canonical(value: Any) -> Any:
 
 
 class Ingestor:
-    """Applies the pages of one harvest run of one feed."""
+    """Applies the pages of one harvest run of one feed.
+
+    With a :class:`~catalog.leases.Lease`, every page transaction first renews it — and fails
+    with :class:`~catalog.leases.LeaseLost` if another process took the feed over, so a stale
+    syncer can never write over a live one.
+    """
 
     def __init__(
         self,
@@ -145,16 +166,26 @@ class Ingestor:
         feed_id: str,
         harvest_id: int,
         *,
+        lease: Lease | None = None,
+        policy: HarvestPolicy | None = None,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self.feed_id = feed_id
         self.harvest_id = harvest_id
+        self.lease = lease
+        self.policy = policy or HarvestPolicy()
         self.now = now
         self.tally = HarvestTally()
+        #: Set when the last page was applied: what happened to withdrawals.
+        self.decision: withdrawals.Decision | None = None
 
     def apply(self, page: Page) -> PageOutcome:
-        """Store one page, its cursor and the run's counters in one transaction."""
+        """Store one page with the feed's cursor and the run's counters, in one transaction.
+
+        The last page also closes the harvest in that same transaction: withdrawals decided
+        (or held), the next-harvest cursor saved, the feed's health updated.
+        """
         now = self.now()
         records: dict[str, CourseRecord] = {}
         rejected: list[Rejected] = []
@@ -177,8 +208,9 @@ class Ingestor:
 
         outcome = PageOutcome(rejected=len(rejected))
         with self.engine.begin() as conn:
+            if self.lease is not None:
+                renew_in(conn, self.lease)
             results = self._upsert_courses(conn, records, page.url, now, outcome)
-            outcome.withdrawn = self._withdraw(conn, withdrawn, now, outcome)
             if rejected:
                 conn.execute(
                     insert(RejectedRecord.__table__),
@@ -194,38 +226,120 @@ class Ingestor:
                         for r in rejected
                     ],
                 )
+            conn.execute(
+                insert(HarvestPage.__table__).values(
+                    run_id=self.harvest_id,
+                    number=page.number,
+                    url=page.url[:2048],
+                    keys=list(records),
+                    withdrawn_keys=withdrawn,
+                    created_at=now,
+                )
+            )
             for key, result in results.items():
                 self.tally.note(key, result)
-            self.tally.withdrawn += outcome.withdrawn
             self.tally.rejected += len(rejected)
             self.tally.received += len(page.items)
+            self.tally.source_count += (
+                page.source_count if page.source_count is not None else len(page.items)
+            )
             self.tally.pages += 1
-            counts = self.tally.counts()
-            conn.execute(
-                update(HarvestRun.__table__)
-                .where(HarvestRun.__table__.c.id == self.harvest_id)
-                .values(
-                    pages=self.tally.pages,
-                    received=self.tally.received,
-                    new=counts["new"],
-                    updated=counts["updated"],
-                    unchanged=counts["unchanged"],
-                    withdrawn=self.tally.withdrawn,
-                    rejected=self.tally.rejected,
-                    declared_total=page.declared_total,
+            self.tally.incremental = self.tally.incremental or page.incremental
+            self._save_counters(conn, page)
+            feeds = Feed.__table__
+            if not page.last:
+                conn.execute(
+                    update(feeds)
+                    .where(feeds.c.id == self.feed_id)
+                    .values(
+                        resume_cursor=dict(page.cursor) if page.cursor is not None else None,
+                        resume_run_id=self.harvest_id,
+                        cursor_updated_at=now,
+                    )
                 )
-            )
-            conn.execute(
-                update(Feed.__table__)
-                .where(Feed.__table__.c.id == self.feed_id)
-                .values(
-                    cursor=dict(page.cursor) if page.cursor is not None else None,
-                    cursor_updated_at=now,
-                )
-            )
+            else:
+                self._finish(conn, page, now)
         for result in results.values():
             setattr(outcome, result, getattr(outcome, result) + 1)
         return outcome
+
+    def _save_counters(self, conn: Any, page: Page) -> None:
+        counts = self.tally.counts()
+        values: dict[str, Any] = {
+            "pages": self.tally.pages,
+            "received": self.tally.received,
+            "source_count": self.tally.source_count,
+            "new": counts["new"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "rejected": self.tally.rejected,
+        }
+        if page.declared_total is not None:
+            values["declared_total"] = page.declared_total
+        if page.incremental:
+            values["mode"] = "incremental"
+        runs = HarvestRun.__table__
+        conn.execute(update(runs).where(runs.c.id == self.harvest_id).values(**values))
+
+    def _finish(self, conn: Any, page: Page, now: datetime) -> None:
+        runs, feeds = HarvestRun.__table__, Feed.__table__
+        chain_id = (
+            conn.execute(select(runs.c.chain_id).where(runs.c.id == self.harvest_id)).scalar()
+            or self.harvest_id
+        )
+        declared = page.declared_total
+        if declared is None:
+            declared = conn.execute(
+                select(runs.c.declared_total).where(runs.c.id == self.harvest_id)
+            ).scalar()
+        decision = withdrawals.decide(conn, self.feed_id, chain_id, declared, self.policy)
+        withdrawn, held = withdrawals.apply(conn, self.feed_id, self.harvest_id, decision, now)
+        self.decision = decision
+        self.tally.withdrawn, self.tally.held = withdrawn, held
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == self.harvest_id)
+            .values(
+                status="succeeded",
+                complete=True,
+                finished_at=now,
+                withdrawn=withdrawn,
+                held_withdrawals=held,
+                degraded=decision.degraded,
+                guard="; ".join(decision.reasons) if held else None,
+            )
+        )
+        feed_values: dict[str, Any] = {
+            "cursor": dict(page.cursor) if page.cursor is not None else None,
+            "cursor_updated_at": now,
+            "resume_cursor": None,
+            "resume_run_id": None,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+        }
+        if decision.full:
+            feed_values["last_full_at"] = now
+        if held:
+            feed_values["needs_review"] = True
+            feed_values["review_reason"] = (
+                f"run {self.harvest_id} held {held} withdrawals: " + "; ".join(decision.reasons)
+            )
+        elif (
+            decision.full
+            and conn.execute(
+                select(feeds.c.needs_review).where(feeds.c.id == self.feed_id)
+            ).scalar()
+        ):
+            # A complete full harvest that passed every guard supersedes an older hold.
+            feed_values["needs_review"] = False
+            feed_values["review_reason"] = None
+            conn.execute(
+                delete(HeldWithdrawal.__table__).where(
+                    HeldWithdrawal.__table__.c.feed_id == self.feed_id
+                )
+            )
+        conn.execute(update(feeds).where(feeds.c.id == self.feed_id).values(**feed_values))
+        withdrawals.forget_old_pages(conn, self.feed_id, chain_id)
 
     # -- courses and runs -------------------------------------------------------------------
 
@@ -340,6 +454,20 @@ class Ingestor:
                 [{"b_id": cid, "b_precedence": prec} for cid, prec in meta.items()],
             )
             outcome.rows_written += len(meta)
+        events = [
+            {
+                "course_id": course_ids[key],
+                "harvest_id": self.harvest_id,
+                "event": "reactivated"
+                if key in existing and existing[key].status != "active"
+                else outcome_name,
+                "at": now,
+            }
+            for key, outcome_name in result.items()
+            if outcome_name != "unchanged"
+        ]
+        if events:
+            conn.execute(insert(CourseEvent.__table__), events)
         return result
 
     def _upsert_runs(
@@ -400,22 +528,6 @@ class Ingestor:
             )
             outcome.rows_written += len(updates)
         return changed
-
-    def _withdraw(self, conn: Any, keys: list[str], now: datetime, outcome: PageOutcome) -> int:
-        """Mark explicitly deleted courses withdrawn (kept, never removed)."""
-        if not keys:
-            return 0
-        c = courses_t.c
-        count = 0
-        for chunk in _chunks(keys, _CHUNK):
-            res = conn.execute(
-                update(courses_t)
-                .where(c.feed_id == self.feed_id, c.key.in_(chunk), c.status != "withdrawn")
-                .values(status="withdrawn", updated_at=now, last_harvest_id=self.harvest_id)
-            )
-            count += res.rowcount or 0
-        outcome.rows_written += count
-        return count
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

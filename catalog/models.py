@@ -76,10 +76,26 @@ class Feed(Base):
     institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
     connector: Mapped[str] = mapped_column(String(64))
     base_url: Mapped[str] = mapped_column(String(2048))
-    #: The connector's resume/incremental state, advanced only with the data it covers.
+    #: State for the next harvest (a high-water mark), saved when a harvest completes.
     cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cursor_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Where an unfinished harvest stopped: saved with every committed page, cleared at the end.
+    resume_cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resume_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_success_at: Mapped[datetime | None]
+    #: When the last *complete full* harvest ended (incremental runs do not count).
+    last_full_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Withdrawals were held back by a guard; an admin should look (moocx feeds, runs show).
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    #: The lease: who is harvesting this feed right now, until when (see catalog.leases).
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_host: Mapped[str | None] = mapped_column(String(255))
+    lease_pid: Mapped[int | None] = mapped_column(Integer)
+    lease_acquired_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]
 
     institution: Mapped[Institution] = relationship(back_populates="feeds")
 
@@ -178,6 +194,18 @@ class HarvestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     #: Who started it: "cli", "schedule", "demo".
     trigger: Mapped[str] = mapped_column(String(16), default="cli")
+    #: "full" (the whole listing) or "incremental" (only changes since the last harvest).
+    mode: Mapped[str] = mapped_column(String(16), default="full")
+    #: A harvest interrupted and resumed spans several runs; they share the first run's id.
+    chain_id: Mapped[int | None] = mapped_column(Integer)
+    resumed_from: Mapped[int | None] = mapped_column(Integer)
+    #: Source items received (the unit of declared_total; Open edX counts runs).
+    source_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Too many rejected records: withdrawals were held back.
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_withdrawals: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why withdrawals were held, when they were.
+    guard: Mapped[str | None] = mapped_column(Text)
 
     rejected_records: Mapped[list[RejectedRecord]] = relationship(
         back_populates="harvest", cascade="all, delete-orphan", order_by="RejectedRecord.id"
@@ -197,3 +225,49 @@ class RejectedRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     harvest: Mapped[HarvestRun] = relationship(back_populates="rejected_records")
+
+
+class HarvestPage(Base):
+    """What one committed page saw: enough to judge absence after a resumed harvest."""
+
+    __tablename__ = "harvest_pages"
+    __table_args__ = (Index("ix_harvest_pages_run", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("harvest_runs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(2048))
+    #: Course keys on the page, and keys the source withdrew explicitly.
+    keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    withdrawn_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HeldWithdrawal(Base):
+    """A withdrawal a guard held back, waiting for ``moocx sync --accept-withdrawals``."""
+
+    __tablename__ = "held_withdrawals"
+    __table_args__ = (Index("ix_held_withdrawals_feed", "feed_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("harvest_runs.id", ondelete="CASCADE"))
+    feed_id: Mapped[str] = mapped_column(ForeignKey("feeds.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    #: "deleted" (the source said so) or "absent" (missing from a complete full harvest).
+    reason: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CourseEvent(Base):
+    """A course's history: when it appeared, changed, was withdrawn or came back."""
+
+    __tablename__ = "course_events"
+    __table_args__ = (Index("ix_course_events_course", "course_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    harvest_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id"))
+    #: "new", "updated", "withdrawn" or "reactivated".
+    event: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from catalog.db import read_only
-from catalog.models import Course, Feed, HarvestRun, RejectedRecord
+from catalog.models import Course, Feed, HarvestRun, HeldWithdrawal, RejectedRecord, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,11 @@ class FeedStatus:
     last_run_status: str | None
     last_run_started: datetime | None
     last_success: datetime | None
+    last_full: datetime | None
+    consecutive_failures: int
+    needs_review: bool
+    review_reason: str | None
+    lease: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,12 @@ class RunInfo:
     rejected: int
     declared_total: int | None
     error: str | None
+    mode: str
+    resumed_from: int | None
+    source_count: int
+    degraded: bool
+    held_withdrawals: int
+    guard: str | None
 
     @property
     def duration(self) -> float | None:
@@ -70,9 +81,7 @@ def feed_statuses(engine: Engine) -> list[FeedStatus]:
             ).all()
         )
         out = []
-        feeds = conn.execute(
-            select(Feed.id, Feed.institution_id, Feed.connector, Feed.base_url).order_by(Feed.id)
-        ).all()
+        feeds = conn.execute(select(Feed.__table__).order_by(Feed.id)).all()
         for feed in feeds:
             last = conn.execute(
                 select(HarvestRun.id, HarvestRun.status, HarvestRun.started_at)
@@ -80,11 +89,9 @@ def feed_statuses(engine: Engine) -> list[FeedStatus]:
                 .order_by(HarvestRun.id.desc())
                 .limit(1)
             ).first()
-            success = conn.execute(
-                select(func.max(HarvestRun.finished_at)).where(
-                    HarvestRun.feed_id == feed.id, HarvestRun.status == "succeeded"
-                )
-            ).scalar()
+            lease = None
+            if feed.lease_holder and feed.lease_expires_at and feed.lease_expires_at > utcnow():
+                lease = f"{feed.lease_host} pid {feed.lease_pid}"
             out.append(
                 FeedStatus(
                     id=feed.id,
@@ -95,7 +102,12 @@ def feed_statuses(engine: Engine) -> list[FeedStatus]:
                     last_run_id=last.id if last else None,
                     last_run_status=last.status if last else None,
                     last_run_started=last.started_at if last else None,
-                    last_success=success,
+                    last_success=feed.last_success_at,
+                    last_full=feed.last_full_at,
+                    consecutive_failures=feed.consecutive_failures,
+                    needs_review=feed.needs_review,
+                    review_reason=feed.review_reason,
+                    lease=lease,
                 )
             )
         return out
@@ -119,6 +131,12 @@ def _run_info(run: HarvestRun) -> RunInfo:
         rejected=run.rejected,
         declared_total=run.declared_total,
         error=run.error,
+        mode=run.mode,
+        resumed_from=run.resumed_from,
+        source_count=run.source_count,
+        degraded=run.degraded,
+        held_withdrawals=run.held_withdrawals,
+        guard=run.guard,
     )
 
 
@@ -131,8 +149,16 @@ def recent_runs(engine: Engine, feed_id: str | None = None, limit: int = 20) -> 
         return [_run_info(run) for run in session.scalars(query)]
 
 
-def run_detail(engine: Engine, run_id: int) -> tuple[RunInfo, list[RejectedInfo]] | None:
-    """One run and its rejected records, or None if there is no such run."""
+@dataclass(frozen=True, slots=True)
+class HeldInfo:
+    key: str
+    reason: str
+
+
+def run_detail(
+    engine: Engine, run_id: int
+) -> tuple[RunInfo, list[RejectedInfo], list[HeldInfo]] | None:
+    """One run, its rejected records and its held withdrawals; None if there is no such run."""
     with read_only(engine) as conn, Session(bind=conn) as session:
         run = session.get(HarvestRun, run_id)
         if run is None:
@@ -145,4 +171,12 @@ def run_detail(engine: Engine, run_id: int) -> tuple[RunInfo, list[RejectedInfo]
                 .order_by(RejectedRecord.id)
             )
         ]
-        return _run_info(run), rejected
+        held = [
+            HeldInfo(key=h.key, reason=h.reason)
+            for h in session.scalars(
+                select(HeldWithdrawal)
+                .where(HeldWithdrawal.run_id == run_id)
+                .order_by(HeldWithdrawal.key)
+            )
+        ]
+        return _run_info(run), rejected, held

@@ -10,7 +10,8 @@
         ├── HttpStatusError        a 4xx the source will not change its mind about
         ├── ResponseTooLarge       the decoded body passed the configured cap
         ├── BadResponseError       not JSON / not XML / not the expected shape / bad encoding
-        └── PaginationError        a next link that repeats or leaves the source's host
+        ├── PaginationError        a next link that repeats or leaves the source's host
+        └── CursorExpired          a resume cursor the source no longer honours (start over)
     RecordError                    one source item cannot be mapped: skip it, keep going
 
 Every message names the feed (where known) and the URL, never a credential.
@@ -58,6 +59,11 @@ class BadResponseError(FatalFeedError):
 
 class PaginationError(FatalFeedError):
     """Pagination went wrong: a next link that repeats, or one that points to another host."""
+
+
+class CursorExpired(FatalFeedError):
+    """The cursor handed in can no longer be used (an expired resumption token, a page that
+    vanished). The sync starts the harvest over instead of resuming."""
 
 
 class RecordError(Exception):

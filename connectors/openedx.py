@@ -99,6 +99,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 number=number,
                 last=next_url is None,
                 declared_total=count if isinstance(count, int) else None,
+                source_count=len(results),
             )
             if next_url is None:
                 return

@@ -132,6 +132,9 @@ class Page:
     last: bool = False
     declared_total: int | None = None
     incremental: bool = False
+    #: Source items this page held, in the unit of ``declared_total`` (Open edX counts runs,
+    #: hidden ones included); ``None`` means ``len(items)``.
+    source_count: int | None = None
 
 
 def is_http_url(value: str) -> bool:

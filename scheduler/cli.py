@@ -1,7 +1,8 @@
 """The ``moocx`` command line.
 
 Exit codes (cron-friendly): 0 every feed succeeded; 1 a feed failed; 2 the config or the command
-line is wrong (nothing was harvested).
+line is wrong (nothing was harvested); 3 every requested feed was skipped because another sync
+holds it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from scheduler.config import Config, ConfigError, config_path, load_config
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_SKIPPED = 0, 1, 2, 3
 log = logging.getLogger(__name__)
 
 
@@ -97,43 +98,72 @@ def init(state: _State) -> None:
 @cli.command()
 @click.argument("feeds", nargs=-1, metavar="[FEED]...")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary lines, no progress.")
+@click.option(
+    "--full", is_flag=True, help="A full harvest now, even where incremental is possible."
+)
+@click.option(
+    "--accept-withdrawals",
+    is_flag=True,
+    help="Apply the withdrawals a guard held back for the named feeds (after review), then sync.",
+)
 @click.pass_obj
-def sync(state: _State, feeds: tuple[str, ...], quiet: bool) -> None:
+def sync(
+    state: _State, feeds: tuple[str, ...], quiet: bool, full: bool, accept_withdrawals: bool
+) -> None:
     """Harvest feeds now (every enabled feed when none is named)."""
     config = state.config()
     for feed_id in feeds:
         config.feed(feed_id)  # unknown ids are config errors, before anything runs
+    if accept_withdrawals and not feeds:
+        raise click.UsageError(
+            "--accept-withdrawals needs the feeds named: moocx sync --accept-withdrawals FEED"
+        )
     chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
     if not chosen:
         raise ConfigError(["no enabled feeds to sync; add [[feeds]] to the config"], config.path)
     engine = open_catalog(config)
     with make_progress(_console(stderr=True), quiet=quiet) as progress:
-        results = sync_feeds(config, engine, chosen, progress=progress)
+        results = sync_feeds(
+            config,
+            engine,
+            chosen,
+            progress=progress,
+            full=full,
+            accept_withdrawals=accept_withdrawals,
+        )
     out = _console()
     for r in results:
-        counts = (
-            f"new {r.new} · updated {r.updated} · unchanged {r.unchanged} · rejected {r.rejected}"
-        )
-        if r.withdrawn:
-            counts += f" · withdrawn {r.withdrawn}"
-        line = f"{r.feed_id}: {r.status} · {counts} · {r.pages} pages · {r.duration:.1f} s"
-        out.print(line, style="green" if r.ok else "red", markup=False)
+        out.print(r.summary(), style=_STATUS_STYLE.get(r.status, "red"), markup=False)
         if r.error:
-            out.print(f"  {r.error}", style="red", markup=False)
+            out.print(
+                f"  {r.error}", style="red" if r.status != "skipped" else "yellow", markup=False
+            )
+        if r.held:
+            out.print(
+                f"  {r.held} withdrawals held back: {r.guard}. Review them with "
+                f"`moocx runs show {r.run_id}`, then `moocx sync --accept-withdrawals {r.feed_id}`",
+                style="yellow",
+                markup=False,
+            )
         if r.rejected:
             out.print(f"  see the rejected records: moocx runs show {r.run_id}", markup=False)
+    if results and all(r.status == "skipped" for r in results):
+        sys.exit(EXIT_SKIPPED)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+_STATUS_STYLE = {"succeeded": "green", "skipped": "yellow", "interrupted": "yellow"}
 
 
 @cli.command()
 @click.pass_obj
 def feeds(state: _State) -> None:
-    """List feeds with their last run, status and course count."""
+    """List feeds with their health: last run, last success, failures, review, lease."""
     config = state.config()
     engine = open_catalog(config)
     enabled = {f.id: f.enabled for f in config.feeds}
     table = Table(box=None, header_style="bold")
-    for column in (
+    columns = (
         "feed",
         "institution",
         "connector",
@@ -141,8 +171,13 @@ def feeds(state: _State) -> None:
         "status",
         "courses",
         "last success",
-    ):
-        table.add_column(column, justify="right" if column == "courses" else "left")
+        "failures",
+        "review",
+        "lease held by",
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("courses", "failures") else "left")
+    notes = []
     for f in queries.feed_statuses(engine):
         status = f.last_run_status or "never run"
         if f.id not in enabled:
@@ -157,8 +192,16 @@ def feeds(state: _State) -> None:
             status,
             str(f.courses),
             _when(f.last_success),
+            str(f.consecutive_failures),
+            "NEEDS REVIEW" if f.needs_review else "-",
+            f.lease or "-",
         )
-    _console().print(table)
+        if f.needs_review:
+            notes.append(f"{f.id}: {f.review_reason}")
+    out = _console()
+    out.print(table)
+    for note in notes:
+        out.print(note, style="yellow", markup=False)
 
 
 @cli.command()
@@ -222,9 +265,14 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
     detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
     if detail is None:
         raise click.ClickException(f"no harvest run {run_id}")
-    run, rejected = detail
+    run, rejected, held = detail
     out.print(f"run {run.id} of feed {run.feed_id} ({run.trigger})", style="bold", markup=False)
-    out.print(f"  status:    {run.status}{' (complete)' if run.complete else ''}", markup=False)
+    resumed = f", resumes run {run.resumed_from}" if run.resumed_from else ""
+    out.print(
+        f"  status:    {run.status}{' (complete)' if run.complete else ''}"
+        f"{' (degraded)' if run.degraded else ''}; {run.mode} harvest{resumed}",
+        markup=False,
+    )
     out.print(f"  started:   {_when(run.started_at)}", markup=False)
     out.print(f"  finished:  {_when(run.finished_at)}", markup=False)
     out.print(
@@ -233,9 +281,20 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
         markup=False,
     )
     if run.declared_total is not None:
-        out.print(f"  the source declared {run.declared_total} items", markup=False)
+        out.print(
+            f"  the source declared {run.declared_total} items; {run.source_count} received",
+            markup=False,
+        )
     if run.error:
         out.print(f"  error: {run.error}", style="red", markup=False)
+    if held:
+        out.print(f"held withdrawals ({len(held)}): {run.guard}", style="bold yellow", markup=False)
+        for h in held:
+            out.print(f"  - {h.key} ({h.reason})", markup=False)
+        out.print(
+            f"  apply them after review: moocx sync --accept-withdrawals {run.feed_id}",
+            markup=False,
+        )
     if rejected:
         out.print(f"rejected records ({len(rejected)}):", style="bold", markup=False)
         for r in rejected:
@@ -269,6 +328,28 @@ def export(state: _State, fmt: str, out_path: str) -> None:
     with _atomic_text(Path(out_path)) as fh:
         count = write_json(engine, fh)
     click.echo(f"wrote {count} courses to {out_path}", err=True)
+
+
+@cli.command()
+@click.argument("feeds", nargs=-1, metavar="[FEED]...")
+@click.pass_obj
+def check(state: _State, feeds: tuple[str, ...]) -> None:
+    """Fetch the first page of feeds and show what would be harvested; writes nothing."""
+    from scheduler.check import check_feed, describe
+
+    config = state.config()
+    for feed_id in feeds:
+        config.feed(feed_id)
+    chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
+    out = _console()
+    results = []
+    for feed_id in chosen:
+        result = check_feed(config, feed_id)
+        results.append(result)
+        for i, line in enumerate(describe(result)):
+            style = "bold" if i == 0 else ("red" if "FAILED" in line or "error:" in line else None)
+            out.print(line, style=style, markup=False)
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
 @cli.command(name="connectors")

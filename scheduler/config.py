@@ -16,12 +16,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -33,6 +35,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from catalog.policy import HarvestPolicy
 from connectors import registry
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
@@ -131,6 +134,37 @@ class AuthConfig(_Strict):
         return None if value is None else _check_http_url(value)
 
 
+def parse_duration(value: str | float | int) -> timedelta:
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"45s"`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 7d, 12h, 30m or 45s")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhms]?)\s*", value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like 7d, 12h, 30m or 45s")
+        unit = {"d": 86400, "h": 3600, "m": 60, "s": 1, "": 1}[match.group(2)]
+        seconds = float(match.group(1)) * unit
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class SyncConfig(_Strict):
+    """``[sync]``: how careful every feed's sync is (each feed may override the first three)."""
+
+    full_sync_every: Duration = timedelta(days=7)
+    max_withdraw_fraction: Fraction = 0.2
+    max_rejected_fraction: Fraction = 0.1
+    lease_ttl: Duration = timedelta(minutes=5)
+    resume_max_age: Duration = timedelta(hours=24)
+
+
 class FeedConfig(_Strict):
     id: Identifier
     institution: str
@@ -141,6 +175,9 @@ class FeedConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     auth: AuthConfig | None = None
     http: FeedHttpConfig | None = None
+    full_sync_every: Duration | None = None
+    max_withdraw_fraction: Fraction | None = None
+    max_rejected_fraction: Fraction | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -160,6 +197,7 @@ class FeedConfig(_Strict):
 class _ConfigModel(_Strict):
     catalog: CatalogConfig = CatalogConfig()
     http: HttpConfig = HttpConfig()
+    sync: SyncConfig = SyncConfig()
     institutions: list[InstitutionConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)
 
@@ -171,6 +209,7 @@ class Config:
     path: Path | None
     catalog_url: str = field(repr=False)  # may hold a database password
     http: HttpConfig
+    sync: SyncConfig
     institutions: tuple[InstitutionConfig, ...]
     feeds: tuple[FeedConfig, ...]
     feed_options: Mapping[str, Any]
@@ -209,6 +248,17 @@ class Config:
             auth=auth,
             http=http.settings(),
             timezone=self.institution(feed.institution).timezone,
+        )
+
+    def policy(self, feed: FeedConfig) -> HarvestPolicy:
+        """The sync's safety settings for ``feed``: its own overrides over ``[sync]``."""
+        s = self.sync
+        return HarvestPolicy(
+            full_sync_every=feed.full_sync_every or s.full_sync_every,
+            max_withdraw_fraction=_first(feed.max_withdraw_fraction, s.max_withdraw_fraction),
+            max_rejected_fraction=_first(feed.max_rejected_fraction, s.max_rejected_fraction),
+            lease_ttl=s.lease_ttl,
+            resume_max_age=s.resume_max_age,
         )
 
     def secrets(self) -> list[str]:
@@ -275,6 +325,7 @@ def parse_config(
         path=path,
         catalog_url=_resolve_sqlite(model.catalog.url, path),
         http=model.http,
+        sync=model.sync,
         institutions=tuple(model.institutions),
         feeds=tuple(model.feeds),
         feed_options=feed_options,
@@ -282,6 +333,10 @@ def parse_config(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _first(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _interpolate(

@@ -17,13 +17,14 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog import harvests, schema
+from catalog import harvests, leases, schema
 from catalog.db import make_engine
 from catalog.errors import CatalogError
 from catalog.ingest import Ingestor, PageOutcome
+from catalog.policy import HarvestPolicy
 from connectors import registry
 from connectors.base import Connector
-from connectors.errors import FeedError
+from connectors.errors import CursorExpired, FeedError, HttpStatusError
 from connectors.records import Page
 from scheduler.config import Config
 
@@ -36,11 +37,15 @@ class FeedResult:
 
     feed_id: str
     run_id: int | None
-    status: str  # "succeeded", "failed", "interrupted"
+    status: str  # "succeeded", "failed", "interrupted", "skipped" (another syncer holds it)
+    mode: str = "full"
+    resumed: bool = False
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     withdrawn: int = 0
+    held: int = 0
+    guard: str | None = None
     rejected: int = 0
     pages: int = 0
     received: int = 0
@@ -50,6 +55,24 @@ class FeedResult:
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
+
+    def summary(self) -> str:
+        """The one-line summary ``moocx sync`` prints for the feed."""
+        if self.status == "skipped":
+            return f"{self.feed_id}: skipped"
+        counts = (
+            f"new {self.new} · updated {self.updated} · unchanged {self.unchanged} · "
+            f"rejected {self.rejected}"
+        )
+        if self.withdrawn:
+            counts += f" · withdrawn {self.withdrawn}"
+        if self.held:
+            counts += f" · held {self.held}"
+        mode = self.mode + (", resumed" if self.resumed else "")
+        return (
+            f"{self.feed_id}: {self.status} ({mode}) · {counts} · {self.pages} pages · "
+            f"{self.duration:.1f} s"
+        )
 
 
 class Progress(Protocol):
@@ -117,34 +140,100 @@ def sync_feed(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     trigger: str = "cli",
+    full: bool = False,
+    accept_withdrawals: bool = False,
     connector_factory: Callable[[], Connector] | None = None,
 ) -> FeedResult:
-    """Harvest one feed into the catalog now. Never raises for a feed's own failure."""
+    """Harvest one feed into the catalog now. Never raises for a feed's own failure.
+
+    Takes the feed's lease first (another live syncer means "skipped"), then resumes an
+    unfinished harvest, or runs an incremental or a full one as the plan says.
+    """
     progress = progress or NullProgress()
     started = time.monotonic()
+    policy = config.policy(config.feed(feed_id))
+    lease = leases.acquire(engine, feed_id, policy.lease_ttl)
+    if isinstance(lease, leases.LeaseHolder):
+        message = f"feed {feed_id} is being synced by {lease.describe()}; skipped"
+        log.warning("%s", message)
+        result = FeedResult(feed_id=feed_id, run_id=None, status="skipped", error=message)
+        progress.feed_finished(result)
+        return result
     progress.feed_started(feed_id)
-    run_id = harvests.start_run(engine, feed_id, trigger=trigger)
-    ingestor = Ingestor(engine, feed_id, run_id)
-    status, error, complete = "failed", None, False
-    connector = None
+    try:
+        with leases.Heartbeat(engine, lease) as heartbeat:
+            return _sync_leased(
+                config,
+                engine,
+                feed_id,
+                lease,
+                policy,
+                progress=progress,
+                stop=stop,
+                lost=heartbeat.lost,
+                trigger=trigger,
+                full=full,
+                accept_withdrawals=accept_withdrawals,
+                connector_factory=connector_factory,
+                started=started,
+            )
+    finally:
+        try:
+            leases.release(engine, lease)
+        except SQLAlchemyError:
+            log.warning(
+                "feed %s: could not release the lease; it expires by itself", feed_id, exc_info=True
+            )
+
+
+def _sync_leased(
+    config: Config,
+    engine: Engine,
+    feed_id: str,
+    lease: leases.Lease,
+    policy: HarvestPolicy,
+    *,
+    progress: Progress,
+    stop: threading.Event | None,
+    lost: threading.Event,
+    trigger: str,
+    full: bool,
+    accept_withdrawals: bool,
+    connector_factory: Callable[[], Connector] | None,
+    started: float,
+) -> FeedResult:
+    accepted = 0
+    abandoned = leases.close_abandoned_runs(engine, lease)
+    if abandoned:
+        log.warning("feed %s: %d earlier run(s) had died mid-harvest", feed_id, abandoned)
+    if accept_withdrawals:
+        accepted, held_run = harvests.accept_held_withdrawals(engine, lease)
+        log.warning("feed %s: applied %d withdrawals held by run %s", feed_id, accepted, held_run)
+    the_plan = harvests.plan(engine, feed_id, policy, force_full=full)
+    run_id = harvests.start_run(engine, feed_id, trigger=trigger, plan=the_plan)
+    log.info("feed %s: run %d (%s: %s)", feed_id, run_id, the_plan.kind, the_plan.why)
+    ingestor = Ingestor(engine, feed_id, run_id, lease=lease, policy=policy)
+    status, error, connector = "failed", None, None
     try:
         connector = (
             connector_factory()
             if connector_factory
             else build_connector(config, feed_id, stop=stop)
         )
-        for page in connector.harvest(None):
-            outcome = ingestor.apply(page)
-            progress.page_done(feed_id, page, outcome, ingestor.tally.received)
-            if page.last:
-                complete = True
-            if stop is not None and stop.is_set() and not page.last:
-                status, error = "interrupted", "stopped before the end of the feed"
-                break
-        else:
-            status = "succeeded"
+        status, error = _harvest(
+            connector,
+            the_plan,
+            ingestor=ingestor,
+            progress=progress,
+            stop=stop,
+            lost=lost,
+            restart=lambda: _restart(engine, feed_id, run_id, policy, full),
+        )
     except FeedError as exc:
         error = str(exc)
+        log.error("%s", error)
+    except leases.LeaseLost as exc:
+        status, error = "interrupted", str(exc)
         log.error("%s", error)
     except (CatalogError, SQLAlchemyError) as exc:
         error = f"feed {feed_id}: the catalog failed: {type(exc).__name__}: {exc}"
@@ -158,24 +247,85 @@ def sync_feed(
     finally:
         if connector is not None:
             connector.close()
-        harvests.finish_run(engine, run_id, status=status, complete=complete, error=error)
-        counts = ingestor.tally.counts()
-        result = FeedResult(
+        if status != "succeeded":
+            try:
+                harvests.finish_run(engine, run_id, status=status, error=error)
+            except SQLAlchemyError:
+                log.exception("feed %s: could not record the end of run %d", feed_id, run_id)
+    counts = ingestor.tally.counts()
+    decision = ingestor.decision
+    return _report(
+        progress,
+        FeedResult(
             feed_id=feed_id,
             run_id=run_id,
             status=status,
+            mode="incremental" if ingestor.tally.incremental else "full",
+            resumed=the_plan.kind == "resume",
             new=counts["new"],
             updated=counts["updated"],
             unchanged=counts["unchanged"],
-            withdrawn=ingestor.tally.withdrawn,
+            withdrawn=ingestor.tally.withdrawn + accepted,
+            held=ingestor.tally.held,
+            guard="; ".join(decision.reasons) if decision and decision.held else None,
             rejected=ingestor.tally.rejected,
             pages=ingestor.tally.pages,
             received=ingestor.tally.received,
             duration=time.monotonic() - started,
             error=error,
-        )
-        progress.feed_finished(result)
+        ),
+    )
+
+
+def _report(progress: Progress, result: FeedResult) -> FeedResult:
+    progress.feed_finished(result)
     return result
+
+
+def _restart(
+    engine: Engine, feed_id: str, run_id: int, policy: HarvestPolicy, full: bool
+) -> harvests.Plan:
+    fresh = harvests.plan(engine, feed_id, policy, force_full=full, ignore_resume=True)
+    harvests.restart_chain(engine, run_id, feed_id, fresh)
+    return fresh
+
+
+#: Answers to the first request of a resumed harvest that mean "this cursor is stale".
+_STALE_CURSOR_STATUSES = frozenset({400, 404, 410})
+
+
+def _harvest(
+    connector: Connector,
+    plan: harvests.Plan,
+    *,
+    ingestor: Ingestor,
+    progress: Progress,
+    stop: threading.Event | None,
+    lost: threading.Event,
+    restart: Callable[[], harvests.Plan],
+) -> tuple[str, str | None]:
+    """Feed the connector's pages to the ingestor; (status, error)."""
+    feed_id = ingestor.feed_id
+    cursor = plan.cursor
+    while True:
+        try:
+            for page in connector.harvest(cursor):
+                outcome = ingestor.apply(page)
+                progress.page_done(feed_id, page, outcome, ingestor.tally.received)
+                if page.last:
+                    return "succeeded", None
+                if lost.is_set():
+                    return "interrupted", f"feed {feed_id}: the lease was lost; stopped"
+                if stop is not None and stop.is_set():
+                    return "interrupted", "stopped before the end of the feed; the next run resumes"
+            return "failed", f"feed {feed_id}: the connector stopped without reaching the end"
+        except (CursorExpired, HttpStatusError) as exc:
+            stale = isinstance(exc, CursorExpired) or exc.status in _STALE_CURSOR_STATUSES
+            if plan.kind != "resume" or ingestor.tally.pages or not stale:
+                raise
+            log.warning("feed %s: cannot resume (%s); starting the harvest over", feed_id, exc)
+            plan = restart()
+            cursor = plan.cursor
 
 
 def sync_feeds(
@@ -186,6 +336,8 @@ def sync_feeds(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     trigger: str = "cli",
+    full: bool = False,
+    accept_withdrawals: bool = False,
 ) -> list[FeedResult]:
     """Harvest several feeds one after another; each one's failure is its own."""
     results = []
@@ -193,6 +345,15 @@ def sync_feeds(
         if stop is not None and stop.is_set():
             break
         results.append(
-            sync_feed(config, engine, feed_id, progress=progress, stop=stop, trigger=trigger)
+            sync_feed(
+                config,
+                engine,
+                feed_id,
+                progress=progress,
+                stop=stop,
+                trigger=trigger,
+                full=full,
+                accept_withdrawals=accept_withdrawals,
+            )
         )
     return results

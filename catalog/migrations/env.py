@@ -1,4 +1,9 @@
-"""Alembic environment: runs the shipped migrations on the engine the catalog opened."""
+"""Alembic environment: runs the shipped migrations on the engine the catalog opened.
+
+On SQLite, foreign-key enforcement is switched off while migrating: a migration that rebuilds a
+table (SQLite's way to alter most things) would otherwise fail to drop a table others point to.
+It is switched back on, and ``PRAGMA foreign_key_check`` must come back clean.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,22 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Must happen outside a transaction, so on the driver connection before SQLAlchemy begins.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
     connection.commit()
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

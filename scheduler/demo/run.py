@@ -81,12 +81,7 @@ def run_demo(directory: Path, console: Console) -> int:
             )
     for r in results:
         style = "green" if r.ok else "red"
-        console.print(
-            f"  {r.feed_id}: {r.status} · new {r.new} · updated {r.updated} · unchanged "
-            f"{r.unchanged} · rejected {r.rejected} · {r.pages} pages · {r.duration:.1f} s",
-            style=style,
-            markup=False,
-        )
+        console.print(f"  {r.summary()}", style=style, markup=False)
         if r.error:
             console.print(f"    {r.error}", style="red", markup=False)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from catalog import harvests
 from catalog.ingest import Ingestor
-from catalog.models import Course, CourseRun, Feed, HarvestRun, RejectedRecord
+from catalog.models import Course, CourseEvent, CourseRun, Feed, HarvestRun, RejectedRecord
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as Run
 
@@ -38,11 +38,11 @@ def page(*items: object, number: int = 1, cursor: dict | None = None, last: bool
 
 
 def harvest(engine, *pages: Page) -> Ingestor:
+    """One harvest run; the page marked last closes it."""
     run_id = harvests.start_run(engine, "vnu")
     ingestor = Ingestor(engine, "vnu", run_id)
     for p in pages:
         ingestor.apply(p)
-    harvests.finish_run(engine, run_id, status="succeeded", complete=True)
     return ingestor
 
 
@@ -77,7 +77,7 @@ def test_second_sync_of_unchanged_data_writes_no_course_or_run_rows(engine, writ
     write_log.statements.clear()
     ing = harvest(engine, data)
     assert ing.tally.counts() == {"unchanged": 2}
-    assert write_log.tables() <= {"harvest_runs", "feeds"}
+    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds"}
     assert [(c.updated_at, c.content_hash) for c in stored(engine)] == [
         (c.updated_at, c.content_hash) for c in before
     ]
@@ -124,7 +124,7 @@ def test_runs_of_one_course_split_across_pages_merge_and_stay_idempotent(engine,
     write_log.statements.clear()
     ing = harvest(engine, *pages)
     assert ing.tally.counts() == {"unchanged": 1}
-    assert write_log.tables() <= {"harvest_runs", "feeds"}
+    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds"}
     assert stored(engine)[0].title == "New title"
 
 
@@ -196,27 +196,47 @@ def test_dates_from_other_zones_are_stored_as_utc_and_read_back_aware(engine) ->
     assert run.start.hour == 1
 
 
-def test_each_page_commits_its_cursor_with_its_data(engine) -> None:
+def test_each_page_commits_its_resume_cursor_with_its_data_and_the_last_the_next_cursor(
+    engine,
+) -> None:
     run_id = harvests.start_run(engine, "vnu")
     ing = Ingestor(engine, "vnu", run_id)
     ing.apply(page(course(), cursor={"next": "https://x/p2", "page": 2}, last=False))
     with Session(engine) as s:
         feed = s.get(Feed, "vnu")
-        assert feed.cursor == {"next": "https://x/p2", "page": 2}
+        assert feed.resume_cursor == {"next": "https://x/p2", "page": 2}
+        assert feed.resume_run_id == run_id
+        assert feed.cursor is None
         assert feed.cursor_updated_at.tzinfo is not None
-        assert s.get(HarvestRun, run_id).pages == 1
+        run = s.get(HarvestRun, run_id)
+        assert (run.pages, run.status) == (1, "running")
         assert s.scalars(select(Course.key)).all() == ["VNUx+INT1001"]
+    ing.apply(page(course("VNUx+MAT1041"), number=2, cursor={"since": "2025-09-01"}))
+    with Session(engine) as s:
+        feed = s.get(Feed, "vnu")
+        assert (feed.cursor, feed.resume_cursor, feed.resume_run_id) == (
+            {"since": "2025-09-01"}, None, None)
+        assert feed.last_success_at is not None and feed.last_full_at is not None
+        run = s.get(HarvestRun, run_id)
+        assert (run.pages, run.status, run.complete) == (2, "succeeded", True)
 
 
 def test_explicit_withdrawal_keeps_the_course_and_a_return_reactivates_it(engine) -> None:
-    harvest(engine, page(course()))
-    ing = harvest(engine, page(Withdrawn("VNUx+INT1001")))
+    others = [course(f"VNUx+C{i}") for i in range(9)]
+    harvest(engine, page(course(), *others))
+    ing = harvest(engine, page(Withdrawn("VNUx+INT1001"), *others))
     assert ing.tally.withdrawn == 1
-    assert stored(engine)[0].status == "withdrawn"
-    assert len(stored(engine)[0].runs) == 1
-    ing = harvest(engine, page(course()))
-    assert ing.tally.counts() == {"updated": 1}
-    assert stored(engine)[0].status == "active"
+    ai = next(c for c in stored(engine) if c.key == "VNUx+INT1001")
+    assert ai.status == "withdrawn" and len(ai.runs) == 1
+    ing = harvest(engine, page(course(), *others))
+    assert ing.tally.counts() == {"updated": 1, "unchanged": 9}
+    assert next(c for c in stored(engine) if c.key == "VNUx+INT1001").status == "active"
+    with Session(engine) as s:
+        events = s.scalars(
+            select(CourseEvent.event).join(Course).where(Course.key == "VNUx+INT1001")
+            .order_by(CourseEvent.id)
+        ).all()
+    assert events == ["new", "withdrawn", "reactivated"]
 
 
 def test_a_large_page_goes_in_batches(engine) -> None:

@@ -105,7 +105,10 @@ def test_multi_page_harvest_lands_every_course_once_and_a_second_sync_changes_no
     serve_pages()
     assert sync(path) == 0
     out = capsys.readouterr().out
-    assert "vnu-openedx: succeeded · new 4 · updated 0 · unchanged 0 · rejected 0 · 3 pages" in out
+    assert (
+        "vnu-openedx: succeeded (full) · new 4 · updated 0 · unchanged 0 · rejected 0 · 3 pages"
+        in out
+    )
     rows = catalog_rows(tmp_path)
     assert [(key, title, runs) for key, title, _h, _u, runs in rows] == [
         ("UETx+INT1001", "Nhập môn Trí tuệ nhân tạo", 2),

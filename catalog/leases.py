@@ -1,0 +1,188 @@
+"""One syncer per feed: a lease row in the catalog database, portable across backends.
+
+A lease is the feed row's ``lease_*`` columns. Taking it is one conditional ``UPDATE`` — free,
+expired, or already ours — so on SQLite it runs under ``BEGIN IMMEDIATE`` (writers queue) and on
+PostgreSQL the row lock the ``UPDATE`` takes makes a concurrent taker re-check the condition
+after the first commits: exactly one wins. The holder renews it while it works (a heartbeat and
+every committed page); every page commit is *fenced* by the holder id, so a process that lost
+its lease (paused past the TTL, partitioned) cannot write over its successor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, or_, select, update
+
+from catalog.errors import CatalogError
+from catalog.models import Feed, HarvestRun, utcnow
+
+log = logging.getLogger(__name__)
+feeds_t = Feed.__table__
+
+
+class LeaseLost(CatalogError):
+    """Another process took this feed's lease: stop writing."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a feed's lease (for "skipped: held by …" messages)."""
+
+    holder: str
+    host: str | None
+    pid: int | None
+    acquired_at: datetime | None
+    expires_at: datetime | None
+
+    def describe(self) -> str:
+        since = f" since {self.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if self.acquired_at else ""
+        return f"{self.host or '?'} pid {self.pid or '?'}{since}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    feed_id: str
+    holder: str
+    ttl: timedelta
+
+
+def new_holder_id() -> str:
+    return uuid.uuid4().hex
+
+
+def acquire(
+    engine: Engine, feed_id: str, ttl: timedelta, holder: str | None = None
+) -> Lease | LeaseHolder:
+    """Take the feed's lease: a :class:`Lease`, or the :class:`LeaseHolder` that has it."""
+    holder = holder or new_holder_id()
+    now = utcnow()
+    c = feeds_t.c
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(feeds_t)
+            .where(
+                c.id == feed_id,
+                or_(c.lease_holder.is_(None), c.lease_expires_at < now, c.lease_holder == holder),
+            )
+            .values(
+                lease_holder=holder,
+                lease_host=socket.gethostname()[:255],
+                lease_pid=os.getpid(),
+                lease_acquired_at=now,
+                lease_expires_at=now + ttl,
+            )
+        )
+        if result.rowcount == 1:
+            return Lease(feed_id, holder, ttl)
+        row = conn.execute(
+            select(
+                c.lease_holder, c.lease_host, c.lease_pid, c.lease_acquired_at, c.lease_expires_at
+            ).where(c.id == feed_id)
+        ).first()
+    if row is None:
+        raise CatalogError(f"feed {feed_id!r} is not in the catalog")
+    return LeaseHolder(
+        row.lease_holder, row.lease_host, row.lease_pid, row.lease_acquired_at, row.lease_expires_at
+    )
+
+
+def renew_in(conn: Connection, lease: Lease) -> None:
+    """Extend the lease inside a write transaction; raise :class:`LeaseLost` if it is not ours."""
+    c = feeds_t.c
+    result = conn.execute(
+        update(feeds_t)
+        .where(c.id == lease.feed_id, c.lease_holder == lease.holder)
+        .values(lease_expires_at=utcnow() + lease.ttl)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(
+            f"feed {lease.feed_id}: this process lost its lease (another sync took over after it "
+            "expired); stopping without writing"
+        )
+
+
+def renew(engine: Engine, lease: Lease) -> bool:
+    """Extend the lease in its own transaction; False if it is no longer ours."""
+    try:
+        with engine.begin() as conn:
+            renew_in(conn, lease)
+    except LeaseLost:
+        return False
+    return True
+
+
+def release(engine: Engine, lease: Lease) -> None:
+    """Give the lease up (only if still ours)."""
+    c = feeds_t.c
+    with engine.begin() as conn:
+        conn.execute(
+            update(feeds_t)
+            .where(c.id == lease.feed_id, c.lease_holder == lease.holder)
+            .values(
+                lease_holder=None,
+                lease_host=None,
+                lease_pid=None,
+                lease_acquired_at=None,
+                lease_expires_at=None,
+            )
+        )
+
+
+def close_abandoned_runs(engine: Engine, lease: Lease) -> int:
+    """Runs still marked running for this feed belong to a process that died: we hold the lease
+    now, so no live process can be running them. Mark them interrupted."""
+    r = HarvestRun.__table__.c
+    with engine.begin() as conn:
+        renew_in(conn, lease)
+        result = conn.execute(
+            update(HarvestRun.__table__)
+            .where(r.feed_id == lease.feed_id, r.status == "running")
+            .values(
+                status="interrupted",
+                finished_at=utcnow(),
+                error="the process running this harvest stopped before finishing "
+                "(its lease expired); the next run resumes from its last committed page",
+            )
+        )
+        return result.rowcount or 0
+
+
+class Heartbeat:
+    """Renews a lease in the background while a long page is being fetched."""
+
+    def __init__(
+        self, engine: Engine, lease: Lease, on_lost: threading.Event | None = None
+    ) -> None:
+        self.engine = engine
+        self.lease = lease
+        self.lost = on_lost or threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"lease-{lease.feed_id}", daemon=True
+        )
+
+    def _run(self) -> None:
+        interval = max(self.lease.ttl.total_seconds() / 3, 0.05)
+        while not self._stop.wait(interval):
+            try:
+                if not renew(self.engine, self.lease):
+                    log.error("feed %s: lease lost; stopping the sync", self.lease.feed_id)
+                    self.lost.set()
+                    return
+            except Exception:  # a database hiccup: try again next beat, the TTL has slack
+                log.warning("feed %s: could not renew the lease", self.lease.feed_id, exc_info=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

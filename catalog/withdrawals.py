@@ -1,0 +1,186 @@
+"""Deciding withdrawals at the end of a harvest — and holding them back when they look wrong.
+
+A course is withdrawn (kept, marked, reactivated if it returns) only when the source deletes it
+explicitly, or when it is absent from a *complete full* harvest. Even then, every withdrawal of
+the run is held back — and the feed flagged for review — when the run looks unreliable
+(shared/RELIABILITY.md C3–C5, C10):
+
+* the feed returned nothing while it had active courses;
+* the count received differs from the count the source declared;
+* the run would withdraw more than ``max_withdraw_fraction`` of the active courses;
+* more than ``max_rejected_fraction`` of the records were rejected (the run is *degraded*).
+
+Updates and new courses are applied either way; only withdrawals wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from catalog.models import Course, CourseEvent, Feed, HarvestPage, HarvestRun, HeldWithdrawal
+from catalog.policy import HarvestPolicy
+
+courses_t, runs_t, pages_t = Course.__table__, HarvestRun.__table__, HarvestPage.__table__
+
+
+@dataclass
+class Decision:
+    """What the end of a harvest did about withdrawals."""
+
+    candidates: list[tuple[int, str, str]] = field(default_factory=list)  # (id, key, reason)
+    reasons: list[str] = field(default_factory=list)
+    degraded: bool = False
+    full: bool = False
+
+    @property
+    def held(self) -> bool:
+        return bool(self.candidates and self.reasons)
+
+
+def decide(
+    conn: Connection, feed_id: str, chain_id: int, declared_total: int | None, policy: HarvestPolicy
+) -> Decision:
+    """Gather the chain's evidence and decide; nothing is written here."""
+    run_rows = conn.execute(
+        select(
+            runs_t.c.id, runs_t.c.mode, runs_t.c.received, runs_t.c.rejected, runs_t.c.source_count
+        ).where(runs_t.c.chain_id == chain_id)
+    ).all()
+    run_ids = [r.id for r in run_rows]
+    received = sum(r.received for r in run_rows)
+    rejected = sum(r.rejected for r in run_rows)
+    source_count = sum(r.source_count for r in run_rows)
+    decision = Decision(full=all(r.mode == "full" for r in run_rows))
+
+    seen: set[str] = set()
+    deleted: set[str] = set()
+    for keys, withdrawn in conn.execute(
+        select(pages_t.c["keys"], pages_t.c.withdrawn_keys).where(pages_t.c.run_id.in_(run_ids))
+    ):
+        seen.update(keys or ())
+        deleted.update(withdrawn or ())
+    active = dict(
+        conn.execute(
+            select(courses_t.c.key, courses_t.c.id).where(
+                courses_t.c.feed_id == feed_id, courses_t.c.status == "active"
+            )
+        ).all()
+    )
+    for key in sorted(deleted - seen):  # deleted and re-listed in the same harvest: it stays
+        if key in active:
+            decision.candidates.append((active[key], key, "deleted"))
+    if decision.full:
+        for key in sorted(active.keys() - seen - deleted):
+            decision.candidates.append((active[key], key, "absent"))
+
+    decision.degraded = received > 0 and rejected / received > policy.max_rejected_fraction
+    if not decision.candidates:
+        return decision
+    if received == 0 and active:
+        decision.reasons.append(
+            f"the feed returned nothing while it had {len(active)} active courses"
+        )
+    if declared_total is not None and declared_total != source_count:
+        decision.reasons.append(
+            f"the source declared {declared_total} items but {source_count} were received"
+        )
+    limit = policy.max_withdraw_fraction * len(active)
+    if len(decision.candidates) > limit:
+        decision.reasons.append(
+            f"{len(decision.candidates)} of {len(active)} active courses would be withdrawn, "
+            f"more than max_withdraw_fraction = {policy.max_withdraw_fraction:g}"
+        )
+    if decision.degraded:
+        decision.reasons.append(
+            f"{rejected} of {received} records were rejected, more than max_rejected_fraction "
+            f"= {policy.max_rejected_fraction:g}"
+        )
+    return decision
+
+
+def apply(
+    conn: Connection, feed_id: str, run_id: int, decision: Decision, now: datetime
+) -> tuple[int, int]:
+    """Withdraw, or hold; returns (withdrawn, held)."""
+    if not decision.candidates:
+        return 0, 0
+    if decision.held:
+        conn.execute(
+            insert(HeldWithdrawal.__table__),
+            [
+                {
+                    "run_id": run_id,
+                    "feed_id": feed_id,
+                    "course_id": cid,
+                    "key": key,
+                    "reason": reason,
+                    "created_at": now,
+                }
+                for cid, key, reason in decision.candidates
+            ],
+        )
+        return 0, len(decision.candidates)
+    return withdraw(conn, [cid for cid, _key, _reason in decision.candidates], run_id, now), 0
+
+
+def withdraw(conn: Connection, course_ids: list[int], run_id: int | None, now: datetime) -> int:
+    """Mark courses withdrawn (never delete them) and record the event."""
+    count = 0
+    for i in range(0, len(course_ids), 500):
+        chunk = course_ids[i : i + 500]
+        result = conn.execute(
+            update(courses_t)
+            .where(courses_t.c.id.in_(chunk), courses_t.c.status == "active")
+            .values(status="withdrawn", updated_at=now, last_harvest_id=run_id)
+        )
+        count += result.rowcount or 0
+    if course_ids:
+        conn.execute(
+            insert(CourseEvent.__table__),
+            [
+                {"course_id": cid, "harvest_id": run_id, "event": "withdrawn", "at": now}
+                for cid in course_ids
+            ],
+        )
+    return count
+
+
+def accept_held(conn: Connection, feed_id: str, now: datetime) -> tuple[int, int | None]:
+    """Apply the held withdrawals of the feed's latest holding run; returns (withdrawn, run id)."""
+    held_t = HeldWithdrawal.__table__
+    run_id = conn.execute(
+        select(held_t.c.run_id).where(held_t.c.feed_id == feed_id).order_by(held_t.c.run_id.desc())
+    ).scalar()
+    if run_id is None:
+        return 0, None
+    ids = list(conn.execute(select(held_t.c.course_id).where(held_t.c.run_id == run_id)).scalars())
+    count = withdraw(conn, ids, run_id, now)
+    conn.execute(delete(held_t).where(held_t.c.feed_id == feed_id))
+    conn.execute(
+        update(Feed.__table__)
+        .where(Feed.__table__.c.id == feed_id)
+        .values(needs_review=False, review_reason=None)
+    )
+    return count, run_id
+
+
+def forget_old_pages(conn: Connection, feed_id: str, chain_id: int) -> None:
+    """Page evidence of finished chains is no longer needed."""
+    old_runs = select(runs_t.c.id).where(runs_t.c.feed_id == feed_id, runs_t.c.chain_id < chain_id)
+    conn.execute(delete(pages_t).where(pages_t.c.run_id.in_(old_runs)))
+
+
+def held_for_run(conn: Connection, run_id: int) -> list[dict[str, Any]]:
+    held_t = HeldWithdrawal.__table__
+    return [
+        dict(row._mapping)
+        for row in conn.execute(
+            select(held_t.c.key, held_t.c.reason)
+            .where(held_t.c.run_id == run_id)
+            .order_by(held_t.c.key)
+        )
+    ]
