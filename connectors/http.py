@@ -46,7 +46,13 @@ from connectors.version import USER_AGENT
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|signature|sig|auth)", re.I)
+#: Query parameter names whose values are masked in messages: a whole name or a ``_``/``-``
+#: separated part of it (``api_key``, ``X-Amz-Signature``), not any substring (``sign`` is
+#: XuetangX's course id, not a signature).
+_SECRET_PARAM = re.compile(
+    r"(^|[_-])(token|key|secret|password|passwd|signature|sig|auth)([_-]|$)|apikey|accesstoken",
+    re.I,
+)
 #: Caller headers never sent to another origin than the request's first URL.
 _CREDENTIAL_HEADER = re.compile(r"(auth|cookie|token|key|secret|password|signature)", re.I)
 _THROTTLE_HINT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.I)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,36 @@ def _no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(connectors.http, "sleep_for", lambda _seconds: None)
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (see tests/support/postgres.py)."""
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty catalog database URL: every database-facing test runs on both backends."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    server = request.getfixturevalue("pg_server")
+    if server.unavailable:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests must run in CI: {server.unavailable}")
+        pytest.skip(server.unavailable)
+    return server.new_database()
+
+
 @pytest.fixture
-def engine(tmp_path: Path):
-    """A migrated catalog on SQLite, with one institution and the feed ``vnu``."""
+def engine(catalog_url: str):
+    """A migrated catalog (SQLite and PostgreSQL), with one institution and the feed ``vnu``."""
     from catalog import harvests, schema
     from catalog.db import make_engine
 
-    eng = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    eng = make_engine(catalog_url)
     schema.upgrade(eng)
     harvests.register(
         eng,

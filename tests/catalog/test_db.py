@@ -16,6 +16,7 @@ from catalog.errors import CatalogError, SchemaError
 from catalog.models import Feed, Institution
 
 
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
 def test_sqlite_is_opened_with_wal_foreign_keys_and_a_busy_timeout(engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

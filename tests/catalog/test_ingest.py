@@ -215,7 +215,10 @@ def test_each_page_commits_its_resume_cursor_with_its_data_and_the_last_the_next
     with Session(engine) as s:
         feed = s.get(Feed, "vnu")
         assert (feed.cursor, feed.resume_cursor, feed.resume_run_id) == (
-            {"since": "2025-09-01"}, None, None)
+            {"since": "2025-09-01"},
+            None,
+            None,
+        )
         assert feed.last_success_at is not None and feed.last_full_at is not None
         run = s.get(HarvestRun, run_id)
         assert (run.pages, run.status, run.complete) == (2, "succeeded", True)
@@ -233,7 +236,9 @@ def test_explicit_withdrawal_keeps_the_course_and_a_return_reactivates_it(engine
     assert next(c for c in stored(engine) if c.key == "VNUx+INT1001").status == "active"
     with Session(engine) as s:
         events = s.scalars(
-            select(CourseEvent.event).join(Course).where(Course.key == "VNUx+INT1001")
+            select(CourseEvent.event)
+            .join(Course)
+            .where(Course.key == "VNUx+INT1001")
             .order_by(CourseEvent.id)
         ).all()
     assert events == ["new", "withdrawn", "reactivated"]

@@ -13,7 +13,11 @@ from tests.scheduler.test_sync_openedx import AUTH, BASE, CONFIG, TOKEN_URL, pag
 
 def _config(tmp_path: Path, monkeypatch, auth: bool = False) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(base=BASE, auth=AUTH if auth else ""), encoding="utf-8")
+    catalog_url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    path.write_text(
+        CONFIG.format(base=BASE, auth=AUTH if auth else "", catalog_url=catalog_url),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("VNU_SECRET", "s3cr3t-check")
     return path
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
+from sqlalchemy import create_engine, text
 
 from scheduler.cli import run
 from tests.conftest import fixture_json
@@ -23,7 +23,7 @@ SECRET = "s3cr3t-SENTINEL-value"
 
 CONFIG = """
 [catalog]
-url = "sqlite:///catalog.db"
+url = "{catalog_url}"
 
 [http]
 max_retries = 2
@@ -53,14 +53,27 @@ client_secret = "${VNU_SECRET}"
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog_url: str):
+    """Writes the admin's config.toml for a catalog on SQLite or PostgreSQL."""
+
     def write(auth: bool = False) -> Path:
         path = tmp_path / "config.toml"
-        path.write_text(CONFIG.format(base=BASE, auth=AUTH if auth else ""), encoding="utf-8")
+        path.write_text(
+            CONFIG.format(base=BASE, auth=AUTH if auth else "", catalog_url=catalog_url),
+            encoding="utf-8",
+        )
         monkeypatch.setenv("VNU_SECRET", SECRET)
         return path
 
     return write
+
+
+@pytest.fixture
+def db(catalog_url: str):
+    """Read access to the catalog the CLI writes, for assertions."""
+    engine = create_engine(catalog_url)
+    yield engine
+    engine.dispose()
 
 
 def page_url(n: int) -> str:
@@ -75,22 +88,27 @@ def serve_pages(overrides: dict[int, dict] | None = None) -> None:
         responses.get(page_url(n), **kwargs)
 
 
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "catalog.db")
+def catalog_rows(db) -> list[tuple]:
+    with db.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(
+                    "SELECT c.key, c.title, c.content_hash, c.updated_at, count(r.id) "
+                    "FROM courses c LEFT JOIN course_runs r ON r.course_id = c.id "
+                    "GROUP BY c.id, c.key, c.title, c.content_hash, c.updated_at ORDER BY c.key"
+                )
+            )
+        ]
 
 
-def catalog_rows(tmp_path: Path) -> list[tuple]:
-    with db(tmp_path) as conn:
-        return conn.execute(
-            "SELECT c.key, c.title, c.content_hash, c.updated_at, count(r.id) FROM courses c "
-            "LEFT JOIN course_runs r ON r.course_id = c.id GROUP BY c.id ORDER BY c.key"
-        ).fetchall()
-
-
-def last_run(tmp_path: Path) -> dict:
-    with db(tmp_path) as conn:
-        conn.row_factory = sqlite3.Row
-        return dict(conn.execute("SELECT * FROM harvest_runs ORDER BY id DESC LIMIT 1").fetchone())
+def last_run(db) -> dict:
+    with db.connect() as conn:
+        return dict(
+            conn.execute(text("SELECT * FROM harvest_runs ORDER BY id DESC LIMIT 1"))
+            .mappings()
+            .one()
+        )
 
 
 def sync(config_path: Path, *args: str) -> int:
@@ -99,7 +117,7 @@ def sync(config_path: Path, *args: str) -> int:
 
 @responses.activate
 def test_multi_page_harvest_lands_every_course_once_and_a_second_sync_changes_nothing(
-    config, tmp_path: Path, capsys
+    config, tmp_path: Path, capsys, db
 ) -> None:
     path = config()
     serve_pages()
@@ -109,7 +127,7 @@ def test_multi_page_harvest_lands_every_course_once_and_a_second_sync_changes_no
         "vnu-openedx: succeeded (full) · new 4 · updated 0 · unchanged 0 · rejected 0 · 3 pages"
         in out
     )
-    rows = catalog_rows(tmp_path)
+    rows = catalog_rows(db)
     assert [(key, title, runs) for key, title, _h, _u, runs in rows] == [
         ("UETx+INT1001", "Nhập môn Trí tuệ nhân tạo", 2),
         ("UETx+INT2215", "Lập trình C++ <Nâng cao>", 2),  # runs on pages 1 and 2
@@ -119,8 +137,8 @@ def test_multi_page_harvest_lands_every_course_once_and_a_second_sync_changes_no
 
     assert sync(path) == 0
     assert "new 0 · updated 0 · unchanged 4" in capsys.readouterr().out
-    assert catalog_rows(tmp_path) == rows  # same hashes, same updated_at: nothing rewritten
-    assert last_run(tmp_path)["status"] == "succeeded"
+    assert catalog_rows(db) == rows  # same hashes, same updated_at: nothing rewritten
+    assert last_run(db)["status"] == "succeeded"
 
 
 @responses.activate
@@ -163,13 +181,13 @@ def test_a_401_mid_harvest_fetches_a_new_token_once(config) -> None:
 
 @responses.activate
 def test_bad_credentials_fail_the_feed_naming_it_and_the_token_url_without_the_secret(
-    config, tmp_path: Path, capsys, caplog
+    config, tmp_path: Path, capsys, caplog, db
 ) -> None:
     caplog.set_level(logging.DEBUG)
     responses.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
     assert sync(config(auth=True)) == 1
     captured = capsys.readouterr()
-    error = last_run(tmp_path)["error"]
+    error = last_run(db)["error"]
     assert "vnu-openedx" in error and TOKEN_URL in error and "refused" in error
     assert error in captured.out
     everything = (
@@ -179,36 +197,37 @@ def test_bad_credentials_fail_the_feed_naming_it_and_the_token_url_without_the_s
         + json.dumps([r.__dict__ for r in caplog.records], default=str)
     )
     assert SECRET not in everything
-    with db(tmp_path) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert SECRET not in dump
+    with db.connect() as conn:
+        for table in ("feeds", "harvest_runs", "rejected_records", "courses"):
+            dump = str(conn.execute(text(f"SELECT * FROM {table}")).all())
+            assert SECRET not in dump
 
 
 @responses.activate(registry=responses.registries.OrderedRegistry)
-def test_503_with_retry_after_then_200_succeeds(config, tmp_path: Path) -> None:
+def test_503_with_retry_after_then_200_succeeds(config, tmp_path: Path, db) -> None:
     responses.get(page_url(1), status=503, headers={"Retry-After": "1"})
     serve_pages()
     assert sync(config()) == 0
-    assert last_run(tmp_path)["new"] == 4
+    assert last_run(db)["new"] == 4
 
 
 @responses.activate
 def test_persistent_500_fails_the_run_with_url_and_status_and_keeps_the_catalog(
-    config, tmp_path: Path
+    config, tmp_path: Path, db
 ) -> None:
     path = config()
     serve_pages()
     assert sync(path) == 0
-    before = catalog_rows(tmp_path)
+    before = catalog_rows(db)
 
     responses.reset()
     serve_pages({2: {"status": 500, "json": {"detail": "Internal Server Error"}}})
     assert sync(path) == 1
-    run_row = last_run(tmp_path)
+    run_row = last_run(db)
     assert run_row["status"] == "failed"
     assert "HTTP 500" in run_row["error"] and page_url(2).split("?")[0] in run_row["error"]
     assert "gave up after 3 attempts" in run_row["error"]
-    assert catalog_rows(tmp_path) == before
+    assert catalog_rows(db) == before
 
 
 @pytest.mark.parametrize(
@@ -237,30 +256,30 @@ def test_persistent_500_fails_the_run_with_url_and_status_and_keeps_the_catalog(
 )
 @responses.activate
 def test_a_bad_page_fails_the_feed_clearly_and_loses_nothing(
-    config, tmp_path: Path, page2: dict, message: str
+    config, tmp_path: Path, page2: dict, message: str, db
 ) -> None:
     path = config()
     serve_pages()
     assert sync(path) == 0
-    before = catalog_rows(tmp_path)
+    before = catalog_rows(db)
     responses.reset()
     serve_pages({2: page2})
     assert sync(path) == 1
-    run_row = last_run(tmp_path)
+    run_row = last_run(db)
     assert run_row["status"] == "failed" and message in run_row["error"]
-    assert catalog_rows(tmp_path) == before
+    assert catalog_rows(db) == before
 
 
 @responses.activate
 def test_a_malformed_record_between_good_ones_is_rejected_and_the_good_ones_land(
-    config, tmp_path: Path, capsys
+    config, tmp_path: Path, capsys, db
 ) -> None:
     path = config()
     serve_pages({2: {"json": fixture_json("openedx", "courses_page2_malformed.json")}})
     assert sync(path) == 0
     out = capsys.readouterr().out
     assert "rejected 3" in out and "moocx runs show 1" in out
-    keys = [row[0] for row in catalog_rows(tmp_path)]
+    keys = [row[0] for row in catalog_rows(db)]
     assert "USSHx+EDU1001" in keys and "UETx+INT1001" in keys
 
     assert run(["--config", str(path), "runs", "show", "1"]) == 0
@@ -271,7 +290,9 @@ def test_a_malformed_record_between_good_ones_is_rejected_and_the_good_ones_land
 
 
 @responses.activate
-def test_a_compressed_response_that_expands_past_the_cap_is_refused(config, tmp_path: Path) -> None:
+def test_a_compressed_response_that_expands_past_the_cap_is_refused(
+    config, tmp_path: Path, db
+) -> None:
     path = config()
     text = path.read_text().replace("max_retries = 2", "max_retries = 2\nmax_response_mb = 1")
     path.write_text(text)
@@ -284,7 +305,7 @@ def test_a_compressed_response_that_expands_past_the_cap_is_refused(config, tmp_
         content_type="application/json",
     )
     assert sync(path) == 1
-    error = last_run(tmp_path)["error"]
+    error = last_run(db)["error"]
     assert "cap" in error and "max_response_bytes" in error
 
 
