@@ -6,6 +6,7 @@ unparseable date is rejected, never guessed).
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from datetime import UTC, datetime, tzinfo
@@ -93,3 +94,51 @@ def guess_language(*texts: str | None, default: str | None = None) -> str | None
     if _VIETNAMESE.search(joined):
         return "vi"
     return default
+
+
+#: ISO 639-2/B and /T codes and language names that sources write instead of BCP 47 tags.
+_LANGUAGE_NAMES = {
+    "vie": "vi", "zho": "zh", "chi": "zh", "eng": "en", "fra": "fr", "fre": "fr", "deu": "de",
+    "ger": "de", "spa": "es", "jpn": "ja", "kor": "ko", "rus": "ru", "por": "pt", "ita": "it",
+    "tha": "th", "ind": "id", "msa": "ms", "may": "ms", "lao": "lo", "khm": "km",
+    "vietnamese": "vi", "chinese": "zh", "english": "en", "tiếng việt": "vi", "中文": "zh",
+}  # fmt: skip
+_TAG_SHAPE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|blockquote)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def language_tag(value: object) -> str | None:
+    """A BCP 47 tag from what sources write: ``en-us`` → ``en-US``, ``zh_hans`` → ``zh-Hans``,
+    ``vie`` → ``vi``, ``Vietnamese`` → ``vi``. Undetermined (``und``, ``mul``) and junk → None."""
+    text = (clean_text(value) or "") if isinstance(value, str) else ""
+    if text.lower() in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[text.lower()]
+    if not _TAG_SHAPE.match(text):
+        return None
+    primary, *subtags = text.replace("_", "-").split("-")
+    primary = _LANGUAGE_NAMES.get(primary.lower(), primary.lower())
+    if primary in ("und", "mul", "zxx", "mis"):
+        return None
+    out, private = [primary], False
+    for part in subtags:
+        private = private or len(part) == 1  # after a singleton (x-…) casing is free-form
+        if not private and len(part) == 4 and part.isalpha():
+            out.append(part.title())  # script: Hans
+        elif not private and ((len(part) == 2 and part.isalpha()) or part.isdigit()):
+            out.append(part.upper())  # region: US, 419
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def summary(text: object, limit: int = 300) -> str | None:
+    """Plain text of an HTML (or Markdown) snippet, cut at a word near ``limit`` characters."""
+    if not isinstance(text, str):
+        return None
+    stripped = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", text))  # "<b>AI</b>:" stays "AI:"
+    plain = clean_text(" ".join(html.unescape(stripped).split()))
+    if not plain or len(plain) <= limit:
+        return plain
+    cut = plain[:limit].rsplit(" ", 1)[0]
+    return f"{cut.rstrip(' ,;:.')}…"

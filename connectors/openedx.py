@@ -17,13 +17,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from annotated_types import Ge, Le
 
 from connectors.base import Connector
-from connectors.errors import BadResponseError, PaginationError, RecordError
+from connectors.errors import BadResponseError, RecordError
 from connectors.normalize import absolute_url, clean_text, guess_language, parse_datetime
+from connectors.paging import PageGuard, follow_next
 from connectors.records import CourseRecord, CourseRun, Cursor, Item, Page, Rejected
 
 log = logging.getLogger(__name__)
@@ -66,21 +67,9 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
     def harvest(self, cursor: Cursor) -> Iterator[Page]:
         url = (cursor or {}).get("next") or self.first_url()
         number = int((cursor or {}).get("page") or 1)
-        seen: set[str] = set()
+        guard = PageGuard(self.feed.feed_id, self.options.max_pages, "pagination.next")
         while True:
-            if url in seen:
-                raise PaginationError(
-                    f"feed {self.feed.feed_id}: pagination.next repeats {url}; the platform's "
-                    "paging is broken, stopping instead of looping",
-                    url=url,
-                )
-            if len(seen) >= self.options.max_pages:
-                raise PaginationError(
-                    f"feed {self.feed.feed_id}: more than {self.options.max_pages} pages "
-                    "(options.max_pages); stopping",
-                    url=url,
-                )
-            seen.add(url)
+            guard.visit(url, url=url)
             body = self.http.get_json(url, auth=self.auth)
             results, pagination = parse_envelope(body, url=url, feed_id=self.feed.feed_id)
             items = map_runs(
@@ -90,7 +79,13 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 include_invitation_only=self.options.include_invitation_only,
                 default_language=self.options.language,
             )
-            next_url = self._checked_next(pagination.get("next"), url)
+            next_url = follow_next(
+                pagination.get("next"),
+                base_url=self.feed.base_url,
+                current=url,
+                feed_id=self.feed.feed_id,
+                what="pagination.next",
+            )
             count = pagination.get("count")
             yield Page(
                 items=tuple(items),
@@ -105,25 +100,6 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 return
             url = next_url
             number += 1
-
-    def _checked_next(self, value: object, current: str) -> str | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):
-            raise BadResponseError(
-                f"feed {self.feed.feed_id}: pagination.next is not a URL in {current}", url=current
-            )
-        base = urlsplit(self.feed.base_url)
-        nxt = urlsplit(value)
-        if (nxt.hostname or "").lower() != (base.hostname or "").lower():
-            raise PaginationError(
-                f"feed {self.feed.feed_id}: pagination.next in {current} points to another host "
-                f"({nxt.hostname}); refusing to follow it",
-                url=current,
-            )
-        # Behind a TLS-terminating proxy the LMS often builds next links with http:// or an
-        # internal port. Same host: keep the configured scheme and port, take path and query.
-        return urlunsplit((base.scheme, base.netloc, nxt.path, nxt.query, ""))
 
 
 def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[list[Any], dict[str, Any]]:

@@ -19,12 +19,13 @@ from catalog.export_json import write_json
 from catalog.models import Course, CourseRun
 from scheduler.config import load_config
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
+from scheduler.demo.xuetangx_platform import XuetangXPlatform
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
 #: Tried first so that re-runs keep the same URLs (and report courses unchanged); any free port
 #: is used when these are taken.
-PREFERRED_PORTS = {"vnu": 48741}
+PREFERRED_PORTS = {"vnu": 48741, "tsinghua": 48742}
 
 CONFIG_TEMPLATE = """\
 # Written by `moocx demo`. The feeds point at local servers that live only while the demo runs;
@@ -61,18 +62,35 @@ schedule = "0 */6 * * *"
 [feeds.options]
 page_size = 25
 language = "vi"
+
+[[feeds]]
+id = "tsinghua-xuetangx"
+institution = "tsinghua"
+connector = "xuetangx"
+base_url = "{tsinghua_url}"
+schedule = "30 2 * * *"
+
+[feeds.options]
+requests_per_second = 1000   # a local server; keep the default (1) for the real platform
 """
 
 
 def run_demo(directory: Path, console: Console) -> int:
     """Run the demo in ``directory``; returns the exit code."""
     directory.mkdir(parents=True, exist_ok=True)
-    platforms = {"vnu": OpenEdxPlatform(load_sample("vnu_openedx_courses.json"))}
+    platforms = {
+        "vnu": OpenEdxPlatform(load_sample("vnu_openedx_courses.json")),
+        "tsinghua": XuetangXPlatform(load_sample("tsinghua_xuetangx_courses.json")),
+    }
     console.print(f"[bold]mooc-exchange demo[/] in {directory.resolve()}")
     with DemoServer(platforms, PREFERRED_PORTS) as server:
         console.print(f"  VNU Open edX (sample data) serving at {server.url('vnu')}")
+        console.print(f"  Tsinghua XuetangX (sample data) serving at {server.url('tsinghua')}")
         config_file = directory / "config.toml"
-        config_file.write_text(CONFIG_TEMPLATE.format(vnu_url=server.url("vnu")), encoding="utf-8")
+        config_file.write_text(
+            CONFIG_TEMPLATE.format(vnu_url=server.url("vnu"), tsinghua_url=server.url("tsinghua")),
+            encoding="utf-8",
+        )
         config = load_config(config_file)
         engine = open_catalog(config)
         with make_progress(console) as progress:
@@ -88,12 +106,20 @@ def run_demo(directory: Path, console: Console) -> int:
     with read_only(engine) as conn:
         courses = conn.execute(select(func.count()).select_from(Course)).scalar_one()
         runs = conn.execute(select(func.count()).select_from(CourseRun)).scalar_one()
-        sample = conn.execute(select(Course.title).order_by(Course.key).limit(5)).scalars().all()
+        sample = [
+            conn.execute(
+                select(Course.title).where(Course.feed_id == f.id).order_by(Course.key).limit(3)
+            )
+            .scalars()
+            .all()
+            for f in config.feeds
+        ]
     console.print(
         f"\nThe catalog holds [bold]{courses}[/] courses with [bold]{runs}[/] runs, e.g.:"
     )
-    for title in sample:
-        console.print(f"  · {title}", markup=False)
+    for titles in sample:
+        for title in titles:
+            console.print(f"  · {title}", markup=False)
 
     export_path = directory / "catalog.json"
     fd, tmp = tempfile.mkstemp(prefix=".catalog.json.", dir=directory)

@@ -53,6 +53,9 @@ def _register(mock: responses.RequestsMock, name: str, spec: dict[str, Any]) -> 
         headers = dict(entry.get("headers", {}))
         default_type = "application/xml" if entry["file"].endswith(".xml") else "application/json"
         match = [matchers.json_params_matcher(entry["json_body"])] if "json_body" in entry else []
+        if "?" not in entry["url"]:
+            # Without this, `responses` lets a query-less URL answer requests with any query.
+            match.append(matchers.query_param_matcher({}))
         mock.add(
             entry.get("method", "GET"),
             entry["url"],

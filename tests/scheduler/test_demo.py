@@ -14,7 +14,7 @@ def test_demo_runs_offline_and_its_export_holds_the_bundled_courses(tmp_path: Pa
     directory = tmp_path / "demo"
     assert run(["demo", "--dir", str(directory)]) == 0
     out = capsys.readouterr().out
-    assert "vnu-openedx: succeeded" in out
+    assert "vnu-openedx: succeeded" in out and "tsinghua-xuetangx: succeeded" in out
     assert str(directory / "catalog.json") in out
 
     bundled = load_sample("vnu_openedx_courses.json")
@@ -23,14 +23,25 @@ def test_demo_runs_offline_and_its_export_holds_the_bundled_courses(tmp_path: Pa
     assert len(expected_courses) >= 40 and len(bundled) >= 60
 
     export = json.loads((directory / "catalog.json").read_text(encoding="utf-8"))
-    assert {c["key"] for c in export["courses"]} == expected_courses
-    assert sum(len(c["runs"]) for c in export["courses"]) == len(visible)
+    vnu = [c for c in export["courses"] if c["feed"] == "vnu-openedx"]
+    assert {c["key"] for c in vnu} == expected_courses
+    assert sum(len(c["runs"]) for c in vnu) == len(visible)
+
+    xuetangx = load_sample("tsinghua_xuetangx_courses.json")
+    tsinghua = [c for c in export["courses"] if c["feed"] == "tsinghua-xuetangx"]
+    assert {c["key"] for c in tsinghua} == {p["sign"] for p in xuetangx["products"]}
+    assert len(tsinghua) >= 40 and all(c["institution"] == "tsinghua" for c in tsinghua)
+    assert any("人工智能" in c["title"] for c in tsinghua)
+    assert sum(len(c["runs"]) for c in tsinghua) >= 2 * len(tsinghua)  # several terms each
     titles = {c["title"] for c in export["courses"]}
     assert "Giáo dục học đại cương" in titles
     assert any("<Nâng cao>" in t for t in titles)  # the escaped name came back unescaped
     with sqlite3.connect(directory / "catalog.db") as conn:
-        assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == len(expected_courses)
+        count = conn.execute("SELECT count(*) FROM courses").fetchone()[0]
+        assert count == len(expected_courses) + len(tsinghua)
 
     # Running it again re-syncs the same data: nothing new, nothing updated.
     assert run(["demo", "--dir", str(directory)]) == 0
-    assert f"new 0 · updated 0 · unchanged {len(expected_courses)}" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert f"new 0 · updated 0 · unchanged {len(expected_courses)}" in again
+    assert f"new 0 · updated 0 · unchanged {len(tsinghua)}" in again

@@ -10,8 +10,14 @@ BASE = "https://courses.vnu.edu.vn"
 LIST = f"{BASE}/api/courses/v1/courses/"
 
 
-def run(number: str, title: str | None = None, *, org: str = "VNUx", term: str = "2025_T1",
-        start: str = "2025-09-08T01:00:00Z") -> dict[str, Any]:
+def run(
+    number: str,
+    title: str | None = None,
+    *,
+    org: str = "VNUx",
+    term: str = "2025_T1",
+    start: str = "2025-09-08T01:00:00Z",
+) -> dict[str, Any]:
     """One run object as the LMS serializes it (only the fields the connector reads)."""
     run_id = f"course-v1:{org}+{number}+{term}"
     return {
@@ -30,7 +36,9 @@ def run(number: str, title: str | None = None, *, org: str = "VNUx", term: str =
         "pacing": "instructor",
         "hidden": False,
         "invitation_only": False,
-        "media": {"course_image": {"uri": f"/asset-v1:{org}+{number}+{term}+type@asset+block@c.jpg"}},
+        "media": {
+            "course_image": {"uri": f"/asset-v1:{org}+{number}+{term}+type@asset+block@c.jpg"}
+        },
     }
 
 
@@ -38,8 +46,9 @@ def page_url(n: int, page_size: int) -> str:
     return LIST + (f"?page_size={page_size}" if n == 1 else f"?page={n}&page_size={page_size}")
 
 
-def pages(runs: list[dict[str, Any]], page_size: int = 3, *, count: int | None = None
-          ) -> list[tuple[str, dict[str, Any]]]:
+def pages(
+    runs: list[dict[str, Any]], page_size: int = 3, *, count: int | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(url, body) for every page of ``runs``; ``count`` overrides the declared total."""
     total = max(1, -(-len(runs) // page_size))
     out = []
@@ -58,8 +67,14 @@ def pages(runs: list[dict[str, Any]], page_size: int = 3, *, count: int | None =
     return out
 
 
-def serve(runs: list[dict[str, Any]], page_size: int = 3, *, count: int | None = None,
-          fail_page: int | None = None, status: int = 500) -> None:
+def serve(
+    runs: list[dict[str, Any]],
+    page_size: int = 3,
+    *,
+    count: int | None = None,
+    fail_page: int | None = None,
+    status: int = 500,
+) -> None:
     """Register the pages with the active ``responses`` mock (``fail_page`` answers ``status``)."""
     for n, (url, body) in enumerate(pages(runs, page_size, count=count), start=1):
         if n == fail_page:
