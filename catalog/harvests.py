@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from catalog import withdrawals
 from catalog.db import read_only
 from catalog.errors import UnknownFeedError
 from catalog.leases import Lease, renew_in
-from catalog.models import Feed, HarvestRun, Institution, utcnow
+from catalog.models import Feed, HarvestPage, HarvestRun, Institution, utcnow
 from catalog.policy import HarvestPolicy
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ def plan(
             last = conn.execute(
                 select(r.id, r.chain_id, r.started_at).where(r.id == feed.resume_run_id)
             ).first()
+        validators = _validators(conn, feed_id)
     if force_full:
         return Plan("full", None, why="a full harvest was asked for (--full)")
     if last is not None:
@@ -130,17 +131,58 @@ def plan(
         if now - chain_start <= policy.resume_max_age:
             return Plan(
                 "resume",
-                feed.resume_cursor,
+                _with_validators(feed.resume_cursor, validators),
                 chain_id=last.chain_id or last.id,
                 resumed_from=last.id,
                 why=f"resuming run {last.id}, which stopped before the end of the feed",
             )
         log.info("feed %s: unfinished harvest from %s is too old to resume", feed_id, chain_start)
-    if feed.cursor is None:
-        return Plan("full", None, why="no incremental state")
     if feed.last_full_at is None or now - feed.last_full_at >= policy.full_sync_every:
         return Plan("full", None, why="a full sweep is due (full_sync_every)")
-    return Plan("incremental", feed.cursor, why="changes since the last harvest")
+    if feed.cursor is not None:
+        return Plan(
+            "incremental",
+            _with_validators(feed.cursor, validators),
+            why="changes since the last harvest",
+        )
+    if validators:
+        # Each page is asked for with If-None-Match / If-Modified-Since; a 304 stands for the
+        # page the last harvest read, so the harvest still sees the whole listing.
+        return Plan(
+            "conditional",
+            {"validators": validators},
+            why="conditional requests: unchanged pages answer 304",
+        )
+    return Plan("full", None, why="no incremental state")
+
+
+def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
+    """URL → validators and next cursor, from the pages of the feed's last complete harvest."""
+    r, p = HarvestRun.__table__.c, HarvestPage.__table__.c
+    chain = conn.execute(
+        select(func.max(r.chain_id)).where(
+            r.feed_id == feed_id, r.status == "succeeded", r.complete.is_(True)
+        )
+    ).scalar()
+    if chain is None:
+        return {}
+    rows = conn.execute(
+        select(p.url, p.etag, p.last_modified, p.next_cursor)
+        .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
+        .where(r.chain_id == chain, or_(p.etag.is_not(None), p.last_modified.is_not(None)))
+    )
+    return {
+        row.url: {"etag": row.etag, "last_modified": row.last_modified, "next": row.next_cursor}
+        for row in rows
+    }
+
+
+def _with_validators(
+    cursor: dict[str, Any] | None, validators: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    if not validators:
+        return cursor
+    return {**(cursor or {}), "validators": validators}
 
 
 def _chain_start(engine: Engine, chain_id: int) -> datetime:

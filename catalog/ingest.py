@@ -210,6 +210,8 @@ class Ingestor:
         with self.engine.begin() as conn:
             if self.lease is not None:
                 renew_in(conn, self.lease)
+            if page.not_modified:
+                return self._apply_not_modified(conn, page, now, outcome)
             results = self._upsert_courses(conn, records, page.url, now, outcome)
             if rejected:
                 conn.execute(
@@ -226,42 +228,112 @@ class Ingestor:
                         for r in rejected
                     ],
                 )
-            conn.execute(
-                insert(HarvestPage.__table__).values(
-                    run_id=self.harvest_id,
-                    number=page.number,
-                    url=page.url[:2048],
-                    keys=list(records),
-                    withdrawn_keys=withdrawn,
-                    created_at=now,
-                )
+            source_count = page.source_count if page.source_count is not None else len(page.items)
+            validators = page.validators or {}
+            self._record_page(
+                conn,
+                page,
+                now,
+                keys=list(records),
+                withdrawn=withdrawn,
+                source_count=source_count,
+                etag=validators.get("etag"),
+                last_modified=validators.get("last_modified"),
             )
             for key, result in results.items():
                 self.tally.note(key, result)
             self.tally.rejected += len(rejected)
             self.tally.received += len(page.items)
-            self.tally.source_count += (
-                page.source_count if page.source_count is not None else len(page.items)
-            )
-            self.tally.pages += 1
-            self.tally.incremental = self.tally.incremental or page.incremental
-            self._save_counters(conn, page)
-            feeds = Feed.__table__
-            if not page.last:
-                conn.execute(
-                    update(feeds)
-                    .where(feeds.c.id == self.feed_id)
-                    .values(
-                        resume_cursor=dict(page.cursor) if page.cursor is not None else None,
-                        resume_run_id=self.harvest_id,
-                        cursor_updated_at=now,
-                    )
-                )
-            else:
-                self._finish(conn, page, now)
+            self.tally.source_count += source_count
+            self._advance(conn, page, now)
         for result in results.values():
             setattr(outcome, result, getattr(outcome, result) + 1)
         return outcome
+
+    def _apply_not_modified(
+        self, conn: Any, page: Page, now: datetime, outcome: PageOutcome
+    ) -> PageOutcome:
+        """A 304: the page is what the last harvest read; carry its keys and counts over."""
+        p, r = HarvestPage.__table__.c, HarvestRun.__table__.c
+        previous = conn.execute(
+            select(p["keys"], p.source_count, p.etag, p.last_modified)
+            .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
+            .where(r.feed_id == self.feed_id, p.url == page.url[:2048], r.id != self.harvest_id)
+            .order_by(p.id.desc())
+            .limit(1)
+        ).first()
+        keys = list(previous.keys or ()) if previous is not None else []
+        if previous is None:
+            # Nothing to vouch for what the page holds: absence proves nothing in this harvest.
+            self.tally.incremental = True
+        validators = page.validators or {}
+        self._record_page(
+            conn,
+            page,
+            now,
+            keys=keys,
+            withdrawn=[],
+            source_count=previous.source_count if previous is not None else 0,
+            etag=validators.get("etag") or (previous.etag if previous is not None else None),
+            last_modified=validators.get("last_modified")
+            or (previous.last_modified if previous is not None else None),
+            not_modified=True,
+        )
+        for key in keys:
+            self.tally.note(key, "unchanged")
+        outcome.unchanged = len(keys)
+        self.tally.received += len(keys)
+        self.tally.source_count += previous.source_count if previous is not None else 0
+        self._advance(conn, page, now)
+        return outcome
+
+    def _record_page(
+        self,
+        conn: Any,
+        page: Page,
+        now: datetime,
+        *,
+        keys: list[str],
+        withdrawn: list[str],
+        source_count: int,
+        etag: str | None,
+        last_modified: str | None,
+        not_modified: bool = False,
+    ) -> None:
+        conn.execute(
+            insert(HarvestPage.__table__).values(
+                run_id=self.harvest_id,
+                number=page.number,
+                url=page.url[:2048],
+                keys=keys,
+                withdrawn_keys=withdrawn,
+                source_count=source_count,
+                etag=etag[:512] if etag else None,
+                last_modified=last_modified[:64] if last_modified else None,
+                next_cursor=None if page.last or page.cursor is None else dict(page.cursor),
+                not_modified=not_modified,
+                created_at=now,
+            )
+        )
+
+    def _advance(self, conn: Any, page: Page, now: datetime) -> None:
+        """Counters, then the resume cursor — or, on the last page, the end of the harvest."""
+        self.tally.pages += 1
+        self.tally.incremental = self.tally.incremental or page.incremental
+        self._save_counters(conn, page)
+        feeds = Feed.__table__
+        if not page.last:
+            conn.execute(
+                update(feeds)
+                .where(feeds.c.id == self.feed_id)
+                .values(
+                    resume_cursor=dict(page.cursor) if page.cursor is not None else None,
+                    resume_run_id=self.harvest_id,
+                    cursor_updated_at=now,
+                )
+            )
+        else:
+            self._finish(conn, page, now)
 
     def _save_counters(self, conn: Any, page: Page) -> None:
         counts = self.tally.counts()
@@ -276,7 +348,7 @@ class Ingestor:
         }
         if page.declared_total is not None:
             values["declared_total"] = page.declared_total
-        if page.incremental:
+        if self.tally.incremental:
             values["mode"] = "incremental"
         runs = HarvestRun.__table__
         conn.execute(update(runs).where(runs.c.id == self.harvest_id).values(**values))

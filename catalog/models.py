@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -241,6 +242,14 @@ class HarvestPage(Base):
     keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
     withdrawn_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Source items on the page (the unit of the declared total).
+    source_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Validators for a conditional request of this URL next time, and the cursor after it.
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    next_cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The source answered 304: keys and counts were carried over from the previous harvest.
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class HeldWithdrawal(Base):

@@ -561,3 +561,23 @@ def _html_title(content: bytes) -> str:
         return ""
     title = match.group(1).decode("utf-8", "replace").strip()
     return f' ("{title[:120]}")' if title else ""
+
+
+def conditional_headers(validators: Mapping[str, Any] | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from what a previous response said."""
+    headers: dict[str, str] = {}
+    if validators:
+        if validators.get("etag"):
+            headers["If-None-Match"] = str(validators["etag"])
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = str(validators["last_modified"])
+    return headers
+
+
+def response_validators(response: HttpResponse) -> dict[str, str] | None:
+    """The ``ETag`` and ``Last-Modified`` of a response, for the next conditional request."""
+    found = {
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+    }
+    return {k: v for k, v in found.items() if v} or None

@@ -23,6 +23,7 @@ from annotated_types import Ge, Le
 
 from connectors.base import Connector
 from connectors.errors import BadResponseError, RecordError
+from connectors.http import conditional_headers, decode_json, response_validators
 from connectors.normalize import absolute_url, clean_text, guess_language, parse_datetime
 from connectors.paging import PageGuard, follow_next
 from connectors.records import CourseRecord, CourseRun, Cursor, Item, Page, Rejected
@@ -67,10 +68,36 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
     def harvest(self, cursor: Cursor) -> Iterator[Page]:
         url = (cursor or {}).get("next") or self.first_url()
         number = int((cursor or {}).get("page") or 1)
+        # Validators of the last complete harvest, by URL (the sync passes them in): pages are
+        # asked for conditionally and a 304 stands for the page as it was.
+        validators: dict[str, Any] = (cursor or {}).get("validators") or {}
         guard = PageGuard(self.feed.feed_id, self.options.max_pages, "pagination.next")
         while True:
             guard.visit(url, url=url)
-            body = self.http.get_json(url, auth=self.auth)
+            known = validators.get(url)
+            headers = conditional_headers(known)
+            response = self.http.request(
+                "GET",
+                url,
+                headers=headers,
+                auth=self.auth,
+                accept_statuses=frozenset({304}) if headers else frozenset(),
+            )
+            if response.status == 304 and known is not None:
+                after = known.get("next")
+                yield Page(
+                    items=(),
+                    cursor=after,
+                    url=url,
+                    number=number,
+                    last=after is None,
+                    not_modified=True,
+                )
+                if after is None:
+                    return
+                url, number = after["next"], int(after.get("page") or number + 1)
+                continue
+            body = decode_json(response, feed_id=self.feed.feed_id)
             results, pagination = parse_envelope(body, url=url, feed_id=self.feed.feed_id)
             items = map_runs(
                 results,
@@ -95,6 +122,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 last=next_url is None,
                 declared_total=count if isinstance(count, int) else None,
                 source_count=len(results),
+                validators=response_validators(response),
             )
             if next_url is None:
                 return

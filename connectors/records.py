@@ -135,6 +135,12 @@ class Page:
     #: Source items this page held, in the unit of ``declared_total`` (Open edX counts runs,
     #: hidden ones included); ``None`` means ``len(items)``.
     source_count: int | None = None
+    #: The source answered ``304 Not Modified`` to a conditional request: the page is exactly
+    #: what it was in the last harvest (``items`` is empty; the catalog knows the rest).
+    not_modified: bool = False
+    #: The response's validators for the next conditional request of this URL:
+    #: ``{"etag": ..., "last_modified": ...}``, when the source sends them.
+    validators: Mapping[str, str] | None = None
 
 
 def is_http_url(value: str) -> bool:

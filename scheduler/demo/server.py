@@ -9,6 +9,7 @@ past the last page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -50,6 +51,10 @@ class OpenEdxPlatform:
     DEFAULT_PAGE_SIZE = 10
 
     def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.set_runs(runs)
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Serve these runs from now on (tests change the catalog between harvests)."""
         self.runs = runs
         self._template = [json.dumps(run, ensure_ascii=False) for run in runs]
 
@@ -87,8 +92,12 @@ class OpenEdxPlatform:
             "count": len(selected),
             "num_pages": pages,
         }
-        body = '{"results":' + results + ',"pagination":' + json.dumps(pagination) + "}"
-        return HTTPStatus.OK, {"Content-Type": "application/json"}, body.encode("utf-8")
+        body = ('{"results":' + results + ',"pagination":' + json.dumps(pagination) + "}").encode()
+        # An ETag, as an LMS behind a caching proxy sends: unchanged pages answer 304.
+        etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        if request.headers.get("if-none-match") == etag:
+            return HTTPStatus.NOT_MODIFIED, {"ETag": etag}, b""
+        return HTTPStatus.OK, {"Content-Type": "application/json", "ETag": etag}, body
 
 
 def _json(status: int, payload: Any) -> Reply:
