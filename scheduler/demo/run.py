@@ -8,6 +8,7 @@ again re-syncs the same data: the second run reports every course unchanged.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -128,12 +129,9 @@ def run_demo(directory: Path, console: Console) -> int:
     os.replace(tmp, export_path)
     engine.dispose()
 
+    moocx = sys.argv[0] if sys.argv and sys.argv[0].endswith("moocx") else "moocx"
     console.print("\nOpen next:")
     console.print(f"  {export_path}   the JSON export students' tools read", markup=False)
-    console.print(
-        f"  moocx --config {config_file} feeds       feeds and their last runs", markup=False
-    )
-    console.print(
-        f"  moocx --config {config_file} runs        harvest runs with counts", markup=False
-    )
+    for command, what in (("feeds", "feeds and their health"), ("runs", "harvest runs")):
+        console.print(f"  {moocx} --config {config_file} {command:6} {what}", markup=False)
     return 0 if all(r.ok for r in results) else 1
