@@ -278,3 +278,22 @@ def accept_held_withdrawals(engine: Engine, lease: Lease) -> tuple[int, int | No
     with engine.begin() as conn:
         renew_in(conn, lease)
         return withdrawals.accept_held(conn, lease.feed_id, utcnow())
+
+
+def record_schedule(
+    engine: Engine, feed_id: str, next_run_at: datetime | None, backoff_until: datetime | None
+) -> None:
+    """What the sync service plans for the feed, for ``moocx feeds`` to show."""
+    f = Feed.__table__
+    with engine.begin() as conn:
+        conn.execute(
+            update(f)
+            .where(f.c.id == feed_id)
+            .values(next_run_at=next_run_at, backoff_until=backoff_until)
+        )
+
+
+def consecutive_failures(engine: Engine, feed_id: str) -> int:
+    with read_only(engine) as conn:
+        value = conn.execute(select(Feed.consecutive_failures).where(Feed.id == feed_id)).scalar()
+    return int(value or 0)

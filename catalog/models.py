@@ -97,6 +97,9 @@ class Feed(Base):
     lease_pid: Mapped[int | None] = mapped_column(Integer)
     lease_acquired_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
+    #: What ``moocx serve`` plans: the next run, and a failure back-off that delays it.
+    next_run_at: Mapped[datetime | None]
+    backoff_until: Mapped[datetime | None]
 
     institution: Mapped[Institution] = relationship(back_populates="feeds")
 

@@ -28,6 +28,8 @@ class FeedStatus:
     needs_review: bool
     review_reason: str | None
     lease: str | None
+    next_run: datetime | None
+    backoff_until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,8 @@ def feed_statuses(engine: Engine) -> list[FeedStatus]:
                     needs_review=feed.needs_review,
                     review_reason=feed.review_reason,
                     lease=lease,
+                    next_run=feed.next_run_at,
+                    backoff_until=feed.backoff_until,
                 )
             )
         return out

@@ -148,9 +148,15 @@ class _DeadlineExceeded(Exception):
     pass
 
 
-def sleep_for(seconds: float) -> None:
-    """How the client waits between retries (looked up at call time, so tests can replace it)."""
+def sleep_for(seconds: float, stop: threading.Event | None = None) -> bool | None:
+    """How the client waits between retries: True when ``stop`` was set meanwhile.
+
+    Looked up at call time, so tests can replace it with a no-op.
+    """
+    if stop is not None:
+        return stop.wait(seconds)
     time.sleep(seconds)
+    return False
 
 
 class _ManualRedirectSession(requests.Session):
@@ -325,7 +331,8 @@ class HttpClient:
 
     def _pause(self, seconds: float) -> None:
         if self._stop is not None:
-            if self._stop.wait(seconds):
+            # The stop event does the waiting, so a shutdown never sits out a long Retry-After.
+            if sleep_for(seconds, self._stop):
                 raise TransientFeedError(f"{self._prefix()}stopped while waiting to retry")
         else:
             (self._sleep or sleep_for)(seconds)

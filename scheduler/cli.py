@@ -8,13 +8,8 @@ holds it.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 import click
 from rich.console import Console
@@ -28,6 +23,7 @@ from connectors import registry
 from connectors.version import __version__
 from scheduler import logs
 from scheduler.config import Config, ConfigError, config_path, load_config
+from scheduler.exports import atomic_text
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
@@ -195,6 +191,8 @@ def feeds(state: _State) -> None:
             str(f.consecutive_failures),
             "NEEDS REVIEW" if f.needs_review else "-",
             f.lease or "-",
+            _when(f.next_run),
+            f"until {_when(f.backoff_until)}" if f.backoff_until else "-",
         )
         if f.needs_review:
             notes.append(f"{f.id}: {f.review_reason}")
@@ -325,7 +323,7 @@ def export(state: _State, fmt: str, out_path: str) -> None:
     if out_path == "-":
         write_json(engine, sys.stdout)
         return
-    with _atomic_text(Path(out_path)) as fh:
+    with atomic_text(Path(out_path)) as fh:
         count = write_json(engine, fh)
     click.echo(f"wrote {count} courses to {out_path}", err=True)
 
@@ -350,6 +348,38 @@ def check(state: _State, feeds: tuple[str, ...]) -> None:
             style = "bold" if i == 0 else ("red" if "FAILED" in line or "error:" in line else None)
             out.print(line, style=style, markup=False)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+@cli.command()
+@click.pass_obj
+def serve(state: _State) -> None:
+    """Run the sync service: every enabled feed on its schedule, until SIGTERM or SIGINT."""
+    from scheduler.service import Service
+
+    config = state.config()
+    assert config.path is not None
+    sys.exit(Service(config.path, config).serve())
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Heartbeat age that counts as stale (default: 3 heartbeat intervals).",
+)
+@click.pass_obj
+def status(state: _State, max_age: float | None) -> None:
+    """Show the sync service's status file; exit 1 when it is stale or a feed keeps failing."""
+    from scheduler.status import check_status
+
+    config = state.config()
+    lines, healthy = check_status(config, max_age=max_age)
+    out = _console()
+    for line in lines:
+        out.print(line, markup=False, style="red" if line.startswith("UNHEALTHY") else None)
+    sys.exit(EXIT_OK if healthy else EXIT_FAILED)
 
 
 @cli.command(name="connectors")
@@ -377,20 +407,6 @@ def demo(directory: str) -> None:
     from scheduler.demo.run import run_demo
 
     sys.exit(run_demo(Path(directory), _console()))
-
-
-@contextmanager
-def _atomic_text(path: Path) -> Iterator[TextIO]:
-    """Write to a temporary file beside ``path`` and rename it into place when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _when(value: object) -> str:

@@ -165,6 +165,43 @@ class SyncConfig(_Strict):
     resume_max_age: Duration = timedelta(hours=24)
 
 
+class ServiceConfig(_Strict):
+    """``[service]``: how ``moocx serve`` schedules, backs off, stops and reports."""
+
+    #: IANA zone the feeds' crontab schedules are read in.
+    timezone: str = "UTC"
+    #: Each run starts up to this many seconds late, at random, so feeds do not stampede.
+    jitter: Duration | None = None
+    #: A run missed by less than this (the service was down) still runs once when it is back.
+    misfire_grace_time: Duration = timedelta(hours=1)
+    #: On SIGTERM/SIGINT, wait this long for a running sync to finish its page; then exit anyway.
+    stop_timeout: Duration = timedelta(seconds=30)
+    #: After a failure, the feed's next run waits backoff_base × 2^(failures-1), at most
+    #: backoff_max (or its next scheduled run, if that is later). A success resets it.
+    backoff_base: Duration = timedelta(minutes=5)
+    backoff_max: Duration = timedelta(hours=6)
+    #: Rewritten after every run and on every heartbeat; `moocx status` reads it.
+    status_file: str = "moocx-status.json"
+    heartbeat_interval: Duration = timedelta(seconds=30)
+    #: `moocx status` reports a feed unhealthy past this many failures in a row.
+    max_consecutive_failures: int = Field(3, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class ExportConfig(_Strict):
+    """``[[exports]]``: a file (or site) rebuilt after every sync that changed the catalog."""
+
+    format: Literal["json"]
+    #: Where to write it; relative paths are relative to the config file.
+    path: str
+    #: The institution whose students it is for (formats that filter by audience use it).
+    audience: str | None = None
+
+
 class FeedConfig(_Strict):
     id: Identifier
     institution: str
@@ -198,6 +235,8 @@ class _ConfigModel(_Strict):
     catalog: CatalogConfig = CatalogConfig()
     http: HttpConfig = HttpConfig()
     sync: SyncConfig = SyncConfig()
+    service: ServiceConfig = ServiceConfig()
+    exports: list[ExportConfig] = Field(default_factory=list)
     institutions: list[InstitutionConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)
 
@@ -210,6 +249,8 @@ class Config:
     catalog_url: str = field(repr=False)  # may hold a database password
     http: HttpConfig
     sync: SyncConfig
+    service: ServiceConfig
+    exports: tuple[ExportConfig, ...]
     institutions: tuple[InstitutionConfig, ...]
     feeds: tuple[FeedConfig, ...]
     feed_options: Mapping[str, Any]
@@ -326,6 +367,10 @@ def parse_config(
         catalog_url=_resolve_sqlite(model.catalog.url, path),
         http=model.http,
         sync=model.sync,
+        service=model.service,
+        exports=tuple(
+            e.model_copy(update={"path": str(_relative_to(path, e.path))}) for e in model.exports
+        ),
         institutions=tuple(model.institutions),
         feeds=tuple(model.feeds),
         feed_options=feed_options,
@@ -435,6 +480,10 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterable[str]:
                 f"feeds[{i}].institution: unknown institution {institution!r}; "
                 f"[[institutions]] ids: {listing}"
             )
+    for i, export in _entries(data.get("exports")):
+        audience = export.get("audience")
+        if check_institutions and isinstance(audience, str) and audience not in seen:
+            yield f"exports[{i}].audience: unknown institution {audience!r}"
 
 
 def _entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -505,6 +554,19 @@ def _check_http_url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
+
+
+def _relative_to(config: Path | None, value: str) -> Path:
+    """Paths in the config are relative to the config file's folder."""
+    target = Path(value).expanduser()
+    if target.is_absolute() or config is None:
+        return target
+    return config.resolve().parent / target
+
+
+def status_path(config: Config) -> Path:
+    """Where ``moocx serve`` writes its status file and ``moocx status`` reads it."""
+    return _relative_to(config.path, config.service.status_file)
 
 
 def _resolve_sqlite(url: str, path: Path | None) -> str:

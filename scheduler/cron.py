@@ -55,12 +55,22 @@ def _weekday_names(field: str) -> str:
     return ",".join(_DAY_NAMES[day] for day in sorted(days))
 
 
-def cron_trigger(expression: str, timezone: tzinfo | str = "UTC") -> CronTrigger:
-    """A trigger for a five-field crontab expression; ValueError with the reason otherwise."""
+def cron_trigger(
+    expression: str, timezone: tzinfo | str = "UTC", jitter: float | None = None
+) -> CronTrigger:
+    """A trigger for a crontab expression; ValueError with the reason otherwise.
+
+    Five fields, as in crontab. Six fields put seconds first (``*/10 * * * * *``: every ten
+    seconds), for tests and demos that cannot wait for the next minute.
+    """
     fields = expression.split()
+    second = "0"
+    if len(fields) == 6:
+        second, *fields = fields
     if len(fields) != 5:
         raise ValueError(
-            f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}"
+            "expected 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds "
+            f"first, got {len(expression.split())}"
         )
     minute, hour, day, month, weekday = fields
     if not day.startswith("*") and not weekday.startswith("*"):
@@ -70,10 +80,12 @@ def cron_trigger(expression: str, timezone: tzinfo | str = "UTC") -> CronTrigger
             "days matching either, APScheduler only on days matching both; set one of them to *"
         )
     return CronTrigger(
+        second=second,
         minute=minute,
         hour=hour,
         day=day,
         month=month,
         day_of_week=_weekday_names(weekday),
         timezone=timezone,
+        jitter=int(jitter) if jitter else None,
     )

@@ -22,7 +22,10 @@ def _no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries back off by sleeping; tests never wait for real unless they pass their own sleep."""
     import connectors.http
 
-    monkeypatch.setattr(connectors.http, "sleep_for", lambda _seconds: None)
+    def no_wait(_seconds: float, stop=None) -> bool:
+        return bool(stop is not None and stop.is_set())
+
+    monkeypatch.setattr(connectors.http, "sleep_for", no_wait)
 
 
 @pytest.fixture(scope="session")

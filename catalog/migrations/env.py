@@ -2,7 +2,8 @@
 
 On SQLite, foreign-key enforcement is switched off while migrating: a migration that rebuilds a
 table (SQLite's way to alter most things) would otherwise fail to drop a table others point to.
-It is switched back on, and ``PRAGMA foreign_key_check`` must come back clean.
+It is switched back on, and ``PRAGMA foreign_key_check`` must come back clean. Concurrent
+migrations (replicas starting together) are serialised by the write lock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two replicas starting on a fresh catalog: one migrates, the other waits here and
+            # then finds the schema current. (SQLite gets the same from BEGIN IMMEDIATE.)
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7305512)")
         context.run_migrations()
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

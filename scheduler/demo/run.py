@@ -7,9 +7,7 @@ again re-syncs the same data: the second run reports every course unchanged.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -21,6 +19,7 @@ from catalog.models import Course, CourseRun
 from scheduler.config import load_config
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
 from scheduler.demo.xuetangx_platform import XuetangXPlatform
+from scheduler.exports import atomic_text
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
@@ -123,10 +122,8 @@ def run_demo(directory: Path, console: Console) -> int:
             console.print(f"  · {title}", markup=False)
 
     export_path = directory / "catalog.json"
-    fd, tmp = tempfile.mkstemp(prefix=".catalog.json.", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_text(export_path) as fh:
         write_json(engine, fh)
-    os.replace(tmp, export_path)
     engine.dispose()
 
     moocx = sys.argv[0] if sys.argv and sys.argv[0].endswith("moocx") else "moocx"

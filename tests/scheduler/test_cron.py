@@ -84,13 +84,12 @@ def test_minute_hour_day_and_month_fields_are_passed_through() -> None:
     ("expression", "count"),
     [
         pytest.param("0 2 * *", 4, id="four-fields"),
-        pytest.param("0 0 2 * * *", 6, id="six-fields-with-seconds"),
         pytest.param("0 0 2 * * * 2025", 7, id="seven-fields-with-year"),
         pytest.param("@daily", 1, id="macro"),
         pytest.param("", 0, id="empty"),
     ],
 )
-def test_exactly_five_fields_are_required(expression: str, count: int) -> None:
+def test_five_fields_are_required_or_six_with_seconds(expression: str, count: int) -> None:
     with pytest.raises(ValueError, match=rf"expected 5 fields .*, got {count}$"):
         cron_trigger(expression)
 
@@ -169,3 +168,15 @@ def test_daylight_saving_time_moves_the_utc_hour_not_the_local_one() -> None:
 def test_utc_is_the_default_time_zone() -> None:
     first = cron_trigger("0 8 * * *").get_next_fire_time(None, NOW)
     assert first == datetime(2025, 1, 2, 8, 0, tzinfo=UTC)
+
+
+def test_six_fields_put_seconds_first() -> None:
+    trigger = cron_trigger("*/10 * * * * *")
+    now = datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)
+    first = trigger.get_next_fire_time(None, now)
+    assert first == datetime(2025, 1, 1, 0, 0, 10, tzinfo=UTC)
+    assert trigger.get_next_fire_time(first, first) == datetime(2025, 1, 1, 0, 0, 20, tzinfo=UTC)
+    # Five fields fire on the minute, as crontab does.
+    assert cron_trigger("* * * * *").get_next_fire_time(None, now) == datetime(
+        2025, 1, 1, 0, 1, tzinfo=UTC
+    )
