@@ -16,14 +16,14 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from catalog import withdrawals
+from catalog import textsearch, withdrawals
 from catalog.leases import Lease, renew_in
 from catalog.models import (
     Course,
@@ -168,6 +168,7 @@ class Ingestor:
         *,
         lease: Lease | None = None,
         policy: HarvestPolicy | None = None,
+        subject_mapping: Mapping[str, str] | None = None,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
@@ -175,6 +176,8 @@ class Ingestor:
         self.harvest_id = harvest_id
         self.lease = lease
         self.policy = policy or HarvestPolicy()
+        #: The config's extra subject mappings, for the search index's subject labels.
+        self.subject_mapping = subject_mapping
         self.now = now
         self.tally = HarvestTally()
         #: Set when the last page was applied: what happened to withdrawals.
@@ -540,6 +543,9 @@ class Ingestor:
         ]
         if events:
             conn.execute(insert(CourseEvent.__table__), events)
+            textsearch.refresh_index(
+                conn, [e["course_id"] for e in events], subject_mapping=self.subject_mapping
+            )
         return result
 
     def _upsert_runs(

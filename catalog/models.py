@@ -283,3 +283,39 @@ class CourseEvent(Base):
     #: "new", "updated", "withdrawn" or "reactivated".
     event: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
+
+
+class Offer(Base):
+    """One course run open to one audience institution's students, from one exchange rule.
+
+    Derived data: rebuilt from the catalog and the config's rules (catalog.exchange.rebuild).
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("run_id", "audience", name="uq_offers_run_audience"),
+        Index("ix_offers_audience", "audience"),
+        Index("ix_offers_course", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("course_runs.id", ondelete="CASCADE"))
+    offering: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    term: Mapped[str | None] = mapped_column(String(64))
+    application_start: Mapped[datetime | None]
+    application_end: Mapped[datetime | None]
+    open_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    seats: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    host_credits: Mapped[float | None] = mapped_column(Float)
+    host_system: Mapped[str | None] = mapped_column(String(32))
+    home_credits: Mapped[float | None] = mapped_column(Float)
+    home_system: Mapped[str | None] = mapped_column(String(32))
+    #: Where the home credits come from: "source", "rule" (computed) or "equivalence".
+    credits_source: Mapped[str | None] = mapped_column(String(16))
+    equivalence_status: Mapped[str | None] = mapped_column(String(16))
+    equivalence_home_course: Mapped[str | None] = mapped_column(String(255))
+    equivalence_terms: Mapped[list[Any] | None] = mapped_column(JSON)

@@ -18,12 +18,10 @@ from rich.table import Table
 from catalog import queries, schema
 from catalog.db import make_engine
 from catalog.errors import CatalogError
-from catalog.export_json import write_json
 from connectors import registry
 from connectors.version import __version__
 from scheduler import logs
 from scheduler.config import Config, ConfigError, config_path, load_config
-from scheduler.exports import atomic_text
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
@@ -127,6 +125,10 @@ def sync(
             full=full,
             accept_withdrawals=accept_withdrawals,
         )
+    if any(r.new or r.updated or r.withdrawn for r in results):
+        from scheduler.exchange_setup import rebuild_exchange
+
+        rebuild_exchange(config, engine)
     out = _console()
     for r in results:
         out.print(r.summary(), style=_STATUS_STYLE.get(r.status, "red"), markup=False)
@@ -307,25 +309,64 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json"]),
+    type=click.Choice(["json", "csv", "site"]),
     default="json",
     show_default=True,
-    help="Export format.",
+    help="json: the whole catalog; csv and site: one audience's view.",
 )
 @click.option(
-    "--out", "-o", "out_path", required=True, metavar="PATH", help="File to write, or - for stdout."
+    "--out",
+    "-o",
+    "out_path",
+    required=True,
+    metavar="PATH",
+    help="File (json, csv; - for stdout) or directory (site) to write.",
+)
+@click.option(
+    "--audience",
+    metavar="INSTITUTION",
+    help="Whose students the csv or site is for (an [[institutions]] id).",
 )
 @click.pass_obj
-def export(state: _State, fmt: str, out_path: str) -> None:
-    """Export the catalog (JSON schema mooc-exchange/1)."""
+def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None:
+    """Export the catalog: JSON (schema mooc-exchange/1), CSV or the static catalog site."""
+    from scheduler.exports import export as write
+
     config = state.config()
+    if audience is not None:
+        config.institution(audience)
+    if fmt in ("csv", "site") and audience is None:
+        raise click.UsageError(f"the {fmt} export is for one audience: add --audience")
+    if fmt == "site" and out_path == "-":
+        raise click.UsageError("the site is a directory: give --out DIR")
     engine = open_catalog(config)
     if out_path == "-":
-        write_json(engine, sys.stdout)
+        write(config, engine, fmt, None, audience=audience, stream=sys.stdout)
         return
-    with atomic_text(Path(out_path)) as fh:
-        count = write_json(engine, fh)
+    count = write(config, engine, fmt, Path(out_path), audience=audience)
     click.echo(f"wrote {count} courses to {out_path}", err=True)
+
+
+@cli.command()
+@click.pass_obj
+def exchange(state: _State) -> None:
+    """Rebuild the exchange from the rules and show it per direction."""
+    from scheduler.exchange_setup import rebuild_exchange
+
+    config = state.config()
+    engine = open_catalog(config)
+    summaries = rebuild_exchange(config, engine)
+    table = Table(box=None, header_style="bold")
+    for column in ("from", "to", "courses", "runs", "open now", "seats"):
+        table.add_column(column, justify="left" if column in ("from", "to") else "right")
+    for s in summaries:
+        table.add_row(
+            s.offering, s.audience, str(s.courses), str(s.runs), str(s.open_now), str(s.seats)
+        )
+    out = _console()
+    out.print(table)
+    if not summaries:
+        out.print("no exchange rules match: add [[exchange]] rules to the config", markup=False)
 
 
 @cli.command()

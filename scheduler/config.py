@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -115,6 +115,8 @@ class InstitutionConfig(_Strict):
     names: Names
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
     timezone: str = "UTC"
+    #: A [[credit_systems]] id: how this institution counts credits.
+    credit_system: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -192,10 +194,62 @@ class ServiceConfig(_Strict):
         return _check_zone(value)
 
 
+class CreditSystemConfig(_Strict):
+    """``[[credit_systems]]``: contact hours per credit (tín chỉ 15, 学分 16, ECTS 25–30)."""
+
+    id: Identifier
+    hours_per_credit: float = Field(gt=0)
+    names: Names | None = None
+
+
+class CreditsConfig(_Strict):
+    """``[credits]``: rounding of converted credits and the equivalence register."""
+
+    #: Converted home credits are rounded to a multiple of this.
+    rounding: float = Field(0.5, ge=0)
+    #: A CSV file (relative to the config): host_institution, host_course, home_institution,
+    #: home_course, status (approved | conditional | partial), home_credits, valid_terms (";").
+    equivalences: str | None = None
+
+
+class FiltersConfig(_Strict):
+    languages: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    levels: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    pacing: list[Literal["instructor", "self"]] = Field(default_factory=list)
+    courses: list[str] = Field(default_factory=list)
+
+
+class TermConfig(_Strict):
+    name: str = Field(min_length=1, max_length=64)
+    #: Dates in the offering institution's timezone.
+    application_start: date | None = None
+    application_end: date | None = None
+    seats: int | None = Field(None, ge=0)
+    runs_starting_from: date | None = None
+    runs_starting_until: date | None = None
+
+
+class ExchangeRuleConfig(_Strict):
+    """``[[exchange]]``: courses of ``from`` open to the students of ``to``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Identifier
+    offering: str = Field(alias="from")
+    audience: str = Field(alias="to")
+    include: FiltersConfig = FiltersConfig()
+    exclude: FiltersConfig = FiltersConfig()
+    terms: list[TermConfig] = Field(default_factory=list)
+    default_credits: float | None = Field(None, ge=0)
+    notes: str | None = None
+
+
 class ExportConfig(_Strict):
     """``[[exports]]``: a file (or site) rebuilt after every sync that changed the catalog."""
 
-    format: Literal["json"]
+    format: Literal["json", "csv", "site"]
     #: Where to write it; relative paths are relative to the config file.
     path: str
     #: The institution whose students it is for (formats that filter by audience use it).
@@ -237,6 +291,10 @@ class _ConfigModel(_Strict):
     sync: SyncConfig = SyncConfig()
     service: ServiceConfig = ServiceConfig()
     exports: list[ExportConfig] = Field(default_factory=list)
+    credit_systems: list[CreditSystemConfig] = Field(default_factory=list)
+    credits: CreditsConfig = CreditsConfig()
+    exchange: list[ExchangeRuleConfig] = Field(default_factory=list)
+    subjects: dict[str, str] = Field(default_factory=dict)
     institutions: list[InstitutionConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)
 
@@ -251,6 +309,11 @@ class Config:
     sync: SyncConfig
     service: ServiceConfig
     exports: tuple[ExportConfig, ...]
+    credit_systems: tuple[CreditSystemConfig, ...]
+    credits: CreditsConfig
+    exchange: tuple[ExchangeRuleConfig, ...]
+    #: Extra source category → ISCED-F code mappings (``[subjects]``).
+    subjects: Mapping[str, str]
     institutions: tuple[InstitutionConfig, ...]
     feeds: tuple[FeedConfig, ...]
     feed_options: Mapping[str, Any]
@@ -371,6 +434,14 @@ def parse_config(
         exports=tuple(
             e.model_copy(update={"path": str(_relative_to(path, e.path))}) for e in model.exports
         ),
+        credit_systems=tuple(model.credit_systems),
+        credits=model.credits.model_copy(
+            update={"equivalences": str(_relative_to(path, model.credits.equivalences))}
+        )
+        if model.credits.equivalences
+        else model.credits,
+        exchange=tuple(model.exchange),
+        subjects=dict(model.subjects),
         institutions=tuple(model.institutions),
         feeds=tuple(model.feeds),
         feed_options=feed_options,
@@ -480,8 +551,24 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterable[str]:
                 f"feeds[{i}].institution: unknown institution {institution!r}; "
                 f"[[institutions]] ids: {listing}"
             )
+    systems = {
+        c.get("id")
+        for _i, c in _entries(data.get("credit_systems"))
+        if isinstance(c.get("id"), str)
+    }
+    for i, inst in _entries(data.get("institutions")):
+        system = inst.get("credit_system")
+        if isinstance(system, str) and system not in systems:
+            yield f"institutions[{i}].credit_system: unknown credit system {system!r}"
+    for i, rule in _entries(data.get("exchange")):
+        for key in ("from", "to"):
+            value = rule.get(key)
+            if check_institutions and isinstance(value, str) and value not in seen:
+                yield f"exchange[{i}].{key}: unknown institution {value!r}"
     for i, export in _entries(data.get("exports")):
         audience = export.get("audience")
+        if export.get("format") in ("csv", "site") and not audience:
+            yield f"exports[{i}].audience: the {export['format']} export is for one audience"
         if check_institutions and isinstance(audience, str) and audience not in seen:
             yield f"exports[{i}].audience: unknown institution {audience!r}"
 

@@ -1,7 +1,8 @@
 """Writing exports so that a reader never sees half a file: a temporary file, then a rename.
 
 Used by ``moocx export``, by ``moocx demo`` and by ``moocx serve``, which rebuilds the configured
-``[[exports]]`` after every sync that changed the catalog.
+``[[exports]]`` after every sync that changed the catalog. Every format is a view of the course
+documents (catalog.documents): JSON (everything), CSV and the static site (one audience).
 """
 
 from __future__ import annotations
@@ -11,24 +12,30 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import Engine
 
+from catalog.db import read_only
+from catalog.documents import course_documents, institutions
+from catalog.export_csv import write_csv
 from catalog.export_json import write_json
+from catalog.site import write_site
 from scheduler.config import Config, ExportConfig
+from scheduler.exchange_setup import isced_for
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def atomic_text(path: Path) -> Iterator[TextIO]:
+def atomic_text(path: Path, *, encoding: str = "utf-8") -> Iterator[TextIO]:
     """Write to a temporary file beside ``path`` and rename it into place when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             yield fh
         os.replace(tmp, path)
     except BaseException:
@@ -36,19 +43,60 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def write_export(engine: Engine, export: ExportConfig) -> int:
-    """Write one configured export in place, atomically; returns the number of courses."""
-    with atomic_text(Path(export.path)) as fh:
-        return write_json(engine, fh)
+def export(
+    config: Config,
+    engine: Engine,
+    fmt: str,
+    out: Path | None,
+    *,
+    audience: str | None = None,
+    stream: TextIO | None = None,
+) -> int:
+    """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the course count."""
+    isced, labels = isced_for(config)
+    if fmt == "json":
+        if stream is not None:
+            return write_json(engine, stream, isced=isced, labels=labels)
+        assert out is not None
+        with atomic_text(out) as fh:
+            return write_json(engine, fh, isced=isced, labels=labels)
+    if audience is None:
+        raise ValueError(f"the {fmt} export is for one audience: give --audience")
+    with read_only(engine) as conn:
+        docs = course_documents(
+            conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
+        )
+        if fmt == "csv":
+            if stream is not None:
+                return write_csv(stream, docs, audience=audience)
+            assert out is not None
+            with atomic_text(out) as fh:  # write_csv writes the BOM spreadsheets need
+                return write_csv(fh, docs, audience=audience)
+        if fmt == "site":
+            assert out is not None
+            stats = write_site(
+                out,
+                institutions=institutions(conn),
+                courses=docs,
+                audience=audience,
+                generated_at=datetime.now(UTC),
+            )
+            return stats.courses
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def write_export(config: Config, engine: Engine, item: ExportConfig) -> int:
+    """One configured ``[[exports]]`` entry, written in place atomically."""
+    return export(config, engine, item.format, Path(item.path), audience=item.audience)
 
 
 def rebuild_all(config: Config, engine: Engine) -> list[tuple[ExportConfig, int]]:
-    """Every configured export, each written atomically; a failing one does not stop the rest."""
+    """Every configured export; a failing one does not stop the rest."""
     done = []
-    for export in config.exports:
+    for item in config.exports:
         try:
-            done.append((export, write_export(engine, export)))
-            log.info("export %s rebuilt (%s)", export.path, export.format)
-        except OSError as exc:
-            log.error("export %s could not be written: %s", export.path, exc)
+            done.append((item, write_export(config, engine, item)))
+            log.info("export %s rebuilt (%s)", item.path, item.format)
+        except (OSError, ValueError) as exc:
+            log.error("export %s could not be written: %s", item.path, exc)
     return done

@@ -41,6 +41,7 @@ from catalog.models import utcnow
 from connectors.version import __version__
 from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger
+from scheduler.exchange_setup import rebuild_exchange
 from scheduler.exports import rebuild_all
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
@@ -199,6 +200,7 @@ class Service:
                 )
             self._after_run(feed_id, result)
             if result.new or result.updated or result.withdrawn:
+                rebuild_exchange(self.config, self.engine)
                 rebuild_all(self.config, self.engine)
             return result
         finally:

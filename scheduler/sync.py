@@ -212,7 +212,9 @@ def _sync_leased(
     the_plan = harvests.plan(engine, feed_id, policy, force_full=full)
     run_id = harvests.start_run(engine, feed_id, trigger=trigger, plan=the_plan)
     log.info("feed %s: run %d (%s: %s)", feed_id, run_id, the_plan.kind, the_plan.why)
-    ingestor = Ingestor(engine, feed_id, run_id, lease=lease, policy=policy)
+    ingestor = Ingestor(
+        engine, feed_id, run_id, lease=lease, policy=policy, subject_mapping=config.subjects
+    )
     status, error, connector = "failed", None, None
     try:
         connector = (

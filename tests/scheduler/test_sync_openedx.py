@@ -8,11 +8,13 @@ import json
 import logging
 from pathlib import Path
 
+import jsonschema
 import pytest
 import responses
 from responses import matchers
 from sqlalchemy import create_engine, text
 
+from catalog.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from tests.conftest import fixture_json
 
@@ -338,25 +340,12 @@ def test_feeds_runs_and_export_commands(config, tmp_path: Path, capsys) -> None:
     ]
     ai = next(c for c in data["courses"] if c["key"] == "UETx+INT1001")
     assert set(ai) == {
-        "id",
-        "institution",
-        "feed",
-        "key",
-        "title",
-        "language",
-        "short_description",
-        "url",
-        "image_url",
-        "organization",
-        "subjects",
-        "level",
-        "effort",
-        "pacing",
-        "status",
-        "runs",
-        "first_seen",
+        "id", "institution", "feed", "key", "title", "language", "short_description",
+        "description", "url", "image_url", "organization", "subjects", "subjects_isced", "level",
+        "effort", "pacing", "status", "is_free", "certificate", "runs", "offers", "first_seen",
         "updated_at",
-    }
+    }  # fmt: skip
+    jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
     assert ai["id"] == "vnu-openedx:UETx+INT1001" and ai["institution"] == "vnu"
     assert ai["runs"][0] == {
         "key": "course-v1:UETx+INT1001+2025_T1",

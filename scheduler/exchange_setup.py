@@ -1,0 +1,138 @@
+"""From the config to the exchange: rules, credit systems, the equivalence register, subjects.
+
+The catalog computes offers from plain values (catalog.exchange); this module builds those values
+from the TOML config and the register file, and rebuilds the exchange when the catalog changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from catalog.exchange import (
+    CreditSystem,
+    DirectionSummary,
+    Equivalence,
+    ExchangeSettings,
+    Filters,
+    Rule,
+    Term,
+    rebuild,
+)
+from catalog.subjects import load_subjects
+from scheduler.config import Config, ConfigError, FiltersConfig
+
+log = logging.getLogger(__name__)
+REGISTER_COLUMNS = (
+    "host_institution", "host_course", "home_institution", "home_course", "status",
+    "home_credits", "valid_terms",
+)  # fmt: skip
+STATUSES = ("approved", "conditional", "partial")
+
+
+def _filters(f: FiltersConfig) -> Filters:
+    return Filters(
+        languages=tuple(f.languages), subjects=tuple(f.subjects), levels=tuple(f.levels),
+        organizations=tuple(f.organizations), pacing=tuple(f.pacing), courses=tuple(f.courses),
+    )  # fmt: skip
+
+
+def load_register(path: Path) -> tuple[Equivalence, ...]:
+    """Read the equivalence register (CSV, UTF-8, header row); errors name the line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError([f"credits.equivalences: cannot read {path}: {exc}"]) from None
+    rows = csv.DictReader(text.splitlines())
+    missing = set(REGISTER_COLUMNS) - set(rows.fieldnames or ())
+    if missing:
+        raise ConfigError(
+            [f"credits.equivalences: {path} lacks the columns {', '.join(sorted(missing))}"]
+        )
+    out, errors = [], []
+    for line, row in enumerate(rows, start=2):
+        status = (row["status"] or "").strip().lower()
+        if status not in STATUSES:
+            errors.append(
+                f"credits.equivalences: {path} line {line}: status {status!r} is not "
+                f"one of {', '.join(STATUSES)}"
+            )
+            continue
+        try:
+            credits = float(row["home_credits"]) if (row["home_credits"] or "").strip() else None
+        except ValueError:
+            errors.append(
+                f"credits.equivalences: {path} line {line}: home_credits "
+                f"{row['home_credits']!r} is not a number"
+            )
+            continue
+        out.append(
+            Equivalence(
+                host_course=row["host_course"].strip(),
+                audience=row["home_institution"].strip(),
+                home_course=row["home_course"].strip(),
+                status=status,
+                home_credits=credits,
+                valid_terms=tuple(
+                    t.strip() for t in (row["valid_terms"] or "").split(";") if t.strip()
+                ),
+            )
+        )
+    if errors:
+        raise ConfigError(errors)
+    return tuple(out)
+
+
+def settings(config: Config) -> ExchangeSettings:
+    """The exchange's plain settings from the config (and the register file it names)."""
+    register = (
+        load_register(Path(config.credits.equivalences)) if config.credits.equivalences else ()
+    )
+    return ExchangeSettings(
+        rules=tuple(
+            Rule(
+                id=r.id, offering=r.offering, audience=r.audience,
+                include=_filters(r.include), exclude=_filters(r.exclude),
+                terms=tuple(Term(**t.model_dump()) for t in r.terms),
+                default_credits=r.default_credits, notes=r.notes,
+            )
+            for r in config.exchange
+        ),
+        credit_systems=tuple(CreditSystem(c.id, c.hours_per_credit) for c in config.credit_systems),
+        institution_systems={i.id: i.credit_system for i in config.institutions if i.credit_system},
+        institution_zones={i.id: i.timezone for i in config.institutions},
+        credit_rounding=config.credits.rounding,
+        equivalences=register,
+    )  # fmt: skip
+
+
+def isced_for(config: Config):
+    """(map source subjects → ISCED codes, labels of a code), with the config's extra mappings."""
+    catalog = load_subjects()
+    extra = dict(config.subjects)
+
+    def isced(subjects: Sequence[str]) -> list[str]:
+        return catalog.map(subjects, extra)
+
+    return isced, catalog.labels
+
+
+def rebuild_exchange(config: Config, engine: Engine) -> list[DirectionSummary]:
+    """Recompute every offer; a summary per direction (offering → audience)."""
+    isced, _labels = isced_for(config)
+    summaries = rebuild(engine, settings(config), isced=isced)
+    for s in summaries:
+        log.info(
+            "exchange %s → %s: %d courses, %d runs, %d open now, %d seats",
+            s.offering,
+            s.audience,
+            s.courses,
+            s.runs,
+            s.open_now,
+            s.seats,
+        )
+    return summaries

@@ -1,0 +1,330 @@
+"""The exported site in a real browser: headless Chromium opens it from file://, as a student
+double-clicking index.html would, and searches, filters, switches language and reads a course.
+
+Uses Debian's ``chromium`` and ``chromium-driver`` (/usr/bin/chromium, /usr/bin/chromedriver);
+nothing is downloaded (Selenium Manager is never asked: the driver path is given). Screenshots go
+to ``test-artifacts/site/`` under the repository root. Outside CI the test is skipped when
+Chromium is not installed; in CI (``CI`` set) a missing browser fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog.site import fold, write_site
+from catalog.site.i18n import STRINGS
+from tests.catalog.test_site import (
+    INSTITUTIONS,
+    PAYLOADS,
+    hostile_course,
+    make_course,
+    sample_courses,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "site"
+HOSTILE_TITLE = '<img src=x onerror="window.__xss=1">Khoá học độc hại'
+
+pytestmark = pytest.mark.slow
+
+
+def _unavailable() -> str | None:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        return (
+            f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver)"
+        )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    now = datetime.now(UTC)
+    courses = [*sample_courses(now), make_course("X+EVIL", HOSTILE_TITLE, now=now, language="vi")]
+    out = tmp_path_factory.mktemp("browser") / "site"
+    write_site(out, institutions=INSTITUTIONS, courses=courses, audience="vnu", generated_at=now)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser test must run in CI: {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    # A driver path in the Service means Selenium Manager is never run, so nothing is downloaded.
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(20)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _open(browser: Any, page: Path, hash_: str = "") -> None:
+    browser.get(page.as_uri() + hash_)
+    _wait(browser, lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+def _wait(browser: Any, condition: Any, timeout: float = 5) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(condition)
+
+
+def _titles(browser: Any) -> list[str]:
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('#results h3 a')).map(a => a.textContent)"
+    )
+
+
+def _search(browser: Any, text: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.ID, "q")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(text)
+    wanted = "q=" + browser.execute_script("return encodeURIComponent(arguments[0])", text)
+    _wait(browser, lambda b: wanted in b.execute_script("return location.hash"))
+    return _titles(browser)
+
+
+def _shot(browser: Any, name: str) -> None:
+    assert browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def _label(browser: Any) -> str:
+    return browser.execute_script("return document.querySelector('label[for=q]').textContent")
+
+
+def test_search_folds_vietnamese_and_ranks_exact_spelling_first(browser: Any, site: Path) -> None:
+    _open(browser, site / "index.html")
+    assert browser.execute_script("return document.documentElement.lang") == "vi"
+    assert len(_titles(browser)) == 7
+    _shot(browser, "catalog-vi")
+
+    found = _search(browser, "giao duc")
+    assert "Giáo dục học đại cương" in found
+    assert "Giao duc STEM cho giao vien pho thong" in found
+    found = _search(browser, "Giáo dục")
+    assert found[0] == "Giáo dục học đại cương", found  # although the other one starts earlier
+    assert "Giao duc STEM cho giao vien pho thong" in found
+    assert "Giáo dục học đại cương" in _search(browser, "GIAO DUC HOC")
+    _shot(browser, "catalog-search-giao-duc")
+    assert _search(browser, "đại cương") == _search(browser, "dai cuong")
+
+
+def test_chinese_substring_and_english_words(browser: Any, site: Path) -> None:
+    _open(browser, site / "index.html")
+    assert _search(browser, "人工智能") == ["人工智能原理与应用"]
+    assert _search(browser, "古代") == ["中国古代文学"]
+    assert _search(browser, "algorithms") == ["Data Structures and Algorithms"]
+    assert _search(browser, "graphs trees") == ["Data Structures and Algorithms"]  # short text
+    assert _search(browser, "social good") == ["Machine Learning for Social Good"]
+    badges = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#results .badge')).map(b => b.textContent)"
+    )
+    assert STRINGS["vi"]["withdrawn"] in badges
+
+
+def test_keyboard_alone_reaches_a_course(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, site / "index.html")
+    _search(browser, "人工智能")
+    for _ in range(30):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script("return document.activeElement.closest('#results') !== null"):
+            break
+    else:
+        pytest.fail("the first result cannot be reached with Tab")
+    outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "focus is visible"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    _wait(browser, lambda b: "/courses/" in b.current_url)
+
+
+def test_filters_narrow_the_list_and_live_in_the_hash(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    _open(browser, site / "index.html")
+    everything = _titles(browser)
+    Select(browser.find_element(By.ID, "f-lang")).select_by_value("zh")
+    _wait(browser, lambda b: "lang=zh" in b.execute_script("return location.hash"))
+    assert sorted(_titles(browser)) == ["中国古代文学", "人工智能原理与应用"]
+    assert len(_titles(browser)) < len(everything)
+    browser.find_element(By.ID, "f-cert").click()
+    _wait(browser, lambda b: _titles(b) == ["人工智能原理与应用"])
+    browser.find_element(By.ID, "reset").click()
+    _wait(browser, lambda b: len(_titles(b)) == len(everything))
+    browser.find_element(By.ID, "f-open").click()
+    _wait(browser, lambda b: "open=1" in b.execute_script("return location.hash"))
+    assert "Data Structures and Algorithms" not in _titles(browser)  # its window opens later
+    assert "人工智能原理与应用" in _titles(browser)
+
+
+def test_language_switch_changes_the_interface(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site / "index.html")
+    assert _label(browser) == STRINGS["vi"]["search_label"]
+    browser.find_element(By.CSS_SELECTOR, '[data-ui-choice="zh"]').click()
+    _wait(browser, lambda b: _label(b) == STRINGS["zh"]["search_label"])
+    assert browser.execute_script("return document.documentElement.lang") == "zh"
+    assert "ui=zh" in browser.execute_script("return location.hash")
+    _search(browser, "人工智能")
+    _shot(browser, "catalog-zh-search")
+    browser.find_element(By.CSS_SELECTOR, '[data-ui-choice="en"]').click()
+    _wait(browser, lambda b: _label(b) == STRINGS["en"]["search_label"])
+    institution = browser.execute_script(
+        "return document.querySelector('#results .meta').textContent"
+    )
+    assert institution.startswith("Tsinghua University")
+
+
+def test_the_hash_restores_a_shared_search_after_reload(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site / "index.html", "#q=giao%20duc&lang=vi&sort=start&ui=en")
+    browser.refresh()
+    _wait(browser, lambda b: b.execute_script("return document.readyState") == "complete")
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "giao duc"
+    assert browser.find_element(By.ID, "f-lang").get_attribute("value") == "vi"
+    assert browser.find_element(By.ID, "sort").get_attribute("value") == "start"
+    assert _label(browser) == STRINGS["en"]["search_label"]
+    # sorted by start date: the STEM course starts first
+    assert _titles(browser) == [
+        "Giao duc STEM cho giao vien pho thong",
+        "Giáo dục học đại cương",
+    ]
+
+
+def test_course_page_shows_its_offer_and_json_ld(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site / "index.html", "#ui=zh")
+    _search(browser, "人工智能")
+    browser.find_element(By.CSS_SELECTOR, "#results h3 a").click()
+    _wait(browser, lambda b: "/courses/" in b.current_url)
+    _wait(browser, lambda b: b.execute_script("return document.documentElement.lang") == "zh")
+    text = browser.execute_script(
+        "return document.querySelector('script[type=\"application/ld+json\"]').textContent"
+    )
+    data = json.loads(text)
+    assert data["@type"] == "Course" and data["name"] == "人工智能原理与应用"
+    assert data["hasCourseInstance"][0]["@type"] == "CourseInstance"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "人工智能原理与应用"
+    state = browser.find_element(By.CSS_SELECTOR, "[data-open-state]").text
+    assert state == STRINGS["zh"]["open_now"]
+    assert "UTC+08:00" in browser.find_element(By.CSS_SELECTOR, ".offer").text
+    _shot(browser, "course-zh")
+    browser.find_element(By.CSS_SELECTOR, '[data-ui-choice="vi"]').click()
+    _wait(browser, lambda b: b.find_element(By.ID, "offers-h").text == STRINGS["vi"]["offers"])
+    back = browser.find_element(By.CSS_SELECTOR, "[data-back]").get_attribute("href")
+    assert "q=%E4%BA%BA" in back and back.endswith("ui=vi")  # back to the same search
+
+
+def test_hostile_title_is_shown_as_text_not_run(browser: Any, site: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, site / "index.html")
+    assert _search(browser, "doc hai") == [HOSTILE_TITLE]
+    browser.find_element(By.CSS_SELECTOR, "#results h3 a").click()
+    _wait(browser, lambda b: "/courses/" in b.current_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == HOSTILE_TITLE
+    assert browser.execute_script("return window.__xss") is None
+
+
+def test_javascript_fold_matches_python(browser: Any, site: Path) -> None:
+    _open(browser, site / "index.html")
+    samples = [
+        "Giáo dục học đại cương",
+        "ĐẠI HỌC QUỐC GIA",
+        "Nhập môn Trí tuệ nhân tạo",
+        "人工智能原理与应用",
+        "Ｆｕｌｌ　ｗｉｄｔｈ",
+        "İstanbul ΟΔΟΣ Straße",
+        " tab\tand\u00a0nbsp\u2028 ",
+        "が ﬁ ①",
+    ]
+    folded = browser.execute_script("return arguments[0].map(window.moocxFold)", samples)
+    assert folded == [fold(s) for s in samples]
+
+
+def test_usable_on_a_phone(browser: Any, site: Path) -> None:
+    browser.set_window_size(390, 844)
+    try:
+        _open(browser, site / "index.html")
+        _search(browser, "giáo dục")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, "no sideways scrolling on a phone"
+        _shot(browser, "catalog-phone")
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_no_payload_runs_in_the_list_or_on_its_page(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every fixture of tests/fixtures/html_xss in every field: nothing executes (an alert()
+    would leave a dialog open and fail the next command), nothing but text reaches the list."""
+    courses = [hostile_course(p.read_text(encoding="utf-8")) for p in PAYLOADS]
+    out = tmp_path_factory.mktemp("hostile") / "site"
+    write_site(
+        out,
+        institutions=INSTITUTIONS,
+        courses=courses,
+        audience="vnu",
+        generated_at=datetime.now(UTC),
+    )
+    _open(browser, out / "index.html")
+    assert len(_titles(browser)) == len(PAYLOADS)
+    tags = browser.execute_script(
+        "return Array.from(new Set(Array.from("
+        "document.querySelectorAll('#results *')).map(e => e.tagName)))"
+    )
+    assert set(tags) <= {"LI", "H3", "A", "P", "UL"}, tags
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#results h3 a')).map(a => a.href)"
+    )
+    for link in links:
+        browser.get(link)
+        assert browser.execute_script("return document.querySelectorAll('script').length") == 3
+        assert browser.execute_script("return window.__xss") is None
