@@ -59,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.models import Course, Feed
+from catalog.site.fold import fold
 
 #: Shortest query term the trigram index can match.
 TRIGRAM = 3
@@ -85,15 +86,6 @@ course_search = Table(
     Column("title_folded", Text, nullable=False),
     Column("folded", Text, nullable=False),
 )
-
-
-def fold(text: str | None) -> str:
-    """Text as search compares it: lower case, no diacritics, ``đ`` → ``d``, spacing collapsed."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
-    return _WHITESPACE.sub(" ", bare.replace("đ", "d")).strip(" ")
 
 
 def lower(text: str | None) -> str:

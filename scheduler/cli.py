@@ -423,6 +423,123 @@ def status(state: _State, max_age: float | None) -> None:
     sys.exit(EXIT_OK if healthy else EXIT_FAILED)
 
 
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--institution", metavar="INST", help="Only courses offered by this institution.")
+@click.option("--language", metavar="LANG", help="Only courses taught in this language (vi, zh…).")
+@click.option(
+    "--audience", metavar="INST", help="Only courses open to this institution's students."
+)
+@click.option("--limit", "-n", default=20, show_default=True, help="How many results.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def search(  # noqa: PLR0917 -- click passes options positionally
+    state: _State,
+    query: tuple[str, ...],
+    institution: str | None,
+    language: str | None,
+    audience: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search the catalog: Vietnamese with or without diacritics, Chinese substrings, English."""
+    import json
+
+    from catalog import textsearch
+    from catalog.db import read_only
+
+    config = state.config()
+    for inst in (institution, audience):
+        if inst is not None:
+            config.institution(inst)
+    engine = open_catalog(config)
+    with read_only(engine) as conn:
+        hits = textsearch.search(
+            conn,
+            " ".join(query),
+            institution=institution,
+            language=language,
+            audience=audience,
+            limit=limit,
+        )
+    out = _console()
+    if as_json:
+        for hit in hits:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": hit.id,
+                        "title": hit.title,
+                        "institution": hit.institution,
+                        "language": hit.language,
+                        "organization": hit.organization,
+                        "url": hit.url,
+                        "match": hit.match,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return
+    if not hits:
+        out.print("no course matches", markup=False)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("course", "title", "institution", "language", "match"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(hit.id, hit.title, hit.institution, hit.language or "-", hit.match)
+    out.print(table)
+
+
+@cli.command()
+@click.option("--unmapped", is_flag=True, help="Only the source categories no subject matches.")
+@click.pass_obj
+def subjects(state: _State, unmapped: bool) -> None:
+    """The ISCED-F subjects courses map to; --unmapped lists the categories that map to none."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from catalog.db import read_only
+    from catalog.models import Course
+    from catalog.subjects import load_subjects
+
+    config = state.config()
+    engine = open_catalog(config)
+    catalog = load_subjects()
+    extra = dict(config.subjects)
+    counts: Counter[str] = Counter()
+    missing: Counter[str] = Counter()
+    with read_only(engine) as conn:
+        for (categories,) in conn.execute(select(Course.subjects).where(Course.status == "active")):
+            for code in catalog.map(categories or [], extra):
+                counts[code] += 1
+            for category in catalog.unmapped(categories or [], extra):
+                missing[category] += 1
+    out = _console()
+    if unmapped:
+        for category, n in missing.most_common():
+            out.print(f"{n:6}  {category}", markup=False)
+        if missing:
+            out.print('map them in the config: [subjects] "category" = "ISCED code"', markup=False)
+        else:
+            out.print("every category maps to a subject", markup=False)
+        return
+    for code in sorted(counts):
+        labels = catalog.labels(code)
+        out.print(
+            f"{code}  {counts[code]:6}  {labels.get('en', '')} / {labels.get('vi', '')} / "
+            f"{labels.get('zh', '')}",
+            markup=False,
+        )
+    if missing:
+        out.print(
+            f"{sum(missing.values())} course categories map to no subject: "
+            "moocx subjects --unmapped",
+            markup=False,
+        )
+
+
 @cli.command(name="connectors")
 def connectors_cmd() -> None:
     """List the installed connectors (built-in and third-party)."""

@@ -538,6 +538,15 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterable[str]:
         if isinstance(names, dict) and not any(names.get(k) for k in ("vi", "zh", "en")):
             yield f"institutions[{i}].names: give at least one of vi, zh, en"
     check_institutions = isinstance(data.get("institutions", []), list)
+    subjects = data.get("subjects")
+    if isinstance(subjects, dict) and subjects:
+        from catalog.subjects import load_subjects
+
+        for category, code in subjects.items():
+            try:
+                load_subjects().check_extra({category: code})
+            except ValueError as exc:
+                yield f"subjects.{category}: {exc}"
     feed_ids: dict[str, int] = {}
     for i, feed in _entries(data.get("feeds")):
         feed_id, institution = feed.get("id"), feed.get("institution")
