@@ -85,3 +85,14 @@ def read_only(engine: Engine) -> Iterator[Connection]:
     """A connection for reading: a deferred transaction on SQLite, so it never queues."""
     with engine.connect().execution_options(**{_READ_ONLY: True}) as conn, conn.begin():
         yield conn
+
+
+def serialize(conn: Connection, name: str) -> None:
+    """Make concurrent writers of ``name`` take turns inside their transactions.
+
+    SQLite write transactions already do (``BEGIN IMMEDIATE``); PostgreSQL's take a
+    transaction-scoped advisory lock, released at commit or rollback. For read-then-write steps
+    that two processes may run at once — two replicas starting on one catalog.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(name)s))", {"name": name})

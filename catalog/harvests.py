@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, or_, select, update
 
 from catalog import withdrawals
-from catalog.db import read_only
+from catalog.db import read_only, serialize
 from catalog.errors import UnknownFeedError
 from catalog.leases import Lease, renew_in
 from catalog.models import Feed, HarvestPage, HarvestRun, Institution, utcnow
@@ -47,6 +47,7 @@ def register(
     """Insert or update institutions and feeds as the config describes them."""
     inst_t, feed_t = Institution.__table__, Feed.__table__
     with engine.begin() as conn:
+        serialize(conn, "moocx:register")  # replicas starting together read, then insert
         known_inst = {row.id: row for row in conn.execute(select(inst_t))}
         for inst in institutions:
             values: dict[str, Any] = {

@@ -1,0 +1,205 @@
+"""Commands that show health: ``feeds``, ``runs``, ``status``, ``connectors``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from catalog import queries
+from connectors import registry
+from scheduler.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    _console,
+    _State,
+    _when,
+    cli,
+)
+from scheduler.sync import open_catalog
+
+
+@cli.command()
+@click.pass_obj
+def feeds(state: _State) -> None:
+    """List feeds with their health: last run, last success, failures, review, lease."""
+    config = state.config()
+    engine = open_catalog(config)
+    enabled = {f.id: f.enabled for f in config.feeds}
+    table = Table(box=None, header_style="bold")
+    columns = (
+        "feed",
+        "institution",
+        "connector",
+        "last run",
+        "status",
+        "courses",
+        "last success",
+        "failures",
+        "review",
+        "lease held by",
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("courses", "failures") else "left")
+    notes = []
+    for f in queries.feed_statuses(engine):
+        status = f.last_run_status or "never run"
+        if f.id not in enabled:
+            status += " (not in config)"
+        elif not enabled[f.id]:
+            status += " (disabled)"
+        table.add_row(
+            f.id,
+            f.institution,
+            f.connector,
+            _when(f.last_run_started),
+            status,
+            str(f.courses),
+            _when(f.last_success),
+            str(f.consecutive_failures),
+            "NEEDS REVIEW" if f.needs_review else "-",
+            f.lease or "-",
+            _when(f.next_run),
+            f"until {_when(f.backoff_until)}" if f.backoff_until else "-",
+        )
+        if f.needs_review:
+            notes.append(f"{f.id}: {f.review_reason}")
+    out = _console()
+    out.print(table)
+    for note in notes:
+        out.print(note, style="yellow", markup=False)
+
+
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[FEED | show RUN_ID]")
+@click.option("--limit", "-n", default=20, show_default=True, help="How many runs to list.")
+@click.pass_obj
+def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
+    """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
+    config = state.config()
+    engine = open_catalog(config)
+    out = _console()
+    if args and args[0] == "show":
+        if len(args) != 2 or not args[1].isdigit():
+            raise click.UsageError("usage: moocx runs show RUN_ID")
+        _show_run(out, engine, int(args[1]))
+        return
+    if len(args) > 1:
+        raise click.UsageError("give at most one feed id")
+    feed_id = args[0] if args else None
+    if feed_id is not None:
+        config.feed(feed_id)
+    table = Table(box=None, header_style="bold")
+    for column in (
+        "run",
+        "feed",
+        "started",
+        "status",
+        "new",
+        "upd",
+        "same",
+        "rej",
+        "pages",
+        "secs",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("feed", "started", "status") else "right"
+        )
+    rows = queries.recent_runs(engine, feed_id, limit)
+    errors = []
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.feed_id,
+            _when(r.started_at),
+            r.status,
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            str(r.pages),
+            f"{r.duration:.1f}" if r.duration is not None else "-",
+        )
+        if r.error:
+            errors.append(f"run {r.id}: {r.error}")
+    out.print(table)
+    for line in errors:
+        out.print(line, style="red", markup=False)
+
+
+def _show_run(out: Console, engine: object, run_id: int) -> None:
+    detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
+    if detail is None:
+        raise click.ClickException(f"no harvest run {run_id}")
+    run, rejected, held = detail
+    out.print(f"run {run.id} of feed {run.feed_id} ({run.trigger})", style="bold", markup=False)
+    resumed = f", resumes run {run.resumed_from}" if run.resumed_from else ""
+    out.print(
+        f"  status:    {run.status}{' (complete)' if run.complete else ''}"
+        f"{' (degraded)' if run.degraded else ''}; {run.mode} harvest{resumed}",
+        markup=False,
+    )
+    out.print(f"  started:   {_when(run.started_at)}", markup=False)
+    out.print(f"  finished:  {_when(run.finished_at)}", markup=False)
+    out.print(
+        f"  pages {run.pages} · received {run.received} · new {run.new} · updated {run.updated}"
+        f" · unchanged {run.unchanged} · withdrawn {run.withdrawn} · rejected {run.rejected}",
+        markup=False,
+    )
+    if run.declared_total is not None:
+        out.print(
+            f"  the source declared {run.declared_total} items; {run.source_count} received",
+            markup=False,
+        )
+    if run.error:
+        out.print(f"  error: {run.error}", style="red", markup=False)
+    if held:
+        out.print(f"held withdrawals ({len(held)}): {run.guard}", style="bold yellow", markup=False)
+        for h in held:
+            out.print(f"  - {h.key} ({h.reason})", markup=False)
+        out.print(
+            f"  apply them after review: moocx sync --accept-withdrawals {run.feed_id}",
+            markup=False,
+        )
+    if rejected:
+        out.print(f"rejected records ({len(rejected)}):", style="bold", markup=False)
+        for r in rejected:
+            out.print(f"  - {r.key or '(no key)'}: {r.reason}", markup=False)
+            if r.page_url:
+                out.print(f"    page: {r.page_url}", markup=False)
+            if r.excerpt:
+                out.print(f"    {r.excerpt[:300]}", style="dim", markup=False)
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Heartbeat age that counts as stale (default: 3 heartbeat intervals).",
+)
+@click.pass_obj
+def status(state: _State, max_age: float | None) -> None:
+    """Show the sync service's status file; exit 1 when it is stale or a feed keeps failing."""
+    from scheduler.status import check_status
+
+    config = state.config()
+    lines, healthy = check_status(config, max_age=max_age)
+    out = _console()
+    for line in lines:
+        out.print(line, markup=False, style="red" if line.startswith("UNHEALTHY") else None)
+    sys.exit(EXIT_OK if healthy else EXIT_FAILED)
+
+
+@cli.command(name="connectors")
+def connectors_cmd() -> None:
+    """List the installed connectors (built-in and third-party)."""
+    for name in registry.available():
+        try:
+            cls = registry.load(name)
+            click.echo(f"{name:12} {cls.description}")
+        except LookupError as exc:
+            click.echo(f"{name:12} BROKEN: {exc}")

@@ -1,0 +1,197 @@
+"""Commands over the catalog's views: ``export``, ``exchange``, ``search``, ``subjects``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from scheduler.cli.base import (
+    _console,
+    _State,
+    cli,
+)
+from scheduler.sync import open_catalog
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "site"]),
+    default="json",
+    show_default=True,
+    help="json: the whole catalog; csv and site: one audience's view.",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out_path",
+    required=True,
+    metavar="PATH",
+    help="File (json, csv; - for stdout) or directory (site) to write.",
+)
+@click.option(
+    "--audience",
+    metavar="INSTITUTION",
+    help="Whose students the csv or site is for (an [[institutions]] id).",
+)
+@click.pass_obj
+def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None:
+    """Export the catalog: JSON (schema mooc-exchange/1), CSV or the static catalog site."""
+    from scheduler.exports import export as write
+
+    config = state.config()
+    if audience is not None:
+        config.institution(audience)
+    if fmt in ("csv", "site") and audience is None:
+        raise click.UsageError(f"the {fmt} export is for one audience: add --audience")
+    if fmt == "site" and out_path == "-":
+        raise click.UsageError("the site is a directory: give --out DIR")
+    engine = open_catalog(config)
+    if out_path == "-":
+        write(config, engine, fmt, None, audience=audience, stream=sys.stdout)
+        return
+    count = write(config, engine, fmt, Path(out_path), audience=audience)
+    click.echo(f"wrote {count} courses to {out_path}", err=True)
+
+
+@cli.command()
+@click.pass_obj
+def exchange(state: _State) -> None:
+    """Rebuild the exchange from the rules and show it per direction."""
+    from scheduler.exchange_setup import rebuild_exchange
+
+    config = state.config()
+    engine = open_catalog(config)
+    summaries = rebuild_exchange(config, engine)
+    table = Table(box=None, header_style="bold")
+    for column in ("from", "to", "courses", "runs", "open now", "seats"):
+        table.add_column(column, justify="left" if column in ("from", "to") else "right")
+    for s in summaries:
+        table.add_row(
+            s.offering, s.audience, str(s.courses), str(s.runs), str(s.open_now), str(s.seats)
+        )
+    out = _console()
+    out.print(table)
+    if not summaries:
+        out.print("no exchange rules match: add [[exchange]] rules to the config", markup=False)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--institution", metavar="INST", help="Only courses offered by this institution.")
+@click.option("--language", metavar="LANG", help="Only courses taught in this language (vi, zh…).")
+@click.option(
+    "--audience", metavar="INST", help="Only courses open to this institution's students."
+)
+@click.option("--limit", "-n", default=20, show_default=True, help="How many results.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def search(  # noqa: PLR0917 -- click passes options positionally
+    state: _State,
+    query: tuple[str, ...],
+    institution: str | None,
+    language: str | None,
+    audience: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search the catalog: Vietnamese with or without diacritics, Chinese substrings, English."""
+    import json
+
+    from catalog import textsearch
+    from catalog.db import read_only
+
+    config = state.config()
+    for inst in (institution, audience):
+        if inst is not None:
+            config.institution(inst)
+    engine = open_catalog(config)
+    with read_only(engine) as conn:
+        hits = textsearch.search(
+            conn,
+            " ".join(query),
+            institution=institution,
+            language=language,
+            audience=audience,
+            limit=limit,
+        )
+    out = _console()
+    if as_json:
+        for hit in hits:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": hit.id,
+                        "title": hit.title,
+                        "institution": hit.institution,
+                        "language": hit.language,
+                        "organization": hit.organization,
+                        "url": hit.url,
+                        "match": hit.match,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return
+    if not hits:
+        out.print("no course matches", markup=False)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("course", "title", "institution", "language", "match"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(hit.id, hit.title, hit.institution, hit.language or "-", hit.match)
+    out.print(table)
+
+
+@cli.command()
+@click.option("--unmapped", is_flag=True, help="Only the source categories no subject matches.")
+@click.pass_obj
+def subjects(state: _State, unmapped: bool) -> None:
+    """The ISCED-F subjects courses map to; --unmapped lists the categories that map to none."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from catalog.db import read_only
+    from catalog.models import Course
+    from catalog.subjects import load_subjects
+
+    config = state.config()
+    engine = open_catalog(config)
+    catalog = load_subjects()
+    extra = dict(config.subjects)
+    counts: Counter[str] = Counter()
+    missing: Counter[str] = Counter()
+    with read_only(engine) as conn:
+        for (categories,) in conn.execute(select(Course.subjects).where(Course.status == "active")):
+            for code in catalog.map(categories or [], extra):
+                counts[code] += 1
+            for category in catalog.unmapped(categories or [], extra):
+                missing[category] += 1
+    out = _console()
+    if unmapped:
+        for category, n in missing.most_common():
+            out.print(f"{n:6}  {category}", markup=False)
+        if missing:
+            out.print('map them in the config: [subjects] "category" = "ISCED code"', markup=False)
+        else:
+            out.print("every category maps to a subject", markup=False)
+        return
+    for code in sorted(counts):
+        labels = catalog.labels(code)
+        out.print(
+            f"{code}  {counts[code]:6}  {labels.get('en', '')} / {labels.get('vi', '')} / "
+            f"{labels.get('zh', '')}",
+            markup=False,
+        )
+    if missing:
+        out.print(
+            f"{sum(missing.values())} course categories map to no subject: "
+            "moocx subjects --unmapped",
+            markup=False,
+        )
