@@ -6,6 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
+import jsonschema
+
+from catalog.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from scheduler.demo.server import load_sample
 
@@ -23,6 +26,12 @@ def test_demo_runs_offline_and_its_export_holds_the_bundled_courses(tmp_path: Pa
     assert len(expected_courses) >= 40 and len(bundled) >= 60
 
     export = json.loads((directory / "catalog.json").read_text(encoding="utf-8"))
+    jsonschema.validate(export, json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    offered = [c for c in export["courses"] if c["offers"]]
+    assert {o["audience"] for c in offered for o in c["offers"]} == {"vnu", "tsinghua"}
+    for audience in ("vnu", "tsinghua"):  # the students' catalog site and CSV of each side
+        assert (directory / f"site-{audience}" / "index.html").is_file()
+        assert (directory / f"offers-{audience}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     vnu = [c for c in export["courses"] if c["feed"] == "vnu-openedx"]
     assert {c["key"] for c in vnu} == expected_courses
     assert sum(len(c["runs"]) for c in vnu) == len(visible)
