@@ -129,16 +129,17 @@ class Writer:
     """One transaction; ``full`` inserts every row, otherwise only rows that differ."""
 
     def __init__(self, con: sqlite3.Connection, table: str, *, full: bool) -> None:
-        self.con, self.sql, self.full = con, upsert_sql(table), full
-        self.known: dict[Any, tuple[Any, ...]] = (
-            {} if full else {row[0]: row for row in con.execute(f'SELECT * FROM "{table}"')}
-        )
+        self.con, self.table, self.sql, self.full = con, table, upsert_sql(table), full
+        self.known: dict[Any, tuple[Any, ...]] | None = None  # read when the first rows come
         self.rows = self.written = 0
         con.execute("BEGIN")
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         self.rows += len(rows)
-        if not self.full:
+        if not self.full and rows:
+            if self.known is None:
+                stored = self.con.execute(f'SELECT * FROM "{self.table}"')
+                self.known = {row[0]: row for row in stored}
             rows = [r for r in rows if self.known.get(r[0]) != r]
         if rows:
             self.con.executemany(self.sql, rows)

@@ -54,9 +54,10 @@ def run_dlt(base: str, mode: str, workdir: Path) -> None:
     from dlt.sources.rest_api import rest_api_source
 
     pipelines, db = workdir / "dlt_pipelines", workdir / "dlt.db"
-    if mode == "full":
+    if mode == "full":  # the dataset lives in attached files beside dlt.db (dlt__catalog.db…)
         shutil.rmtree(pipelines, ignore_errors=True)
-        db.unlink(missing_ok=True)
+        for path in workdir.glob("dlt*.db*"):
+            path.unlink()
     source = rest_api_source(
         {
             "client": {

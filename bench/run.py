@@ -53,6 +53,9 @@ TARGET_INCREMENTAL_S = 0.5
 TARGET_PEAK_MIB = 80.0
 TARGET_PEAK_GROWTH_MIB = 10.0
 TARGET_SITE_VS_DUMP = 2.0
+#: A peer case slower than this is not repeated; dlt's re-run (a merge) only up to this N.
+PEER_REPEAT_S = 60.0
+DLT_MERGE_MAX_N = 20_000
 
 FEED_OPTIONS = {
     "openedx": 'language = "en"                 # titles in Vietnamese or Chinese are recognised',
@@ -455,14 +458,23 @@ class Bench:
                 out[peer] = {"available": False}
                 continue
             runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+            skipped: dict[str, str] = {}
+            if peer == "dlt" and n > DLT_MERGE_MAX_N:
+                skipped["noop"] = (
+                    f"not run above N = {DLT_MERGE_MAX_N:,}: dlt's merge into SQLite grows with "
+                    "the square of the rows"
+                )
             for rep in range(self.runs):
                 d = self.workdir / str(n) / "peers" / peer
                 for mode in modes:
+                    done = runs[mode]
+                    if mode in skipped or (done and done[0]["sample"].wall_s > PEER_REPEAT_S):
+                        continue  # a peer case slower than PEER_REPEAT_S is run once
                     log(f"N={n} peer {peer} {mode} run {rep + 1}")
                     cmd = ["-m", "bench.peers", peer, mode, "--base", server.base, "--dir", str(d)]
-                    runs[mode].append(self.baseline(cmd, f"N={n} {peer} {mode}", python=python))
-            out[peer] = {"available": True} | {
-                m: self._baseline_summary(r) for m, r in runs.items()
+                    done.append(self.baseline(cmd, f"N={n} {peer} {mode}", python=python))
+            out[peer] = {"available": True, "skipped": skipped} | {
+                m: self._baseline_summary(r) for m, r in runs.items() if r
             }
         return out
 
@@ -572,7 +584,7 @@ def _verdict(ok: bool | None) -> str:
     return "" if ok is None else (" ✓" if ok else " ✗")
 
 
-def harvest_rows(n: int, res: dict[str, Any]) -> list[str]:
+def harvest_rows(n: int, res: dict[str, Any], runs: int) -> list[str]:
     head = (
         "| connector | case | wall s | in-process s | courses/s | peak MiB | course rows written "
         "| raw baseline s | ratio | target |"
@@ -609,9 +621,10 @@ def harvest_rows(n: int, res: dict[str, Any]) -> list[str]:
                 target += f"; RSS ≤ {TARGET_PEAK_MIB:g}" + _verdict(
                     c["peak_mib"] <= TARGET_PEAK_MIB
                 )
+            speed = c["courses_per_s"] if case != "incremental" else None  # nothing was read
             rows.append(
                 f"| {connector} | {name} | {_f(c['wall_s'])} | {_f(c['sync_s'])} "
-                f"| {_f(c['courses_per_s'], 0)} | {_f(c['peak_mib'], 0)} | {written} "
+                f"| {_f(speed, 0)} | {_f(c['peak_mib'], 0)} | {written} "
                 f"| {_f(b.get('wall_s'))} | {_f(ratio)}× | {target} |"
             )
     for peer, data in (res.get("peers") or {}).items():
@@ -621,15 +634,20 @@ def harvest_rows(n: int, res: dict[str, Any]) -> list[str]:
             continue
         bases = res["connectors"][connector]["baselines"]
         for mode in ("full", "noop", "incr"):
-            p = data.get(mode)
-            if not p:
-                continue
-            base_case = {"full": "full", "noop": "noop", "incr": "incremental"}[mode]
-            b = bases.get(base_case) or {}
             label = {
                 "dlt": "dlt rest_api → SQLite",
                 "sickle": "Sickle → sqlite3",
             }[peer] + {"full": "", "noop": ", re-run (merge)", "incr": ", from="}[mode]
+            if mode in data.get("skipped", {}):
+                rows.append(f"| {connector} | peer: {label} | {data['skipped'][mode]} |||||||")
+                continue
+            p = data.get(mode)
+            if not p:
+                continue
+            if len(p["runs_wall_s"]) < runs:
+                label += f" ({len(p['runs_wall_s'])} run)"
+            base_case = {"full": "full", "noop": "noop", "incr": "incremental"}[mode]
+            b = bases.get(base_case) or {}
             rows.append(
                 f"| {connector} | peer: {label} | {_f(p['wall_s'])} | {_f(p['in_process_s'])} "
                 f"| {_f(n / p['wall_s'] if p['wall_s'] else None, 0)} | {_f(p['peak_mib'], 0)} "
@@ -736,7 +754,7 @@ def render(results: dict[str, Any]) -> str:
     for n_text, res in sizes.items():
         n = int(n_text)
         out += ["", f"### N = {n:,} courses ({res['server']['runs']:,} runs)", ""]
-        out += [*harvest_rows(n, res), "", *floor_rows(res)]
+        out += [*harvest_rows(n, res, meta["runs"]), "", *floor_rows(res)]
         if res.get("exports"):
             out += ["", *export_rows(n, res["exports"])]
         if res.get("errors"):

@@ -16,19 +16,17 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from catalog import textsearch, withdrawals
+from catalog.bulk import Bulk
 from catalog.leases import Lease, renew_in
 from catalog.models import (
-    Course,
-    CourseEvent,
-    CourseRun,
     Feed,
     HarvestPage,
     HarvestRun,
@@ -43,10 +41,7 @@ from connectors.records import CourseRun as RunRecord
 
 log = logging.getLogger(__name__)
 
-courses_t = Course.__table__
-runs_t = CourseRun.__table__
 EXCERPT_CHARS = 2000
-_CHUNK = 500  # keys per IN (...) list: well under every backend's parameter limit
 
 COURSE_FIELDS = (
     "title",
@@ -64,6 +59,30 @@ COURSE_FIELDS = (
     "is_free",
     "certificate",
     "source_modified_at",
+)
+_SUBJECTS, _MODIFIED = COURSE_FIELDS.index("subjects"), COURSE_FIELDS.index("source_modified_at")
+#: Columns a new course row has beyond its fields, and a rewritten one (then its id).
+_INSERT_EXTRA = (
+    "feed_id",
+    "key",
+    "status",
+    "content_hash",
+    "precedence",
+    "first_seen_at",
+    "last_seen_at",
+    "updated_at",
+    "first_harvest_id",
+    "last_harvest_id",
+    "source_url",
+)
+_UPDATE_EXTRA = (
+    "content_hash",
+    "precedence",
+    "status",
+    "last_seen_at",
+    "updated_at",
+    "last_harvest_id",
+    "source_url",
 )
 RUN_FIELDS = (
     "title",
@@ -105,51 +124,69 @@ class HarvestTally:
     source_count: int = 0
     pages: int = 0
     incremental: bool = False
+    #: The counts of :attr:`outcome`'s values, kept as it changes (pages save them each time).
+    _counts: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> Counter[str]:
-        return Counter(self.outcome.values())
+        return Counter(self._counts)
 
     def note(self, key: str, result: str) -> None:
         previous = self.outcome.get(key)
         if previous is None or (previous == "unchanged" and result == "updated"):
             self.outcome[key] = result
+            self._counts[result] += 1
+            if previous is not None:
+                self._counts[previous] -= 1
 
 
-def course_row(record: CourseRecord) -> dict[str, Any]:
-    return {
-        "title": record.title,
-        "short_description": record.short_description,
-        "description": record.description,
-        "language": record.language,
-        "organization": record.organization,
-        "subjects": list(record.subjects),
-        "level": record.level,
-        "effort": record.effort,
-        "credits": record.credits,
-        "pacing": record.pacing,
-        "url": record.url,
-        "image_url": record.image_url,
-        "is_free": record.is_free,
-        "certificate": record.certificate,
-        "source_modified_at": record.modified,
-    }
+def course_values(record: CourseRecord) -> tuple[Any, ...]:
+    """The record's course fields, in :data:`COURSE_FIELDS` order."""
+    return (
+        record.title,
+        record.short_description,
+        record.description,
+        record.language,
+        record.organization,
+        list(record.subjects),
+        record.level,
+        record.effort,
+        record.credits,
+        record.pacing,
+        record.url,
+        record.image_url,
+        record.is_free,
+        record.certificate,
+        record.modified,
+    )
 
 
-def run_row(run: RunRecord) -> dict[str, Any]:
-    return {name: getattr(run, name) for name in RUN_FIELDS}
+def run_values(run: RunRecord) -> tuple[Any, ...]:
+    """The run's fields, in :data:`RUN_FIELDS` order."""
+    return (
+        run.title,
+        run.start,
+        run.end,
+        run.enrollment_start,
+        run.enrollment_end,
+        run.pacing,
+        run.url,
+        run.availability,
+        run.is_free,
+        run.price,
+        run.currency,
+        run.certificate,
+    )
 
 
-def content_hash(row: dict[str, Any], fields: Sequence[str]) -> str:
-    """A stable digest of the stored values; datetimes hashed as UTC instants."""
-    material = [_canonical(row[name]) for name in fields]
+def content_hash(values: Sequence[Any]) -> str:
+    """A stable digest of the stored values; datetimes hashed as UTC instants.
+
+    The stored hashes of every catalog depend on this exact text: changing it makes the next
+    harvest rewrite every course once.
+    """
+    material = [v.timestamp() if isinstance(v, datetime) else v for v in values]
     text = json.dumps(material, ensure_ascii=False, separators=(",", ":"))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
 
 
 class Ingestor:
@@ -417,6 +454,7 @@ class Ingestor:
         withdrawals.forget_old_pages(conn, self.feed_id, chain_id)
 
     # -- courses and runs -------------------------------------------------------------------
+    # Plain tuples through catalog.bulk: per-row Core statements cost more than the database.
 
     def _upsert_courses(
         self,
@@ -428,42 +466,45 @@ class Ingestor:
     ) -> dict[str, str]:
         if not records:
             return {}
-        c = courses_t.c
-        existing: dict[str, Any] = {}
-        for chunk in _chunks(list(records), _CHUNK):
-            rows = conn.execute(
-                select(c.id, c.key, c.content_hash, c.precedence, c.status).where(
-                    c.feed_id == self.feed_id, c.key.in_(chunk)
-                )
+        bulk = Bulk(conn)
+        existing: dict[str, Any] = {
+            row.key: row
+            for row in bulk.select_in(
+                "SELECT key, id, content_hash, precedence, status FROM courses "
+                "WHERE feed_id = {mark} AND key IN ({in})",
+                list(records),
+                before=(self.feed_id,),
             )
-            existing.update({row.key: row for row in rows})
-
-        inserts: list[dict[str, Any]] = []
-        full: list[dict[str, Any]] = []  # course fields changed
+        }
+        stamp = bulk.when(now)
+        inserts: list[tuple[Any, ...]] = []
+        full: list[tuple[Any, ...]] = []  # course fields changed: values…, id
         meta: dict[int, str] = {}  # only status / precedence / stamps change: id -> precedence
+        indexed: dict[str, tuple[Any, ...]] = {}  # key -> fields written, for the search index
         result: dict[str, str] = {}
         course_ids: dict[str, int] = {}
         for key, record in records.items():
-            row = course_row(record)
-            digest = content_hash(row, COURSE_FIELDS)
+            values = course_values(record)
+            digest = content_hash(values)
             old = existing.get(key)
             if old is None:
                 inserts.append(
-                    {
-                        **row,
-                        "feed_id": self.feed_id,
-                        "key": key,
-                        "status": "active",
-                        "content_hash": digest,
-                        "precedence": record.precedence,
-                        "first_seen_at": now,
-                        "last_seen_at": now,
-                        "updated_at": now,
-                        "first_harvest_id": self.harvest_id,
-                        "last_harvest_id": self.harvest_id,
-                        "source_url": page_url,
-                    }
+                    (
+                        *self._stored(bulk, values),
+                        self.feed_id,
+                        key,
+                        "active",
+                        digest,
+                        record.precedence,
+                        stamp,
+                        stamp,
+                        stamp,
+                        self.harvest_id,
+                        self.harvest_id,
+                        page_url,
+                    )
                 )
+                indexed[key] = values
                 result[key] = "new"
                 continue
             course_ids[key] = old.id
@@ -471,8 +512,19 @@ class Ingestor:
             supplies_fields = record.precedence >= old.precedence
             if supplies_fields and old.content_hash != digest:
                 full.append(
-                    {**row, "b_id": old.id, "content_hash": digest, "precedence": record.precedence}
+                    (
+                        *self._stored(bulk, values),
+                        digest,
+                        record.precedence,
+                        "active",
+                        stamp,
+                        stamp,
+                        self.harvest_id,
+                        page_url,
+                        old.id,
+                    )
                 )
+                indexed[key] = values
                 result[key] = "updated"
             elif old.status != "active":
                 meta[old.id] = max(old.precedence, record.precedence)
@@ -481,16 +533,22 @@ class Ingestor:
                 result[key] = "unchanged"
 
         if inserts:
-            returned = conn.execute(
-                insert(courses_t).returning(c.id, c.key, sort_by_parameter_order=True), inserts
-            )
-            for row in returned:
+            bulk.insert("courses", (*COURSE_FIELDS, *_INSERT_EXTRA), inserts)
+            new_keys = [key for key, r in result.items() if r == "new"]
+            for row in bulk.select_in(
+                "SELECT key, id FROM courses WHERE feed_id = {mark} AND key IN ({in})",
+                new_keys,
+                before=(self.feed_id,),
+            ):
                 course_ids[row.key] = row.id
             outcome.rows_written += len(inserts)
 
         # Runs next: a course whose fields are unchanged is still "updated" when a run changed.
-        full_ids = {u["b_id"] for u in full}
-        for key in self._upsert_runs(conn, records, course_ids, now, outcome):
+        full_ids = {u[-1] for u in full}
+        known = {course_ids[key] for key in existing}
+        for key in self._upsert_runs(
+            bulk, records, course_ids, known=known, stamp=stamp, outcome=outcome
+        ):
             if result[key] == "new":
                 continue
             result[key] = "updated"
@@ -498,119 +556,114 @@ class Ingestor:
             if cid not in full_ids:
                 meta[cid] = max(existing[key].precedence, records[key].precedence)
 
-        if full:
-            conn.execute(
-                update(courses_t)
-                .where(c.id == bindparam("b_id"))
-                .values(
-                    **{name: bindparam(name) for name in COURSE_FIELDS},
-                    content_hash=bindparam("content_hash"),
-                    precedence=bindparam("precedence"),
-                    status="active",
-                    last_seen_at=now,
-                    updated_at=now,
-                    last_harvest_id=self.harvest_id,
-                    source_url=page_url,
-                ),
-                full,
-            )
-            outcome.rows_written += len(full)
-        if meta:
-            conn.execute(
-                update(courses_t)
-                .where(c.id == bindparam("b_id"))
-                .values(
-                    precedence=bindparam("b_precedence"),
-                    status="active",
-                    last_seen_at=now,
-                    updated_at=now,
-                    last_harvest_id=self.harvest_id,
-                ),
-                [{"b_id": cid, "b_precedence": prec} for cid, prec in meta.items()],
-            )
-            outcome.rows_written += len(meta)
-        events = [
-            {
-                "course_id": course_ids[key],
-                "harvest_id": self.harvest_id,
-                "event": "reactivated"
-                if key in existing and existing[key].status != "active"
-                else outcome_name,
-                "at": now,
-            }
-            for key, outcome_name in result.items()
-            if outcome_name != "unchanged"
-        ]
-        if events:
-            conn.execute(insert(CourseEvent.__table__), events)
-            textsearch.refresh_index(
-                conn, [e["course_id"] for e in events], subject_mapping=self.subject_mapping
+        outcome.rows_written += bulk.update("courses", (*COURSE_FIELDS, *_UPDATE_EXTRA), full)
+        outcome.rows_written += bulk.update(
+            "courses",
+            ("precedence", "status", "last_seen_at", "updated_at", "last_harvest_id"),
+            [(prec, "active", stamp, stamp, self.harvest_id, cid) for cid, prec in meta.items()],
+        )
+        bulk.insert(
+            "course_events",
+            ("course_id", "harvest_id", "event", "at"),
+            [
+                (
+                    course_ids[key],
+                    self.harvest_id,
+                    "reactivated"
+                    if key in existing and existing[key].status != "active"
+                    else outcome_name,
+                    stamp,
+                )
+                for key, outcome_name in result.items()
+                if outcome_name != "unchanged"
+            ],
+        )
+        # The search index follows the course fields: only courses whose fields were written.
+        if indexed:
+            textsearch.store_index_rows(
+                conn,
+                [
+                    textsearch.index_row(
+                        course_ids[key],
+                        values[0],
+                        values[4],
+                        values[5],
+                        values[1],
+                        subject_mapping=self.subject_mapping,
+                    )
+                    for key, values in indexed.items()
+                ],
+                replace=bool(full),
             )
         return result
 
+    @staticmethod
+    def _stored(bulk: Bulk, values: tuple[Any, ...]) -> list[Any]:
+        """Course values as their columns store them (subjects JSON, the modified time)."""
+        stored = list(values)
+        stored[_SUBJECTS] = bulk.json(stored[_SUBJECTS])
+        stored[_MODIFIED] = bulk.when(stored[_MODIFIED])
+        return stored
+
     def _upsert_runs(
         self,
-        conn: Any,
+        bulk: Bulk,
         records: dict[str, CourseRecord],
         course_ids: dict[str, int],
-        now: datetime,
+        *,
+        known: set[int],
+        stamp: Any,
         outcome: PageOutcome,
     ) -> set[str]:
-        r = runs_t.c
+        """Insert new runs, rewrite changed ones; the keys of the courses whose runs changed.
+
+        ``known`` are the ids of courses that existed before this page: only their runs are
+        looked up (a new course has none yet).
+        """
         wanted = {course_ids[k]: records[k] for k in records if records[k].runs}
         if not wanted:
             return set()
-        existing: dict[tuple[int, str], Any] = {}
-        for chunk in _chunks(list(wanted), _CHUNK):
-            rows = conn.execute(
-                select(r.id, r.course_id, r.key, r.content_hash).where(r.course_id.in_(chunk))
+        existing: dict[tuple[int, str], Any] = {
+            (row.course_id, row.key): row
+            for row in bulk.select_in(
+                "SELECT course_id, key, id, content_hash FROM course_runs "
+                "WHERE course_id IN ({in})",
+                [cid for cid in wanted if cid in known],
             )
-            existing.update({(row.course_id, row.key): row for row in rows})
-        key_of = {cid: rec.key for cid, rec in wanted.items()}
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        }
+        when = bulk.when
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
         changed: set[str] = set()
         for cid, record in wanted.items():
             for run in record.runs:
-                row = run_row(run)
-                digest = content_hash(row, RUN_FIELDS)
+                values = run_values(run)
+                digest = content_hash(values)
                 old = existing.get((cid, run.key))
+                if old is not None and old.content_hash == digest:
+                    continue
+                stored = (
+                    values[0],
+                    when(values[1]),
+                    when(values[2]),
+                    when(values[3]),
+                    when(values[4]),
+                    *values[5:],
+                )
                 if old is None:
-                    inserts.append(
-                        {
-                            **row,
-                            "course_id": cid,
-                            "key": run.key,
-                            "content_hash": digest,
-                            "first_seen_at": now,
-                            "updated_at": now,
-                        }
-                    )
-                    changed.add(key_of[cid])
-                elif old.content_hash != digest:
-                    updates.append({**row, "b_id": old.id, "content_hash": digest})
-                    changed.add(key_of[cid])
-        if inserts:
-            conn.execute(insert(runs_t), inserts)
-            outcome.rows_written += len(inserts)
-        if updates:
-            conn.execute(
-                update(runs_t)
-                .where(r.id == bindparam("b_id"))
-                .values(
-                    **{name: bindparam(name) for name in RUN_FIELDS},
-                    content_hash=bindparam("content_hash"),
-                    updated_at=now,
-                ),
-                updates,
-            )
-            outcome.rows_written += len(updates)
+                    inserts.append((*stored, cid, run.key, digest, stamp, stamp))
+                else:
+                    updates.append((*stored, digest, stamp, old.id))
+                changed.add(record.key)
+        outcome.rows_written += bulk.insert(
+            "course_runs",
+            (*RUN_FIELDS, "course_id", "key", "content_hash", "first_seen_at", "updated_at"),
+            inserts,
+        )
+        outcome.rows_written += bulk.update(
+            "course_runs", (*RUN_FIELDS, "content_hash", "updated_at"), updates
+        )
         return changed
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _short_key(key: object) -> str | None:

@@ -12,14 +12,16 @@ then the whitespace collapse.
 **The index** is a table ``course_search`` with, per course, the folded text of its title,
 organisation, subjects (the source's names and the ISCED labels in vi / zh / en, so
 ``giáo dục`` also finds a Chinese 教育 course) and short description, plus its title lower-cased
-and folded for ranking. :func:`refresh_index` keeps it in step with ``courses``; the ingest calls
-it for the courses a page changed. The text is folded here in Python, never in SQL, so both
+and folded for ranking. The ingest writes the rows of the courses a page created or changed
+(:func:`index_row`, :func:`store_index_rows`); :func:`refresh_index` rebuilds them from
+``courses``. The text is folded here in Python, never in SQL, so both
 databases and the site agree.
 
 * SQLite: an FTS5 virtual table with the ``trigram`` tokenizer (SQLite ≥ 3.34) over the folded
-  text, kept in step with ``course_search`` by triggers. Trigrams match any substring of three
-  or more characters, which is what Chinese (no spaces between words) and folded Vietnamese
-  both need. Query terms shorter than three characters, and SQLite builds without FTS5 or
+  text, kept in step with ``course_search``: new rows by :func:`store_index_rows` (one
+  ``executemany``: an insert trigger costs four times as much), updates and deletes by
+  triggers. Trigrams match any substring of three or more characters, which is what Chinese
+  (no spaces between words) and folded Vietnamese both need. Query terms shorter than three characters, and SQLite builds without FTS5 or
   trigram, fall back to ``LIKE`` on the folded column.
 * PostgreSQL: the folded column with a ``pg_trgm`` GIN index when the extension can be created,
   which serves ``LIKE '%term%'``; without the extension the same ``LIKE`` scans. (The folded text
@@ -51,13 +53,13 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    insert,
     or_,
     select,
     text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from catalog.bulk import Bulk
 from catalog.models import Course, Feed
 from catalog.site.fold import fold
 
@@ -150,6 +152,8 @@ def ddl_statements(dialect_name: str, *, trigram: bool | None = None) -> list[st
         if not (trigram_available() if trigram is None else trigram):
             return [table]
         new = f"INSERT INTO {FTS_TABLE} (rowid, folded) VALUES (new.course_id, new.folded);"
+        # No AFTER INSERT trigger: :func:`store_index_rows` adds new rows to the FTS table itself,
+        # with one executemany (a trigger per row costs four times as much: bench, issue 7).
         old = (
             f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, folded) "
             "VALUES ('delete', old.course_id, old.folded);"
@@ -158,7 +162,6 @@ def ddl_statements(dialect_name: str, *, trigram: bool | None = None) -> list[st
             table,
             f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(folded, content='{INDEX_TABLE}', "
             "content_rowid='course_id', tokenize='trigram')",
-            f"CREATE TRIGGER {INDEX_TABLE}_ai AFTER INSERT ON {INDEX_TABLE} BEGIN {new} END",
             f"CREATE TRIGGER {INDEX_TABLE}_ad AFTER DELETE ON {INDEX_TABLE} BEGIN {old} END",
             f"CREATE TRIGGER {INDEX_TABLE}_au AFTER UPDATE ON {INDEX_TABLE} BEGIN {old} {new} END",
         ]
@@ -227,24 +230,60 @@ def _source_rows() -> Any:
 
 
 def _insert(conn: Connection, rows: Sequence[Any], mapping: Mapping[str, str] | None) -> int:
-    values = [
-        {
-            "course_id": row.id,
-            "title_lower": lower(row.title),
-            "title_folded": fold(row.title),
-            "folded": document_text(
+    return store_index_rows(
+        conn,
+        [
+            index_row(
+                row.id,
                 row.title,
                 row.organization,
                 row.subjects or [],
                 row.short_description,
                 subject_mapping=mapping,
-            ),
-        }
-        for row in rows
-    ]
-    if values:
-        conn.execute(insert(course_search), values)
-    return len(values)
+            )
+            for row in rows
+        ],
+    )
+
+
+def index_row(
+    course_id: int,
+    title: str,
+    organization: str | None,
+    subjects: Iterable[str],
+    short_description: str | None,
+    *,
+    subject_mapping: Mapping[str, str] | None = None,
+) -> tuple[int, str, str, str]:
+    """One course's index row from its stored fields, for :func:`store_index_rows`."""
+    return (
+        course_id,
+        lower(title),
+        fold(title),
+        document_text(
+            title, organization, subjects, short_description, subject_mapping=subject_mapping
+        ),
+    )
+
+
+def store_index_rows(
+    conn: Connection, rows: Sequence[tuple[int, str, str, str]], *, replace: bool = False
+) -> int:
+    """Write :func:`index_row` rows in the caller's transaction; ``replace`` drops old ones first.
+
+    The one writer of new index rows: it keeps the SQLite trigram table in step (updates and
+    deletes keep it in step through triggers).
+    """
+    if not rows:
+        return 0
+    bulk = Bulk(conn)
+    if replace:
+        for chunk in _chunks([row[0] for row in rows], BATCH):
+            conn.execute(delete(course_search).where(course_search.c.course_id.in_(chunk)))
+    bulk.insert(INDEX_TABLE, ("course_id", "title_lower", "title_folded", "folded"), rows)
+    if has_fts(conn):
+        bulk.insert(FTS_TABLE, ("rowid", "folded"), [(row[0], row[3]) for row in rows])
+    return len(rows)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -10,6 +10,7 @@ import html
 import re
 import unicodedata
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,11 @@ from connectors.errors import RecordError
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _ISO_Z = re.compile(r"Z$", re.I)
+# Anything clean_text would change inside a line: a control or line-break character, a space
+# other than U+0020, a run of spaces. Text without it (and NFC already) is returned as it is.
+_UNCLEAN = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]|  "
+)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Letters only Vietnamese uses among Latin scripts (horn, breve, stroke d, and dot-below tones).
 _VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
@@ -34,6 +40,14 @@ def clean_text(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         value = str(value)
+    if (
+        value
+        and not value[0].isspace()
+        and not value[-1].isspace()
+        and not _UNCLEAN.search(value)
+        and unicodedata.is_normalized("NFC", value)
+    ):
+        return value  # the common case, and what the steps below would give back
     value = unicodedata.normalize("NFC", _CONTROL.sub("", value))
     lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
     text = "\n".join(line for line in lines if line)
@@ -50,13 +64,17 @@ def parse_datetime(value: object, field: str, *, default_tz: tzinfo = UTC) -> da
         return None
     if not isinstance(value, str):
         raise RecordError(f"{field}: expected an ISO 8601 date string, got {type(value).__name__}")
-    text = _ISO_Z.sub("+00:00", value.strip())
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise RecordError(f"{field}: unparseable date {value[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
+    elif parsed.tzinfo is UTC:
+        return parsed
     return parsed.astimezone(UTC)
 
 
@@ -79,7 +97,27 @@ def absolute_url(base: str, value: object) -> str | None:
     """``value`` resolved against ``base``; ``None`` for empty values."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return urljoin(base if base.endswith("/") else base + "/", value.strip())
+    value = value.strip()
+    if _PLAIN_PATH.match(value):
+        # What urljoin gives for an absolute path with no dot segment, without its parsing
+        # (two URLs per course run: the harvest's largest cost in the connectors).
+        origin = _origin(base)
+        if origin is not None:
+            return origin + value
+    return urljoin(base if base.endswith("/") else base + "/", value)
+
+
+#: An absolute path (not ``//host``) with no ``.`` or ``..`` segment, no query, fragment or
+#: ``;params``, no backslash, space or control character: urljoin would keep it as it is.
+_PLAIN_PATH = re.compile(r"/(?![/.])(?:[^\x00-\x20\x7f\\./?#;]|\.(?![./]|\Z)|/(?![/.]))*\Z")
+_ORIGIN = re.compile(r"(https?://[^/?#@\\\s]+)(?:[/?#].*)?\Z", re.S)
+
+
+@lru_cache(maxsize=64)
+def _origin(base: str) -> str | None:
+    """``scheme://host[:port]`` of a plain http(s) ``base``, else None (urljoin decides)."""
+    match = _ORIGIN.match(base)
+    return match.group(1) if match else None
 
 
 def guess_language(*texts: str | None, default: str | None = None) -> str | None:

@@ -111,6 +111,33 @@ def test_ddl_for_an_unknown_database_is_refused() -> None:
         ddl_statements("mysql")
 
 
+def test_the_mark_table_is_exactly_the_unicode_category_m_of_this_python() -> None:
+    from catalog.site.marks import MARKS_14, UNICODE_VERSION, mark_class, scan_marks
+
+    assert mark_class() == scan_marks()
+    if unicodedata.unidata_version == UNICODE_VERSION:
+        assert scan_marks() == MARKS_14
+
+
+def test_fold_agrees_with_the_character_by_character_rule_on_every_code_point() -> None:
+    """The fast fold (translate table, skipped steps) against the rule as the docstring says it."""
+    import re
+
+    spaces = re.compile(
+        "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+    )
+
+    def by_the_rule(value: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", value.lower())
+        bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+        return spaces.sub(" ", bare.replace("đ", "d")).strip(" ")
+
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for start in range(0, len(points), 37):
+        chunk = "".join(points[start : start + 37]) + "  Giáo\u3000dục "
+        assert fold(chunk) == by_the_rule(chunk), repr(chunk)
+
+
 def test_sqlite_here_has_the_trigram_tokenizer() -> None:
     import sqlite3
 
@@ -415,6 +442,25 @@ def test_the_index_stays_in_step_with_its_table(catalog) -> None:
         count = conn.execute(text(f"SELECT count(*) FROM {INDEX_TABLE}")).scalar_one()
         assert count == len(VNU) + len(TSINGHUA)
     assert [h.course_id for h in find(catalog, "xac suat")] == [pk]
+
+
+def test_a_harvest_keeps_the_index_in_step_by_itself(engine) -> None:
+    """New and changed courses reach the index (and the trigram table) with no refresh."""
+
+    def harvest(*records: CourseRecord) -> None:
+        run_id = harvests.start_run(engine, "vnu")
+        Ingestor(engine, "vnu", run_id).apply(
+            Page(items=records, cursor=None, url="https://x/p1", number=1, last=True)
+        )
+
+    harvest(record("A", "Giáo dục học đại cương"), record("B", "Nhập môn Trí tuệ nhân tạo"))
+    harvest(record("A", "Xác suất thống kê"), record("B", "Nhập môn Trí tuệ nhân tạo"))
+    with read_only(engine) as conn:
+        assert [h.key for h in search(conn, "xac suat")] == ["A"]
+        assert search(conn, "giao duc") == []
+        assert [h.key for h in search(conn, "tri tue")] == ["B"]
+        if has_fts(conn):
+            conn.execute(text(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('integrity-check')"))
 
 
 def test_the_index_can_be_dropped_again(catalog) -> None:
