@@ -21,8 +21,9 @@ databases and the site agree.
   text, kept in step with ``course_search``: new rows by :func:`store_index_rows` (one
   ``executemany``: an insert trigger costs four times as much), updates and deletes by
   triggers. Trigrams match any substring of three or more characters, which is what Chinese
-  (no spaces between words) and folded Vietnamese both need. Query terms shorter than three characters, and SQLite builds without FTS5 or
-  trigram, fall back to ``LIKE`` on the folded column.
+  (no spaces between words) and folded Vietnamese both need. Query terms shorter than three
+  characters, and SQLite builds without FTS5 or trigram, fall back to ``LIKE`` on the folded
+  column.
 * PostgreSQL: the folded column with a ``pg_trgm`` GIN index when the extension can be created,
   which serves ``LIKE '%term%'``; without the extension the same ``LIKE`` scans. (The folded text
   is lower case already, so ``LIKE`` does what ``ILIKE`` would.)
@@ -40,6 +41,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -105,17 +107,62 @@ def document_text(
     *,
     subject_mapping: Mapping[str, str] | None = None,
 ) -> str:
-    """The folded text a course is found by (title, organisation, subjects, summary)."""
+    """The folded text a course is found by (title, organisation, subjects, summary).
+
+    It is ``fold`` of the parts joined by `` | ``. Folding part by part gives the same text
+    (every step works within a part: the separator is neither a mark nor a cased letter), so the
+    parts that repeat from course to course — the organisation, the subjects with their labels
+    in three languages — are folded once and remembered.
+    """
+    names = tuple(s for s in subjects if isinstance(s, str) and s.strip())
+    signature = tuple(subject_mapping.items()) if subject_mapping else ()
+    parts = [
+        fold(title) if title.strip() else "",
+        _fold_repeated(organization) if organization and organization.strip() else "",
+        _subjects_text(names, signature) if names else "",
+        fold(short_description) if short_description and short_description.strip() else "",
+    ]
+    raw = (title, organization, names, short_description)
+    if any(not part for part, given in zip(parts, raw, strict=True) if given and given != ()):
+        return _document_text_whole(title, organization, names, short_description, subject_mapping)
+    return _SEPARATOR.join(part for part in parts if part)
+
+
+@lru_cache(maxsize=4096)
+def _fold_repeated(text: str) -> str:
+    return fold(text)
+
+
+@lru_cache(maxsize=4096)
+def _subjects_text(names: tuple[str, ...], signature: tuple[tuple[str, str], ...]) -> str:
+    folded = [fold(part) for part in _subject_parts(names, dict(signature))]
+    if not all(folded):
+        return fold(_SEPARATOR.join(_subject_parts(names, dict(signature))))
+    return _SEPARATOR.join(folded)
+
+
+def _subject_parts(names: Sequence[str], mapping: Mapping[str, str] | None) -> list[str]:
+    """A course's subject names, then the labels of their ISCED fields in every language."""
     from catalog.subjects import load_subjects  # subjects folds with fold(): import late
 
-    names = [s for s in subjects if isinstance(s, str) and s.strip()]
     catalog = load_subjects()
     labels = [
         label
-        for code in catalog.map(names, subject_mapping)
+        for code in catalog.map(names, mapping or None)
         for label in catalog.labels(code).values()
     ]
-    parts = [title, organization or "", *names, *labels, short_description or ""]
+    return [p for p in (*names, *labels) if p.strip()]
+
+
+def _document_text_whole(
+    title: str,
+    organization: str | None,
+    names: Sequence[str],
+    short_description: str | None,
+    mapping: Mapping[str, str] | None,
+) -> str:
+    """:func:`document_text` by its definition, for text with a part that folds to nothing."""
+    parts = [title, organization or "", *_subject_parts(names, mapping), short_description or ""]
     return fold(_SEPARATOR.join(p for p in parts if p.strip()))
 
 

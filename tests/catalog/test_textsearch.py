@@ -138,6 +138,35 @@ def test_fold_agrees_with_the_character_by_character_rule_on_every_code_point() 
         assert fold(chunk) == by_the_rule(chunk), repr(chunk)
 
 
+def test_document_text_folded_part_by_part_is_the_fold_of_the_whole() -> None:
+    """The cached, part-by-part fold against its definition, on awkward generated parts."""
+    import random
+
+    from catalog.subjects import load_subjects
+
+    def by_definition(title, organization, subjects, short, mapping) -> str:
+        catalog = load_subjects()
+        names = [s for s in subjects if s.strip()]
+        labels = [
+            label for code in catalog.map(names, mapping) for label in catalog.labels(code).values()
+        ]
+        parts = [title, organization or "", *names, *labels, short or ""]
+        return fold(" | ".join(p for p in parts if p.strip()))
+
+    rng = random.Random(1)
+    letters = "aΣσ ΑΒ\u0301\ufeff\u3000 ếĐ清|x"
+    subjects = ["Khoa học máy tính", "计算机", "Education", "Giáo dục", " ", "\u0301"]
+    for _ in range(5000):
+        title = "".join(rng.choice(letters) for _ in range(rng.randint(1, 8)))
+        organization = rng.choice([None, "", "VNU", "Đại học\u0301", "\ufeff", "ΟΔΟΣ"])
+        names = tuple(rng.sample(subjects, rng.randint(0, 3)))
+        short = rng.choice([None, "", "Σ abc", "\u0301", title])
+        mapping = rng.choice([None, {"Giáo dục": "01"}])
+        assert document_text(
+            title, organization, names, short, subject_mapping=mapping
+        ) == by_definition(title, organization, names, short, mapping)
+
+
 def test_sqlite_here_has_the_trigram_tokenizer() -> None:
     import sqlite3
 
