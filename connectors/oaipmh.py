@@ -45,6 +45,8 @@ OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
 DC = "{http://purl.org/dc/elements/1.1/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ROOT = f"{OAI}OAI-PMH"
+#: The oai_dc elements the mapping reads.
+_DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
 _FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
 _TAGS = tuple(
@@ -291,31 +293,52 @@ def map_dc(
     dc: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
 ) -> CourseRecord:
     """``oai_dc`` → CourseRecord. ``dc:date`` counts as modified only when it is a full date."""
-    title = _pick(_texts(dc, f"{DC}title"), language)
+    fields = _dc_fields(dc)
+    title = _pick(fields.get("title", []), language)
     if not title:
         raise RecordError("dc:title: missing", key=key)
-    description = html_description(_pick(_texts(dc, f"{DC}description"), language))
+    description = html_description(_pick(fields.get("description", []), language))
     dates = []
-    for value in _values(dc, f"{DC}date"):
+    for value, _lang in fields.get("date", ()):
         if _FULL_DATE.match(value):
             try:
                 dates.append(parse_datetime(value, "dc:date"))
             except RecordError:
                 continue  # "2025-02-30": free text in DC, so ignored rather than guessed
-    identifiers = _values(dc, f"{DC}identifier")
-    publishers = _values(dc, f"{DC}publisher")
+    identifiers = [value for value, _lang in fields.get("identifier", ())]
+    publishers = [value for value, _lang in fields.get("publisher", ())]
     return CourseRecord(
         key=key,
         title=title,
         description=description,
         short_description=summary(description),
-        language=_first_language(_values(dc, f"{DC}language")),
+        language=_first_language(value for value, _lang in fields.get("language", ())),
         organization=next(iter(publishers), None),
-        subjects=tuple(dict.fromkeys(_values(dc, f"{DC}subject"))),
+        subjects=tuple(dict.fromkeys(value for value, _lang in fields.get("subject", ()))),
         url=next((u for u in identifiers if is_http_url(u)), None),
         modified=max(dates) if dates else datestamp,
         raw=raw,
     )
+
+
+_DC_NAMES = {f"{DC}{name}": name for name in _DC_ELEMENTS}
+
+
+def _dc_fields(dc: etree._Element) -> dict[str, list[tuple[str, str | None]]]:
+    """The Dublin Core children by element name: cleaned non-empty texts with their xml:lang.
+
+    One pass over the children (what ``_texts`` gives for each name, without a search per name).
+    """
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for child in dc:
+        name = _DC_NAMES.get(child.tag)  # comments and PIs have no string tag: never found
+        if name is None:
+            continue
+        raw_text = "".join(child.itertext()) if len(child) else child.text
+        text = clean_text(raw_text) if raw_text else None
+        if text:
+            found.setdefault(name, []).append((text, child.get(XML_LANG)))
+    return found
 
 
 def map_lom(
