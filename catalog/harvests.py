@@ -168,12 +168,24 @@ def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
     if chain is None:
         return {}
     rows = conn.execute(
-        select(p.url, p.etag, p.last_modified, p.next_cursor)
+        select(p.url, p.etag, p.last_modified, p.digest, p.next_cursor)
         .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
-        .where(r.chain_id == chain, or_(p.etag.is_not(None), p.last_modified.is_not(None)))
+        .where(
+            r.chain_id == chain,
+            or_(p.etag.is_not(None), p.last_modified.is_not(None), p.digest.is_not(None)),
+        )
     )
     return {
-        row.url: {"etag": row.etag, "last_modified": row.last_modified, "next": row.next_cursor}
+        row.url: {
+            key: value
+            for key, value in (
+                ("etag", row.etag),
+                ("last_modified", row.last_modified),
+                ("digest", row.digest),
+            )
+            if value
+        }
+        | {"next": row.next_cursor}
         for row in rows
     }
 

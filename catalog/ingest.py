@@ -279,6 +279,7 @@ class Ingestor:
                 source_count=source_count,
                 etag=validators.get("etag"),
                 last_modified=validators.get("last_modified"),
+                digest=validators.get("digest"),
             )
             for key, result in results.items():
                 self.tally.note(key, result)
@@ -296,7 +297,7 @@ class Ingestor:
         """A 304: the page is what the last harvest read; carry its keys and counts over."""
         p, r = HarvestPage.__table__.c, HarvestRun.__table__.c
         previous = conn.execute(
-            select(p["keys"], p.source_count, p.etag, p.last_modified)
+            select(p["keys"], p.source_count, p.etag, p.last_modified, p.digest)
             .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
             .where(r.feed_id == self.feed_id, p.url == page.url[:2048], r.id != self.harvest_id)
             .order_by(p.id.desc())
@@ -317,6 +318,7 @@ class Ingestor:
             etag=validators.get("etag") or (previous.etag if previous is not None else None),
             last_modified=validators.get("last_modified")
             or (previous.last_modified if previous is not None else None),
+            digest=validators.get("digest") or (previous.digest if previous is not None else None),
             not_modified=True,
         )
         for key in keys:
@@ -338,6 +340,7 @@ class Ingestor:
         source_count: int,
         etag: str | None,
         last_modified: str | None,
+        digest: str | None = None,
         not_modified: bool = False,
     ) -> None:
         conn.execute(
@@ -350,6 +353,7 @@ class Ingestor:
                 source_count=source_count,
                 etag=etag[:512] if etag else None,
                 last_modified=last_modified[:64] if last_modified else None,
+                digest=digest[:64] if digest else None,
                 next_cursor=None if page.last or page.cursor is None else dict(page.cursor),
                 not_modified=not_modified,
                 created_at=now,

@@ -251,7 +251,11 @@ class HarvestPage(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     next_cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    #: The source answered 304: keys and counts were carried over from the previous harvest.
+    #: Digest of the page's body (connectors/unchanged.py): the same bytes next time stand for
+    #: this page as a 304 would.
+    digest: Mapped[str | None] = mapped_column(String(64))
+    #: The source answered 304 (or sent the same bytes): keys and counts were carried over from
+    #: the previous harvest.
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from connectors.auth import OAuth2ClientCredentials, Secret
 from connectors.http import AuthProvider, HttpClient, HttpSettings
 from connectors.records import Cursor, Page
+from connectors.unchanged import fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,8 @@ class Connector(ABC, Generic[OptionsT]):
             self.http_settings(feed.http), feed_id=feed.feed_id, stop=stop
         )
         self.auth: AuthProvider | None = self.make_auth()
+        #: Prefix of the page digests (connectors/unchanged.py): who reads the page, and how.
+        self.fingerprint = fingerprint(self.kind, options)
 
     def http_settings(self, settings: HttpSettings) -> HttpSettings:
         """The HTTP limits for this feed; override to add a connector's own (a polite rate)."""

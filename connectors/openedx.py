@@ -27,6 +27,7 @@ from connectors.http import conditional_headers, decode_json, response_validator
 from connectors.normalize import absolute_url, clean_text, guess_language, parse_datetime
 from connectors.paging import PageGuard, follow_next
 from connectors.records import CourseRecord, CourseRun, Cursor, Item, Page, Rejected
+from connectors.unchanged import carried_over, page_digest, same_as_before, with_digest
 
 log = logging.getLogger(__name__)
 
@@ -83,19 +84,17 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 auth=self.auth,
                 accept_statuses=frozenset({304}) if headers else frozenset(),
             )
-            if response.status == 304 and known is not None:
-                after = known.get("next")
-                yield Page(
-                    items=(),
-                    cursor=after,
-                    url=url,
-                    number=number,
-                    last=after is None,
-                    not_modified=True,
+            digest = None
+            if response.status != 304:
+                digest = page_digest(self.fingerprint, response.content)
+            if known is not None and (response.status == 304 or same_as_before(known, digest)):
+                page = carried_over(
+                    url, number, known, with_digest(response_validators(response), digest)
                 )
-                if after is None:
+                yield page
+                if page.cursor is None:
                     return
-                url, number = after["next"], int(after.get("page") or number + 1)
+                url, number = page.cursor["next"], int(page.cursor.get("page") or number + 1)
                 continue
             body = decode_json(response, feed_id=self.feed.feed_id)
             results, pagination = parse_envelope(body, url=url, feed_id=self.feed.feed_id)
@@ -122,7 +121,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 last=next_url is None,
                 declared_total=count if isinstance(count, int) else None,
                 source_count=len(results),
-                validators=response_validators(response),
+                validators=with_digest(response_validators(response), digest),
             )
             if next_url is None:
                 return

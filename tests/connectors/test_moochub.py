@@ -473,6 +473,33 @@ def test_harvest_follows_links_next_until_it_is_null_and_sends_the_version() -> 
     assert [len(p.items) for p in pages] == [4, 1, 1]
 
 
+def _validators(pages: list) -> dict:
+    """What the sync hands back after a complete harvest: digests and cursors by URL."""
+    return {p.url: {**(p.validators or {}), "next": p.cursor} for p in pages}
+
+
+@responses.activate
+def test_a_page_with_the_same_bytes_as_last_time_is_carried_over_unread() -> None:
+    _serve("courses.json", "courses_page2.json", "courses_page3.json")
+    first = list(_connector().harvest(None))
+    assert all(p.validators and len(p.validators["digest"]) == 32 for p in first)
+    again = list(_connector().harvest({"validators": _validators(first)}))
+    assert [(p.number, p.not_modified, p.items, p.last) for p in again] == [
+        (1, True, (), False),
+        (2, True, (), False),
+        (3, True, (), True),
+    ]
+    changed = _page("courses_page2.json")
+    changed["data"][0]["attributes"]["name"] = "Changed"
+    responses.replace(responses.GET, f"{LIST}?page=2", json=changed)
+    third = list(_connector().harvest({"validators": _validators(first)}))
+    assert [p.not_modified for p in third] == [True, False, True]
+    assert third[1].items[0].title == "Changed"
+    # Other options map the same bytes differently: nothing is carried over.
+    other = list(_connector(language="vi").harvest({"validators": _validators(first)}))
+    assert not any(p.not_modified for p in other)
+
+
 @responses.activate
 def test_harvest_resumes_from_a_mid_harvest_cursor() -> None:
     _serve("courses.json", "courses_page2.json", "courses_page3.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -427,6 +428,23 @@ def test_without_enrichment_runs_come_from_the_list_and_no_term_is_fetched() -> 
     assert [r.key for r in cpp.runs] == ["3017919", "21007919", "26107919"]
     assert cpp.runs[-1].start == _utc(2025, 9, 14, 16, 0)
     assert all(r.title is None for r in cpp.runs)
+
+
+@responses.activate
+def test_without_enrichment_the_same_list_bytes_carry_the_page_over_unread() -> None:
+    _list(1, "get_product_list_page1.json")
+    _list(2, "get_product_list_page2.json")
+    first = list(_connector(enrich_terms=False).harvest(None))
+    known = {p.url: {**(p.validators or {}), "next": p.cursor} for p in first}
+    again = list(_connector(enrich_terms=False).harvest({"validators": known}))
+    assert [(p.number, p.not_modified, p.last) for p in again] == [
+        (1, True, False),
+        (2, True, True),
+    ]
+    # With terms from the classroom endpoint a list page vouches for nothing: always read.
+    responses.get(re.compile(r".*/classroom/.*"), status=404)
+    enriched = list(_connector().harvest({"validators": known}))
+    assert [(p.not_modified, p.validators) for p in enriched] == [(False, None), (False, None)]
 
 
 @responses.activate

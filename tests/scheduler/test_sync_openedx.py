@@ -143,6 +143,54 @@ def test_multi_page_harvest_lands_every_course_once_and_a_second_sync_changes_no
     assert last_run(db)["status"] == "succeeded"
 
 
+def pages_read(db) -> list[tuple[int, bool]]:
+    """(page number, carried over unread) of the last run's pages."""
+    with db.connect() as conn:
+        return [
+            (row.number, bool(row.not_modified))
+            for row in conn.execute(
+                text(
+                    "SELECT number, not_modified FROM harvest_pages WHERE run_id = "
+                    "(SELECT max(id) FROM harvest_runs) ORDER BY number"
+                )
+            )
+        ]
+
+
+@responses.activate
+def test_pages_with_the_same_bytes_are_not_read_again_and_a_changed_page_is(
+    config, tmp_path: Path, capsys, db
+) -> None:
+    """No ETag on this LMS: the page digests stand in, so a re-sync parses only what changed."""
+    path = config()
+    serve_pages()
+    assert sync(path) == 0
+    rows = catalog_rows(db)
+    capsys.readouterr()
+
+    assert sync(path) == 0
+    assert "new 0 · updated 0 · unchanged 4 · rejected 0 · 3 pages" in capsys.readouterr().out
+    assert pages_read(db) == [(1, True), (2, True), (3, True)]
+    assert catalog_rows(db) == rows
+    assert last_run(db)["status"] == "succeeded" and last_run(db)["complete"]
+
+    changed = fixture_json("openedx", "courses_page3.json")
+    changed["results"][0]["name"] = "Giáo dục học đại cương (2026)"
+    responses.reset()
+    serve_pages({3: {"json": changed}})
+    assert sync(path) == 0
+    assert "updated 1 · unchanged 3" in capsys.readouterr().out
+    assert pages_read(db) == [(1, True), (2, True), (3, False)]
+    assert "Giáo dục học đại cương (2026)" in [title for _k, title, *_ in catalog_rows(db)]
+
+    # Another option changes what a page maps to: every page is read again.
+    path.write_text(path.read_text().replace("page_size = 3", 'page_size = 3\nlanguage = "vi"'))
+    responses.reset()
+    serve_pages({3: {"json": changed}})
+    assert sync(path) == 0
+    assert pages_read(db) == [(1, False), (2, False), (3, False)]
+
+
 @responses.activate
 def test_jwt_is_fetched_once_and_sent_on_every_page(config, tmp_path: Path) -> None:
     token = responses.post(
