@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from catalog import textsearch, withdrawals
-from catalog.bulk import Bulk
+from catalog.bulk import CHUNK, Bulk
 from catalog.leases import Lease, renew_in
 from catalog.models import (
     Feed,
@@ -42,6 +42,9 @@ from connectors.records import CourseRun as RunRecord
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 2000
+#: Not-modified pages stored in one transaction: a 304 costs a small request, so a crash that
+#: loses this many only means asking again.
+HELD_PAGES = 64
 
 COURSE_FIELDS = (
     "title",
@@ -219,6 +222,8 @@ class Ingestor:
         self.tally = HarvestTally()
         #: Set when the last page was applied: what happened to withdrawals.
         self.decision: withdrawals.Decision | None = None
+        #: Not-modified pages waiting to be stored together (see :meth:`flush`).
+        self._held: list[Page] = []
 
     def apply(self, page: Page) -> PageOutcome:
         """Store one page with the feed's cursor and the run's counters, in one transaction.
@@ -227,6 +232,13 @@ class Ingestor:
         (or held), the next-harvest cursor saved, the feed's health updated.
         """
         now = self.now()
+        if page.not_modified:
+            self._held.append(page)
+            if page.last or len(self._held) >= HELD_PAGES:
+                return self.flush()
+            return PageOutcome()
+        if self._held:
+            self.flush()
         records: dict[str, CourseRecord] = {}
         rejected: list[Rejected] = []
         withdrawn: list[str] = []
@@ -250,8 +262,6 @@ class Ingestor:
         with self.engine.begin() as conn:
             if self.lease is not None:
                 renew_in(conn, self.lease)
-            if page.not_modified:
-                return self._apply_not_modified(conn, page, now, outcome)
             results = self._upsert_courses(conn, records, page.url, now, outcome)
             if rejected:
                 conn.execute(
@@ -291,43 +301,69 @@ class Ingestor:
             setattr(outcome, result, getattr(outcome, result) + 1)
         return outcome
 
-    def _apply_not_modified(
-        self, conn: Any, page: Page, now: datetime, outcome: PageOutcome
-    ) -> PageOutcome:
-        """A 304: the page is what the last harvest read; carry its keys and counts over."""
-        p, r = HarvestPage.__table__.c, HarvestRun.__table__.c
-        previous = conn.execute(
-            select(p["keys"], p.source_count, p.etag, p.last_modified, p.digest)
-            .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
-            .where(r.feed_id == self.feed_id, p.url == page.url[:2048], r.id != self.harvest_id)
-            .order_by(p.id.desc())
-            .limit(1)
-        ).first()
-        keys = list(previous.keys or ()) if previous is not None else []
-        if previous is None:
-            # Nothing to vouch for what the page holds: absence proves nothing in this harvest.
-            self.tally.incremental = True
-        validators = page.validators or {}
-        self._record_page(
-            conn,
-            page,
-            now,
-            keys=keys,
-            withdrawn=[],
-            source_count=previous.source_count if previous is not None else 0,
-            etag=validators.get("etag") or (previous.etag if previous is not None else None),
-            last_modified=validators.get("last_modified")
-            or (previous.last_modified if previous is not None else None),
-            digest=validators.get("digest") or (previous.digest if previous is not None else None),
-            not_modified=True,
-        )
-        for key in keys:
-            self.tally.note(key, "unchanged")
-        outcome.unchanged = len(keys)
-        self.tally.received += len(keys)
-        self.tally.source_count += previous.source_count if previous is not None else 0
-        self._advance(conn, page, now)
+    def _apply_not_modified(self, pages: list[Page], now: datetime) -> PageOutcome:
+        """Pages the source vouched for (a 304, the same bytes): carry their keys and counts over.
+
+        They go in one transaction together — a crash between them only means asking again —
+        with one query for what the last harvest saw on each URL.
+        """
+        outcome = PageOutcome()
+        with self.engine.begin() as conn:
+            if self.lease is not None:
+                renew_in(conn, self.lease)
+            previous = self._previous_pages(conn, [page.url[:2048] for page in pages])
+            for page in pages:
+                seen = previous.get(page.url[:2048])
+                keys = list(seen.keys or ()) if seen is not None else []
+                if seen is None:
+                    # Nothing vouches for what the page holds: absence proves nothing now.
+                    self.tally.incremental = True
+                validators = page.validators or {}
+                self._record_page(
+                    conn,
+                    page,
+                    now,
+                    keys=keys,
+                    withdrawn=[],
+                    source_count=seen.source_count if seen is not None else 0,
+                    etag=validators.get("etag") or (seen.etag if seen is not None else None),
+                    last_modified=validators.get("last_modified")
+                    or (seen.last_modified if seen is not None else None),
+                    digest=validators.get("digest") or (seen.digest if seen is not None else None),
+                    not_modified=True,
+                )
+                for key in keys:
+                    self.tally.note(key, "unchanged")
+                outcome.unchanged += len(keys)
+                self.tally.received += len(keys)
+                self.tally.source_count += seen.source_count if seen is not None else 0
+                self.tally.pages += 1
+                self.tally.incremental = self.tally.incremental or page.incremental
+            self._advance(conn, pages[-1], now, counted=True)
         return outcome
+
+    def _previous_pages(self, conn: Any, urls: list[str]) -> dict[str, Any]:
+        """URL → the newest page of that URL in an earlier run of this feed."""
+        p, r = HarvestPage.__table__.c, HarvestRun.__table__.c
+        found: dict[str, Any] = {}
+        for start in range(0, len(urls), CHUNK):
+            newest = (
+                select(func.max(p.id))
+                .join(HarvestRun.__table__, r.id == p.run_id)
+                .where(
+                    r.feed_id == self.feed_id,
+                    r.id != self.harvest_id,
+                    p.url.in_(urls[start : start + CHUNK]),
+                )
+                .group_by(p.url)
+            )
+            rows = conn.execute(
+                select(p.url, p["keys"], p.source_count, p.etag, p.last_modified, p.digest).where(
+                    p.id.in_(newest)
+                )
+            )
+            found.update({row.url: row for row in rows})
+        return found
 
     def _record_page(
         self,
@@ -360,9 +396,17 @@ class Ingestor:
             )
         )
 
-    def _advance(self, conn: Any, page: Page, now: datetime) -> None:
+    def flush(self) -> PageOutcome:
+        """Store the not-modified pages held back so far (the sync calls it before it stops)."""
+        if not self._held:
+            return PageOutcome()
+        held, self._held = self._held, []
+        return self._apply_not_modified(held, self.now())
+
+    def _advance(self, conn: Any, page: Page, now: datetime, *, counted: bool = False) -> None:
         """Counters, then the resume cursor — or, on the last page, the end of the harvest."""
-        self.tally.pages += 1
+        if not counted:
+            self.tally.pages += 1
         self.tally.incremental = self.tally.incremental or page.incremental
         self._save_counters(conn, page)
         feeds = Feed.__table__

@@ -319,7 +319,9 @@ def _harvest(
                 if lost.is_set():
                     return "interrupted", f"feed {feed_id}: the lease was lost; stopped"
                 if stop is not None and stop.is_set():
+                    ingestor.flush()  # held not-modified pages: the resume starts after them
                     return "interrupted", "stopped before the end of the feed; the next run resumes"
+            ingestor.flush()
             return "failed", f"feed {feed_id}: the connector stopped without reaching the end"
         except (CursorExpired, HttpStatusError) as exc:
             stale = isinstance(exc, CursorExpired) or exc.status in _STALE_CURSOR_STATUSES

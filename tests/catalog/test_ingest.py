@@ -224,6 +224,42 @@ def test_each_page_commits_its_resume_cursor_with_its_data_and_the_last_the_next
         assert (run.pages, run.status, run.complete) == (2, "succeeded", True)
 
 
+def test_not_modified_pages_are_stored_together_and_flushed_before_a_stop(engine) -> None:
+    cursors = [{"next": f"https://x/p{n + 1}", "page": n + 1} for n in (1, 2)]
+    harvest(
+        engine,
+        page(course("A+1"), number=1, cursor=cursors[0], last=False),
+        page(course("A+2"), number=2, cursor=cursors[1], last=False),
+        page(course("A+3"), number=3),
+    )
+    run_id = harvests.start_run(engine, "vnu")
+    ing = Ingestor(engine, "vnu", run_id)
+    for n in (1, 2):
+        outcome = ing.apply(
+            replace(page(number=n, cursor=cursors[n - 1], last=False), not_modified=True)
+        )
+        assert outcome.unchanged == 0  # held, not yet stored
+    with Session(engine) as s:
+        assert s.get(Feed, "vnu").resume_cursor is None
+        assert s.get(HarvestRun, run_id).pages == 0
+    assert ing.flush().unchanged == 2  # what the sync does when it is told to stop
+    with Session(engine) as s:
+        assert s.get(Feed, "vnu").resume_cursor == cursors[1]
+        assert (s.get(HarvestRun, run_id).pages, s.get(HarvestRun, run_id).unchanged) == (2, 2)
+    outcome = ing.apply(replace(page(number=3), not_modified=True))
+    assert outcome.unchanged == 1
+    with Session(engine) as s:
+        run = s.get(HarvestRun, run_id)
+        assert (run.status, run.complete, run.pages, run.unchanged, run.new) == (
+            "succeeded",
+            True,
+            3,
+            3,
+            0,
+        )
+    assert [c.status for c in stored(engine)] == ["active"] * 3
+
+
 def test_explicit_withdrawal_keeps_the_course_and_a_return_reactivates_it(engine) -> None:
     others = [course(f"VNUx+C{i}") for i in range(9)]
     harvest(engine, page(course(), *others))
