@@ -18,6 +18,7 @@ MAX_SHORT_TEXT = 255
 MAX_LONG_TEXT = 65_536
 MAX_URL = 2048
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class InvalidRecord(ValueError):
@@ -29,7 +30,11 @@ class InvalidRecord(ValueError):
 
 
 def validate(record: CourseRecord) -> None:
-    """Raise :class:`InvalidRecord` if ``record`` must not be stored."""
+    """Raise :class:`InvalidRecord` if ``record`` must not be stored.
+
+    Runs for every record of every harvest, so the common case is kept cheap: a field's path in
+    an error message is only spelled out when there is an error.
+    """
     _key("key", record.key)
     _text("title", record.title, MAX_LONG_TEXT, required=True)
     _text("short_description", record.short_description, MAX_LONG_TEXT)
@@ -48,24 +53,38 @@ def validate(record: CourseRecord) -> None:
         _text("subjects", subject, MAX_SHORT_TEXT, required=True)
     seen: set[str] = set()
     for i, run in enumerate(record.runs):
-        _run(f"runs[{i}]", run)
+        try:
+            _run(run)
+        except InvalidRecord as exc:
+            raise InvalidRecord(f"runs[{i}].{exc.reason}") from None
         if run.key in seen:
             raise InvalidRecord(f"runs[{i}].key: {run.key!r} appears twice in one course")
         seen.add(run.key)
 
 
-def _run(path: str, run: CourseRun) -> None:
-    _key(f"{path}.key", run.key)
-    _text(f"{path}.title", run.title, MAX_LONG_TEXT)
-    _url(f"{path}.url", run.url)
-    for name in ("start", "end", "enrollment_start", "enrollment_end"):
-        _when(f"{path}.{name}", getattr(run, name))
+def _run(run: CourseRun) -> None:
+    """One run; the reason names the field relative to the run (``key: missing``)."""
+    _key("key", run.key)
+    if run.title is not None:
+        _text("title", run.title, MAX_LONG_TEXT)
+    if run.url is not None:
+        _url("url", run.url)
+    for name, value in (
+        ("start", run.start),
+        ("end", run.end),
+        ("enrollment_start", run.enrollment_start),
+        ("enrollment_end", run.enrollment_end),
+    ):
+        if value is not None:
+            _when(name, value)
     if run.pacing not in (None, "instructor", "self"):
-        raise InvalidRecord(f"{path}.pacing: {run.pacing!r} is not 'instructor' or 'self'")
-    if run.currency is not None and not re.fullmatch(r"[A-Z]{3}", run.currency):
-        raise InvalidRecord(f"{path}.currency: {run.currency!r} is not an ISO 4217 code")
-    _text(f"{path}.price", run.price, 32)
-    _text(f"{path}.availability", run.availability, 32)
+        raise InvalidRecord(f"pacing: {run.pacing!r} is not 'instructor' or 'self'")
+    if run.currency is not None and not _CURRENCY.fullmatch(run.currency):
+        raise InvalidRecord(f"currency: {run.currency!r} is not an ISO 4217 code")
+    if run.price is not None:
+        _text("price", run.price, 32)
+    if run.availability is not None:
+        _text("availability", run.availability, 32)
 
 
 def _key(path: str, value: object) -> None:
