@@ -40,7 +40,6 @@ from connectors import registry
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
 from connectors.http import HttpSettings
-from scheduler.cron import cron_trigger
 
 ENV_CONFIG = "MOOCX_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -278,6 +277,8 @@ class FeedConfig(_Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
+        from scheduler.cron import cron_trigger  # APScheduler: only for configs with schedules
+
         try:
             cron_trigger(value)
         except ValueError as exc:

@@ -9,16 +9,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-
-from catalog.ingest import PageOutcome
-from connectors.records import Page
 from scheduler.sync import FeedResult, NullProgress
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
+    from catalog.ingest import PageOutcome
+    from connectors.records import Page
 
 #: Shown at INFO even when the rest of the log is at WARNING (see scheduler.logs.setup).
 log = logging.getLogger("moocx.progress")
+
+
+class _Terminal(Protocol):
+    """What :func:`make_progress` asks of its console before it draws anything."""
+
+    @property
+    def is_terminal(self) -> bool: ...
 
 
 class LogProgress(NullProgress):
@@ -47,6 +57,8 @@ class BarProgress(NullProgress):
     """A live line per feed on a terminal: pages, records, what changed."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[feed]}"),
@@ -80,14 +92,20 @@ class BarProgress(NullProgress):
 
 
 @contextmanager
-def make_progress(console: Console, *, quiet: bool = False) -> Iterator[NullProgress]:
-    """Bars when ``console`` is a terminal, log lines otherwise, nothing when ``quiet``."""
-    if quiet:
+def make_progress(
+    console: Console | _Terminal | None, *, quiet: bool = False
+) -> Iterator[NullProgress]:
+    """Bars when ``console`` is a terminal, log lines otherwise, nothing when ``quiet``.
+
+    Rich is loaded only to draw bars (``console`` is then a rich Console): otherwise anything with
+    ``is_terminal`` will do, and a quiet sync needs no console at all (None).
+    """
+    if quiet or console is None:
         yield NullProgress()
         return
     if not console.is_terminal:
         yield LogProgress()
         return
-    bars = BarProgress(console)
+    bars = BarProgress(console)  # type: ignore[arg-type]  # a terminal: a rich Console
     with bars.progress:
         yield bars

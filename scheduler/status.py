@@ -8,10 +8,13 @@ heartbeat intervals (or ``--max-age``), or when a feed has failed more than
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from catalog.models import utcnow
-from scheduler.config import Config, status_path
+from scheduler.config import status_path
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
 
 
 def check_status(config: Config, *, max_age: float | None = None) -> tuple[list[str], bool]:
@@ -28,7 +31,7 @@ def check_status(config: Config, *, max_age: float | None = None) -> tuple[list[
     heartbeat = _when(service.get("heartbeat_at"))
     interval = float(service.get("heartbeat_interval") or 30)
     limit = max_age if max_age is not None else 3 * interval
-    age = (utcnow() - heartbeat).total_seconds() if heartbeat else None
+    age = (datetime.now(UTC) - heartbeat).total_seconds() if heartbeat else None
     if age is None or age > limit:
         problems.append(
             f"heartbeat is stale: last at {service.get('heartbeat_at')} "

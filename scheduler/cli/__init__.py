@@ -3,6 +3,10 @@
 Exit codes (cron-friendly): 0 every feed succeeded; 1 a feed failed; 2 the config or the command
 line is wrong (nothing was harvested); 3 every requested feed was skipped because another sync
 holds it.
+
+The commands live in ``harvest``, ``health`` and ``views`` and are imported only when one of
+them runs (see :class:`scheduler.cli.base.LazyGroup`), so ``moocx --version`` loads almost
+nothing and ``moocx sync`` loads only what a sync needs.
 """
 
 from __future__ import annotations
@@ -12,9 +16,7 @@ import sys
 import click
 
 from catalog.errors import CatalogError
-from scheduler.cli import harvest, health, views  # noqa: F401 -- they register the commands
 from scheduler.cli.base import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, _console, cli
-from scheduler.config import ConfigError
 
 __all__ = ["cli", "main", "run"]
 
@@ -25,12 +27,6 @@ def run(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="moocx", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except ConfigError as exc:
-        _console(stderr=True).print(str(exc), style="red", markup=False)
-        return EXIT_CONFIG
-    except CatalogError as exc:
-        _console(stderr=True).print(f"catalog: {exc}", style="red", markup=False)
-        return EXIT_CONFIG
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         return 130
@@ -39,7 +35,22 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_CONFIG if isinstance(exc, click.UsageError) else EXIT_FAILED
+    except Exception as exc:
+        if _is_config_error(exc):
+            _console(stderr=True).print(str(exc), style="red", markup=False)
+            return EXIT_CONFIG
+        if isinstance(exc, CatalogError):
+            _console(stderr=True).print(f"catalog: {exc}", style="red", markup=False)
+            return EXIT_CONFIG
+        raise
     return EXIT_OK
+
+
+def _is_config_error(exc: Exception) -> bool:
+    """``isinstance(exc, scheduler.config.ConfigError)``, without importing the config machinery
+    (pydantic…) for commands that never read a config: then nothing can have raised one."""
+    config = sys.modules.get("scheduler.config")
+    return config is not None and isinstance(exc, config.ConfigError)
 
 
 def main() -> None:

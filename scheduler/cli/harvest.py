@@ -14,6 +14,7 @@ from scheduler.cli.base import (
     EXIT_OK,
     EXIT_SKIPPED,
     _console,
+    _output,
     _safe_url,
     _State,
     cli,
@@ -66,7 +67,7 @@ def sync(
     if not chosen:
         raise ConfigError(["no enabled feeds to sync; add [[feeds]] to the config"], config.path)
     engine = open_catalog(config)
-    with make_progress(_console(stderr=True), quiet=quiet) as progress:
+    with make_progress(None if quiet else _output(stderr=True), quiet=quiet) as progress:
         results = sync_feeds(
             config,
             engine,
@@ -79,7 +80,7 @@ def sync(
         from scheduler.exchange_setup import rebuild_exchange
 
         rebuild_exchange(config, engine)
-    out = _console()
+    out = _output()
     for r in results:
         out.print(r.summary(), style=_STATUS_STYLE.get(r.status, "red"), markup=False)
         if r.error:
@@ -114,7 +115,7 @@ def check(state: _State, feeds: tuple[str, ...]) -> None:
     for feed_id in feeds:
         config.feed(feed_id)
     chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
-    out = _console()
+    out = _output()
     results = []
     for feed_id in chosen:
         result = check_feed(config, feed_id)

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from catalog import queries
 from connectors import registry
 from scheduler.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
     _console,
+    _output,
     _State,
     _when,
     cli,
 )
-from scheduler.sync import open_catalog
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @cli.command()
 @click.pass_obj
 def feeds(state: _State) -> None:
     """List feeds with their health: last run, last success, failures, review, lease."""
+    from rich.table import Table
+
+    from catalog import queries
+    from scheduler.sync import open_catalog
+
     config = state.config()
     engine = open_catalog(config)
     enabled = {f.id: f.enabled for f in config.feeds}
@@ -78,6 +84,11 @@ def feeds(state: _State) -> None:
 @click.pass_obj
 def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
+    from rich.table import Table
+
+    from catalog import queries
+    from scheduler.sync import open_catalog
+
     config = state.config()
     engine = open_catalog(config)
     out = _console()
@@ -130,6 +141,8 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
 
 
 def _show_run(out: Console, engine: object, run_id: int) -> None:
+    from catalog import queries
+
     detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
     if detail is None:
         raise click.ClickException(f"no harvest run {run_id}")
@@ -188,7 +201,7 @@ def status(state: _State, max_age: float | None) -> None:
 
     config = state.config()
     lines, healthy = check_status(config, max_age=max_age)
-    out = _console()
+    out = _output()
     for line in lines:
         out.print(line, markup=False, style="red" if line.startswith("UNHEALTHY") else None)
     sys.exit(EXIT_OK if healthy else EXIT_FAILED)

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from scheduler.cli.base import (
     _console,
@@ -62,6 +61,8 @@ def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None
 @click.pass_obj
 def exchange(state: _State) -> None:
     """Rebuild the exchange from the rules and show it per direction."""
+    from rich.table import Table
+
     from scheduler.exchange_setup import rebuild_exchange
 
     config = state.config()
@@ -101,6 +102,8 @@ def search(  # noqa: PLR0917 -- click passes options positionally
 ) -> None:
     """Search the catalog: Vietnamese with or without diacritics, Chinese substrings, English."""
     import json
+
+    from rich.table import Table
 
     from catalog import textsearch
     from catalog.db import read_only
