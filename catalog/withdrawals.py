@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from catalog.models import Course, CourseEvent, Feed, HarvestPage, HarvestRun, HeldWithdrawal
 from catalog.policy import HarvestPolicy
@@ -63,13 +63,25 @@ def decide(
     ):
         seen.update(keys or ())
         deleted.update(withdrawn or ())
-    active = dict(
-        conn.execute(
-            select(courses_t.c.key, courses_t.c.id).where(
-                courses_t.c.feed_id == feed_id, courses_t.c.status == "active"
+    is_active = (courses_t.c.feed_id == feed_id, courses_t.c.status == "active")
+    if decision.full:  # absence is evidence: every active course is a candidate
+        active = dict(conn.execute(select(courses_t.c.key, courses_t.c.id).where(*is_active)).all())
+        active_count = len(active)
+    else:  # only what the source deleted: look those up, count the rest
+        wanted = sorted(deleted - seen)
+        active = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            active.update(
+                conn.execute(
+                    select(courses_t.c.key, courses_t.c.id).where(
+                        *is_active, courses_t.c.key.in_(chunk)
+                    )
+                ).all()
             )
-        ).all()
-    )
+        active_count = conn.execute(
+            select(func.count()).select_from(courses_t).where(*is_active)
+        ).scalar_one()
     for key in sorted(deleted - seen):  # deleted and re-listed in the same harvest: it stays
         if key in active:
             decision.candidates.append((active[key], key, "deleted"))
@@ -80,18 +92,18 @@ def decide(
     decision.degraded = received > 0 and rejected / received > policy.max_rejected_fraction
     if not decision.candidates:
         return decision
-    if received == 0 and active:
+    if received == 0 and active_count:
         decision.reasons.append(
-            f"the feed returned nothing while it had {len(active)} active courses"
+            f"the feed returned nothing while it had {active_count} active courses"
         )
     if declared_total is not None and declared_total != source_count:
         decision.reasons.append(
             f"the source declared {declared_total} items but {source_count} were received"
         )
-    limit = policy.max_withdraw_fraction * len(active)
+    limit = policy.max_withdraw_fraction * active_count
     if len(decision.candidates) > limit:
         decision.reasons.append(
-            f"{len(decision.candidates)} of {len(active)} active courses would be withdrawn, "
+            f"{len(decision.candidates)} of {active_count} active courses would be withdrawn, "
             f"more than max_withdraw_fraction = {policy.max_withdraw_fraction:g}"
         )
     if decision.degraded:
