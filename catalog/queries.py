@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from catalog.db import read_only
-from catalog.models import Course, Feed, HarvestRun, HeldWithdrawal, RejectedRecord, utcnow
+from catalog.models import (
+    Course,
+    Feed,
+    HarvestPage,
+    HarvestRun,
+    HeldWithdrawal,
+    RejectedRecord,
+    utcnow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,8 @@ class RunInfo:
     degraded: bool
     held_withdrawals: int
     guard: str | None
+    #: Pages the source vouched for (a 304, or the same bytes as last time): carried over unread.
+    not_modified_pages: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -183,4 +194,10 @@ def run_detail(
                 .order_by(HeldWithdrawal.key)
             )
         ]
-        return _run_info(run), rejected, held
+        carried = session.scalar(
+            select(func.count())
+            .select_from(HarvestPage)
+            .where(HarvestPage.run_id == run_id, HarvestPage.not_modified.is_(True))
+        )
+        info = dataclasses.replace(_run_info(run), not_modified_pages=carried or 0)
+        return info, rejected, held

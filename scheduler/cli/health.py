@@ -156,9 +156,11 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
     )
     out.print(f"  started:   {_when(run.started_at)}", markup=False)
     out.print(f"  finished:  {_when(run.finished_at)}", markup=False)
+    carried = f" ({run.not_modified_pages} not modified)" if run.not_modified_pages else ""
     out.print(
-        f"  pages {run.pages} · received {run.received} · new {run.new} · updated {run.updated}"
-        f" · unchanged {run.unchanged} · withdrawn {run.withdrawn} · rejected {run.rejected}",
+        f"  pages {run.pages}{carried} · received {run.received} · new {run.new} · updated "
+        f"{run.updated} · unchanged {run.unchanged} · withdrawn {run.withdrawn} · rejected "
+        f"{run.rejected}",
         markup=False,
     )
     if run.declared_total is not None:

@@ -173,6 +173,10 @@ def test_pages_with_the_same_bytes_are_not_read_again_and_a_changed_page_is(
     assert pages_read(db) == [(1, True), (2, True), (3, True)]
     assert catalog_rows(db) == rows
     assert last_run(db)["status"] == "succeeded" and last_run(db)["complete"]
+    assert run(["--config", str(path), "runs", "show", str(last_run(db)["id"])]) == 0
+    assert "pages 3 (3 not modified) · received 5 · new 0 · updated 0 · unchanged 4" in (
+        capsys.readouterr().out
+    )
 
     changed = fixture_json("openedx", "courses_page3.json")
     changed["results"][0]["name"] = "Giáo dục học đại cương (2026)"
