@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
@@ -27,6 +27,7 @@ from catalog import textsearch, withdrawals
 from catalog.bulk import CHUNK, Bulk
 from catalog.leases import Lease, renew_in
 from catalog.models import (
+    CourseEvent,
     Feed,
     HarvestPage,
     HarvestRun,
@@ -117,9 +118,14 @@ class PageOutcome:
 
 @dataclass
 class HarvestTally:
-    """Per-course outcome across the whole harvest, so split courses count once."""
+    """Per-course outcomes across the harvest, so that a course split across pages counts once.
 
-    outcome: dict[str, str] = field(default_factory=dict)
+    Memory stays flat: outcomes are remembered for the courses of the last :data:`WINDOW`
+    pages only (the pieces of a split course come on neighbouring pages), which keeps the
+    running counts right as the pages go; when the harvest ends, :meth:`settle` replaces them
+    with the exact counts from the catalog (``Ingestor._exact_counts``).
+    """
+
     withdrawn: int = 0
     held: int = 0
     rejected: int = 0
@@ -127,19 +133,40 @@ class HarvestTally:
     source_count: int = 0
     pages: int = 0
     incremental: bool = False
-    #: The counts of :attr:`outcome`'s values, kept as it changes (pages save them each time).
     _counts: Counter[str] = field(default_factory=Counter)
+    #: key -> (outcome, the page that last listed it), for the keys of the last WINDOW pages.
+    _recent: dict[str, tuple[str, int]] = field(default_factory=dict)
+    _page_keys: deque[list[str]] = field(default_factory=deque)
+
+    WINDOW: ClassVar[int] = 8
 
     def counts(self) -> Counter[str]:
-        return Counter(self._counts)
+        return Counter({name: n for name, n in self._counts.items() if n})
 
     def note(self, key: str, result: str) -> None:
-        previous = self.outcome.get(key)
-        if previous is None or (previous == "unchanged" and result == "updated"):
-            self.outcome[key] = result
+        previous = self._recent.get(key)
+        if previous is None:
             self._counts[result] += 1
-            if previous is not None:
-                self._counts[previous] -= 1
+        elif previous[0] == "unchanged" and result == "updated":
+            self._counts["unchanged"] -= 1
+            self._counts["updated"] += 1
+        else:
+            result = previous[0]
+        self._recent[key] = (result, self.pages)
+
+    def page_done(self, keys: list[str]) -> None:
+        """Forget the keys of the page that falls out of the window (unless listed since)."""
+        self._page_keys.append(keys)
+        if len(self._page_keys) > self.WINDOW:
+            oldest = self.pages - self.WINDOW
+            for key in self._page_keys.popleft():
+                entry = self._recent.get(key)
+                if entry is not None and entry[1] <= oldest:
+                    del self._recent[key]
+
+    def settle(self, new: int, updated: int, unchanged: int) -> None:
+        """The exact counts of the whole harvest, from the catalog."""
+        self._counts = Counter(new=new, updated=updated, unchanged=unchanged)
 
 
 def course_values(record: CourseRecord) -> tuple[Any, ...]:
@@ -293,6 +320,7 @@ class Ingestor:
             )
             for key, result in results.items():
                 self.tally.note(key, result)
+            self.tally.page_done(list(results))
             self.tally.rejected += len(rejected)
             self.tally.received += len(page.items)
             self.tally.source_count += source_count
@@ -334,6 +362,7 @@ class Ingestor:
                 )
                 for key in keys:
                     self.tally.note(key, "unchanged")
+                self.tally.page_done(keys)
                 outcome.unchanged += len(keys)
                 self.tally.received += len(keys)
                 self.tally.source_count += seen.source_count if seen is not None else 0
@@ -441,6 +470,25 @@ class Ingestor:
         runs = HarvestRun.__table__
         conn.execute(update(runs).where(runs.c.id == self.harvest_id).values(**values))
 
+    def _settle_counts(self, conn: Any, seen: int) -> None:
+        """Exact new / updated / unchanged of this run, from its course events and pages."""
+        ev = CourseEvent.__table__.c
+        mine = ev.harvest_id == self.harvest_id
+        created = select(ev.course_id).where(mine, ev.event == "new")
+        new = conn.execute(select(func.count()).select_from(created.subquery())).scalar_one()
+        updated = conn.execute(
+            select(func.count(func.distinct(ev.course_id))).where(
+                mine, ev.event.in_(("updated", "reactivated")), ev.course_id.not_in(created)
+            )
+        ).scalar_one()
+        self.tally.settle(new, updated, max(seen - new - updated, 0))
+        runs = HarvestRun.__table__
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == self.harvest_id)
+            .values(new=new, updated=updated, unchanged=max(seen - new - updated, 0))
+        )
+
     def _finish(self, conn: Any, page: Page, now: datetime) -> None:
         runs, feeds = HarvestRun.__table__, Feed.__table__
         chain_id = (
@@ -453,6 +501,7 @@ class Ingestor:
                 select(runs.c.declared_total).where(runs.c.id == self.harvest_id)
             ).scalar()
         decision = withdrawals.decide(conn, self.feed_id, chain_id, declared, self.policy)
+        self._settle_counts(conn, decision.seen_in_last_run)
         withdrawn, held = withdrawals.apply(conn, self.feed_id, self.harvest_id, decision, now)
         self.decision = decision
         self.tally.withdrawn, self.tally.held = withdrawn, held

@@ -17,6 +17,8 @@ from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as Run
 
 T0 = datetime(2025, 9, 8, 1, 0, tzinfo=UTC)
+#: The connection's own scratch table (catalog.withdrawals.SeenKeys): not catalog data.
+TEMPORARY = {"moocx_seen_keys"}
 
 
 def course(key: str = "VNUx+INT1001", **changes: object) -> CourseRecord:
@@ -77,7 +79,7 @@ def test_second_sync_of_unchanged_data_writes_no_course_or_run_rows(engine, writ
     write_log.statements.clear()
     ing = harvest(engine, data)
     assert ing.tally.counts() == {"unchanged": 2}
-    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds"}
+    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds", *TEMPORARY}
     assert [(c.updated_at, c.content_hash) for c in stored(engine)] == [
         (c.updated_at, c.content_hash) for c in before
     ]
@@ -124,8 +126,27 @@ def test_runs_of_one_course_split_across_pages_merge_and_stay_idempotent(engine,
     write_log.statements.clear()
     ing = harvest(engine, *pages)
     assert ing.tally.counts() == {"unchanged": 1}
-    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds"}
+    assert write_log.tables() <= {"harvest_runs", "harvest_pages", "feeds", *TEMPORARY}
     assert stored(engine)[0].title == "New title"
+
+
+def test_a_course_split_across_distant_pages_still_counts_once(engine) -> None:
+    """Running counts remember only recent pages; the end of the harvest counts exactly."""
+    far = 12  # more pages apart than HarvestTally.WINDOW
+    old_run = Run(key="course-v1:VNUx+INT1001+2025_T1", start=T0 - timedelta(days=200))
+    piece = course(runs=(old_run,), precedence="2025-02-20T01:00:00|x")
+    fillers = [course(f"VNUx+F{n}") for n in range(far)]
+    pages = [page(piece, number=1, last=False)]
+    pages += [page(f, number=n + 2, last=False) for n, f in enumerate(fillers)]
+    pages.append(page(course(), number=far + 2))
+    ing = harvest(engine, *pages)
+    assert ing.tally.counts() == {"new": far + 1}
+    with Session(engine) as s:
+        run = s.scalars(select(HarvestRun).order_by(HarvestRun.id.desc())).first()
+        assert (run.new, run.updated, run.unchanged) == (far + 1, 0, 0)
+    changed = replace(piece, runs=(replace(old_run, title="Renamed"),))
+    ing = harvest(engine, page(changed, number=1, last=False), *pages[1:])
+    assert ing.tally.counts() == {"updated": 1, "unchanged": far}
 
 
 @pytest.mark.parametrize(
