@@ -31,7 +31,10 @@ CHUNK = 500
 
 
 class Bulk:
-    """Plain-tuple writes and reads on one connection, in the placeholders of its driver."""
+    """Plain-tuple writes and reads on one connection, in the placeholders of its driver.
+
+    Table names are the catalog's own (never quoted); column names are quoted (``end``).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -60,7 +63,7 @@ class Bulk:
             return 0
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join([self.mark] * len(columns))
-        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
         for start in range(0, len(rows), CHUNK):
             self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
         return len(rows)
@@ -72,7 +75,7 @@ class Bulk:
         if not rows:
             return 0
         sets = ", ".join(f'"{c}" = {self.mark}' for c in columns)
-        sql = f'UPDATE "{table}" SET {sets} WHERE "{key}" = {self.mark}'
+        sql = f'UPDATE {table} SET {sets} WHERE "{key}" = {self.mark}'
         for start in range(0, len(rows), CHUNK):
             self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
         return len(rows)

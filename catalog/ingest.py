@@ -65,6 +65,20 @@ COURSE_FIELDS = (
     "source_modified_at",
 )
 _SUBJECTS, _MODIFIED = COURSE_FIELDS.index("subjects"), COURSE_FIELDS.index("source_modified_at")
+_PAGE_COLUMNS = (
+    "run_id",
+    "number",
+    "url",
+    "keys",
+    "withdrawn_keys",
+    "source_count",
+    "etag",
+    "last_modified",
+    "digest",
+    "next_cursor",
+    "not_modified",
+    "created_at",
+)
 #: Columns a new course row has beyond its fields, and a rewritten one (then its id).
 _INSERT_EXTRA = (
     "feed_id",
@@ -417,21 +431,27 @@ class Ingestor:
         digest: str | None = None,
         not_modified: bool = False,
     ) -> None:
-        conn.execute(
-            insert(HarvestPage.__table__).values(
-                run_id=self.harvest_id,
-                number=page.number,
-                url=page.url[:2048],
-                keys=keys,
-                withdrawn_keys=withdrawn,
-                source_count=source_count,
-                etag=etag[:512] if etag else None,
-                last_modified=last_modified[:64] if last_modified else None,
-                digest=digest[:64] if digest else None,
-                next_cursor=None if page.last or page.cursor is None else dict(page.cursor),
-                not_modified=not_modified,
-                created_at=now,
-            )
+        bulk = Bulk(conn)
+        cursor = None if page.last or page.cursor is None else dict(page.cursor)
+        bulk.insert(
+            "harvest_pages",
+            _PAGE_COLUMNS,
+            [
+                (
+                    self.harvest_id,
+                    page.number,
+                    page.url[:2048],
+                    bulk.json(keys),
+                    bulk.json(withdrawn),
+                    source_count,
+                    etag[:512] if etag else None,
+                    last_modified[:64] if last_modified else None,
+                    digest[:64] if digest else None,
+                    bulk.json(cursor),
+                    not_modified,
+                    bulk.when(now),
+                )
+            ],
         )
 
     def flush(self) -> PageOutcome:
@@ -447,16 +467,19 @@ class Ingestor:
             self.tally.pages += 1
         self.tally.incremental = self.tally.incremental or page.incremental
         self._save_counters(conn, page)
-        feeds = Feed.__table__
         if not page.last:
-            conn.execute(
-                update(feeds)
-                .where(feeds.c.id == self.feed_id)
-                .values(
-                    resume_cursor=dict(page.cursor) if page.cursor is not None else None,
-                    resume_run_id=self.harvest_id,
-                    cursor_updated_at=now,
-                )
+            bulk = Bulk(conn)
+            bulk.update(
+                "feeds",
+                ("resume_cursor", "resume_run_id", "cursor_updated_at"),
+                [
+                    (
+                        bulk.json(dict(page.cursor) if page.cursor is not None else None),
+                        self.harvest_id,
+                        bulk.when(now),
+                        self.feed_id,
+                    )
+                ],
             )
         else:
             self._finish(conn, page, now)
@@ -476,8 +499,7 @@ class Ingestor:
             values["declared_total"] = page.declared_total
         if self.tally.incremental:
             values["mode"] = "incremental"
-        runs = HarvestRun.__table__
-        conn.execute(update(runs).where(runs.c.id == self.harvest_id).values(**values))
+        Bulk(conn).update("harvest_runs", tuple(values), [(*values.values(), self.harvest_id)])
 
     def _settle_counts(self, conn: Any, seen: int) -> None:
         """Exact new / updated / unchanged of this run, from its course events and pages."""
