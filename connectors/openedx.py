@@ -168,6 +168,8 @@ class _MappedRun:
     course_key: str
     run: CourseRun
     raw: dict[str, Any]
+    #: ``_precedence(run)``, computed once.
+    precedence: str = ""
 
 
 def map_run(raw: Any, *, base_url: str) -> _MappedRun:
@@ -197,7 +199,7 @@ def map_run(raw: Any, *, base_url: str) -> _MappedRun:
         )
     except RecordError as exc:
         raise RecordError(f"{exc.reason}", key=run_id) from None
-    return _MappedRun(key, run, raw)
+    return _MappedRun(key, run, raw, _precedence(run))
 
 
 def map_runs(
@@ -239,7 +241,7 @@ def _precedence(run: CourseRun) -> str:
 def _course(
     key: str, runs: list[_MappedRun], *, base_url: str, default_language: str | None
 ) -> CourseRecord:
-    best = max(runs, key=lambda m: _precedence(m.run))
+    best = max(runs, key=lambda m: m.precedence)
     raw = best.raw
     title = best.run.title
     if not title:
@@ -258,7 +260,7 @@ def _course(
         pacing=best.run.pacing,
         url=best.run.url,
         image_url=absolute_url(base_url, image),
-        precedence=_precedence(best.run),
+        precedence=best.precedence,
         raw=[m.raw for m in runs],
     )
 
