@@ -1,32 +1,37 @@
 """Course documents: one plain dict per course, with its runs and exchange offers — the shape
 every export (JSON, CSV, the static site) is a view of.
 
-Read in batches inside one read transaction, so an export is a consistent snapshot and never
-holds the whole catalog in memory.
+Read inside one read transaction, so an export is a consistent snapshot, and streamed: three
+ordered queries (courses by id, their runs by course, their offers by course) are read side by
+side and merged course by course, so memory stays flat however large the catalog and the whole
+export costs three statements, not three per batch of courses.
+
+Rows are read as Core tuples with the timestamps and JSON columns as the driver returns them
+(text on SQLite): the few distinct values an export meets — a harvest stamps thousands of
+courses with the same ``updated_at``, a rule gives every offer the same window — are converted
+once each through small bounded caches, which is most of what reading a course cost.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, exists, select, type_coerce
 
 from catalog.models import Course, CourseRun, Feed, Institution, Offer
 
-BATCH = 500
+#: Rows fetched from each of the three result sets at a time.
+BATCH = 1000
+#: Entries a conversion cache keeps before it starts afresh (bounds memory on any catalog).
+CACHE_MAX = 4096
 
 #: ISCED-F codes of a course's source subjects, and the labels of a code.
 IscedMap = Callable[[Sequence[str]], list[str]]
 IscedLabels = Callable[[str], dict[str, str]]
-
-
-def _iso(value: datetime | None, zone: ZoneInfo | None = None) -> str | None:
-    if value is None:
-        return None
-    return (value.astimezone(zone) if zone else value).isoformat()
 
 
 def course_id(feed_id: str, key: str) -> str:
@@ -39,6 +44,74 @@ def institutions(conn: Connection) -> list[dict[str, Any]]:
         {"id": row.id, "names": row.names, "country": row.country}
         for row in conn.execute(select(Institution).order_by(Institution.id))
     ]
+
+
+class _Times:
+    """Stored timestamps → ISO 8601 text, as ``catalog.models.UTCDateTime`` reads them back
+    (UTC, or the zone asked for), each distinct value converted once."""
+
+    def __init__(self) -> None:
+        self._utc: dict[Any, str] = {}
+        self._zoned: dict[tuple[Any, ZoneInfo], str] = {}
+
+    @staticmethod
+    def _aware(value: Any) -> datetime:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    def utc(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = self._utc.get(value)
+        if text is None:
+            if len(self._utc) >= CACHE_MAX:
+                self._utc.clear()
+            text = self._utc[value] = self._aware(value).isoformat()
+        return text
+
+    def zoned(self, value: Any, zone: ZoneInfo | None) -> str | None:
+        if zone is None or value is None:
+            return self.utc(value)
+        key = (value, zone)
+        text = self._zoned.get(key)
+        if text is None:
+            if len(self._zoned) >= CACHE_MAX:
+                self._zoned.clear()
+            text = self._zoned[key] = self._aware(value).astimezone(zone).isoformat()
+        return text
+
+
+class _Subjects:
+    """A course's stored subjects (JSON text on SQLite, a list on PostgreSQL) → the list, its
+    ISCED codes and their labels; each distinct subject list is parsed and mapped once."""
+
+    def __init__(self, isced: IscedMap | None, labels: IscedLabels | None) -> None:
+        self._isced, self._labels = isced, labels
+        self._cache: dict[Any, tuple[list[Any], list[tuple[str, dict[str, str]]]]] = {}
+
+    def get(self, value: Any) -> tuple[list[Any], list[tuple[str, dict[str, str]]]]:
+        key = value if isinstance(value, str) or value is None else json.dumps(value)
+        found = self._cache.get(key)
+        if found is None:
+            subjects = (json.loads(value) if isinstance(value, str) else value) or []
+            codes = self._isced(subjects) if self._isced else []
+            labels = self._labels
+            found = (subjects, [(code, labels(code) if labels else {}) for code in codes])
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or []
+
+
+def _raw(column: Any) -> Any:
+    """The column as the driver returns it: no per-row conversion by SQLAlchemy."""
+    return type_coerce(column, String()).label(column.name)
 
 
 def course_documents(
@@ -57,106 +130,138 @@ def course_documents(
         row.id: ZoneInfo(row.timezone) if row.timezone and row.timezone != "UTC" else None
         for row in conn.execute(select(Institution.id, Institution.timezone))
     }
-    last_id = 0
-    while True:
-        query = select(Course.__table__).where(c.id > last_id).order_by(c.id).limit(BATCH)
-        if not include_withdrawn:
-            query = query.where(c.status == "active")
-        if audience is not None:
-            query = query.where(
-                c.id.in_(select(o.course_id).where(o.audience == audience).scalar_subquery())
+    times, subjects_of = _Times(), _Subjects(isced, labels)
+    utc, zoned = times.utc, times.zoned
+
+    courses = select(
+        c.id, c.feed_id, c.key, c.title, c.language, c.short_description, c.description,
+        c.url, c.image_url, c.organization, _raw(c.subjects), c.level, c.effort, c.pacing,
+        c.status, c.is_free, c.certificate, _raw(c.first_seen_at), _raw(c.updated_at),
+    ).order_by(c.id)  # fmt: skip
+    runs = select(
+        r.course_id, r.id, r.key, _raw(r.start), _raw(r.end), _raw(r.enrollment_start),
+        _raw(r.enrollment_end), r.pacing,
+    ).order_by(r.course_id, r.start, r.key)  # fmt: skip
+    offers = select(
+        o.course_id, o.run_id, o.audience, o.offering, o.rule, o.term,
+        _raw(o.application_start), _raw(o.application_end), o.open_now, o.seats, o.notes,
+        o.host_credits, o.host_system, o.home_credits, o.home_system, o.credits_source,
+        o.equivalence_status, o.equivalence_home_course, _raw(o.equivalence_terms),
+    ).order_by(o.course_id, o.id)  # fmt: skip
+    if not include_withdrawn:
+        courses = courses.where(c.status == "active")
+    if audience is not None:
+        # EXISTS, not IN (SELECT …): SQLite probes ix_offers_course per course instead of
+        # building a table of every offered course id first.
+        courses = courses.where(exists().where(o.course_id == c.id, o.audience == audience))
+        runs = runs.where(exists().where(o.course_id == r.course_id, o.audience == audience))
+        # On SQLite, ``audience || ''`` keeps the planner off ix_offers_audience: it then reads
+        # the offers in course order through ix_offers_course, rather than sorting all of the
+        # audience's offers (memory, temporary files) before the first course.
+        offer_audience = o.audience.concat("") if conn.dialect.name == "sqlite" else o.audience
+        offers = offers.where(offer_audience == audience)
+
+    stream = {"yield_per": BATCH}  # server-side cursors on PostgreSQL; SQLite steps anyway
+    run_rows = iter(conn.execute(runs, execution_options=stream))
+    offer_rows = iter(conn.execute(offers, execution_options=stream))
+    run = next(run_rows, None)
+    offer = next(offer_rows, None)
+    for row in conn.execute(courses, execution_options=stream):
+        (
+            cid, feed, key, title, language, short_description, description, url, image_url,
+            organization, subjects_raw, level, effort, pacing, status, is_free, certificate,
+            first_seen, updated,
+        ) = row  # fmt: skip
+        run_docs: list[dict[str, Any]] = []
+        run_keys: dict[int, str] = {}
+        while run is not None and run[0] < cid:  # runs of courses left out
+            run = next(run_rows, None)
+        while run is not None and run[0] == cid:
+            run_keys[run[1]] = run[2]
+            run_docs.append(
+                {
+                    "key": run[2],
+                    "start": utc(run[3]),
+                    "end": utc(run[4]),
+                    "enrollment_start": utc(run[5]),
+                    "enrollment_end": utc(run[6]),
+                    "pacing": run[7],
+                }
             )
-        batch = conn.execute(query).all()
-        if not batch:
-            return
-        last_id = batch[-1].id
-        ids = [row.id for row in batch]
-        runs: dict[int, list[Any]] = {}
-        for run in conn.execute(
-            select(CourseRun.__table__)
-            .where(r.course_id.in_(ids))
-            .order_by(r.course_id, r.start, r.key)
-        ):
-            runs.setdefault(run.course_id, []).append(run)
-        offers: dict[int, list[Any]] = {}
-        offer_query = select(Offer.__table__).where(o.course_id.in_(ids)).order_by(o.id)
-        if audience is not None:
-            offer_query = offer_query.where(o.audience == audience)
-        for offer in conn.execute(offer_query):
-            offers.setdefault(offer.course_id, []).append(offer)
-        for row in batch:
-            run_keys = {run.id: run.key for run in runs.get(row.id, [])}
-            codes = isced(row.subjects or []) if isced else []
-            yield {
-                "id": course_id(row.feed_id, row.key),
-                "institution": institution_of.get(row.feed_id),
-                "feed": row.feed_id,
-                "key": row.key,
-                "title": row.title,
-                "language": row.language,
-                "short_description": row.short_description,
-                "description": row.description,
-                "url": row.url,
-                "image_url": row.image_url,
-                "organization": row.organization,
-                "subjects": row.subjects or [],
-                "subjects_isced": [
-                    {"code": code, "labels": labels(code) if labels else {}} for code in codes
-                ],
-                "level": row.level,
-                "effort": row.effort,
-                "pacing": row.pacing,
-                "status": row.status,
-                "is_free": row.is_free,
-                "certificate": row.certificate,
-                "runs": [
-                    {
-                        "key": run.key,
-                        "start": _iso(run.start),
-                        "end": _iso(run.end),
-                        "enrollment_start": _iso(run.enrollment_start),
-                        "enrollment_end": _iso(run.enrollment_end),
-                        "pacing": run.pacing,
-                    }
-                    for run in runs.get(row.id, [])
-                ],
-                "offers": [_offer(offer, run_keys, zones) for offer in offers.get(row.id, [])],
-                "first_seen": _iso(row.first_seen_at),
-                "updated_at": _iso(row.updated_at),
-            }
+            run = next(run_rows, None)
+        offer_docs: list[dict[str, Any]] = []
+        while offer is not None and offer[0] < cid:
+            offer = next(offer_rows, None)
+        while offer is not None and offer[0] == cid:
+            offer_docs.append(_offer(offer, run_keys, zones, zoned))
+            offer = next(offer_rows, None)
+        subjects, codes = subjects_of.get(subjects_raw)
+        yield {
+            "id": f"{feed}:{key}",
+            "institution": institution_of.get(feed),
+            "feed": feed,
+            "key": key,
+            "title": title,
+            "language": language,
+            "short_description": short_description,
+            "description": description,
+            "url": url,
+            "image_url": image_url,
+            "organization": organization,
+            "subjects": list(subjects),
+            "subjects_isced": [{"code": code, "labels": dict(names)} for code, names in codes],
+            "level": level,
+            "effort": effort,
+            "pacing": pacing,
+            "status": status,
+            "is_free": is_free,
+            "certificate": certificate,
+            "runs": run_docs,
+            "offers": offer_docs,
+            "first_seen": utc(first_seen),
+            "updated_at": utc(updated),
+        }
 
 
 def _offer(
-    offer: Any, run_keys: dict[int, str], zones: dict[str, ZoneInfo | None]
+    offer: Any,
+    run_keys: dict[int, str],
+    zones: dict[str, ZoneInfo | None],
+    zoned: Callable[[Any, ZoneInfo | None], str | None],
 ) -> dict[str, Any]:
-    zone = zones.get(offer.offering)
+    (
+        _course, run_id, audience, offering, rule, term, app_start, app_end, open_now, seats,
+        notes, host_credits, host_system, home_credits, home_system, credits_source,
+        eq_status, eq_home_course, eq_terms,
+    ) = offer  # fmt: skip
+    zone = zones.get(offering)
     credits = None
-    if offer.host_credits is not None or offer.home_credits is not None:
+    if host_credits is not None or home_credits is not None:
         credits = {
-            "host": offer.host_credits,
-            "host_system": offer.host_system,
-            "home": offer.home_credits,
-            "home_system": offer.home_system,
-            "source": offer.credits_source,
+            "host": host_credits,
+            "host_system": host_system,
+            "home": home_credits,
+            "home_system": home_system,
+            "source": credits_source,
         }
     equivalence = None
-    if offer.equivalence_status:
+    if eq_status:
         equivalence = {
-            "status": offer.equivalence_status,
-            "home_course": offer.equivalence_home_course,
-            "valid_terms": offer.equivalence_terms or [],
+            "status": eq_status,
+            "home_course": eq_home_course,
+            "valid_terms": _json_list(eq_terms),
         }
     return {
-        "audience": offer.audience,
-        "offering": offer.offering,
-        "run": run_keys.get(offer.run_id),
-        "rule": offer.rule,
-        "term": offer.term,
-        "application_start": _iso(offer.application_start, zone),
-        "application_end": _iso(offer.application_end, zone),
-        "open_now": offer.open_now,
-        "seats": offer.seats,
-        "notes": offer.notes,
+        "audience": audience,
+        "offering": offering,
+        "run": run_keys.get(run_id),
+        "rule": rule,
+        "term": term,
+        "application_start": zoned(app_start, zone),
+        "application_end": zoned(app_end, zone),
+        "open_now": open_now,
+        "seats": seats,
+        "notes": notes,
         "credits": credits,
         "equivalence": equivalence,
     }

@@ -198,6 +198,38 @@ def is_open(start: datetime | None, end: datetime | None, now: datetime) -> bool
 # -- rebuilding the offers ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _PreparedRule:
+    """A rule with what every course it is tried on shares: zone, credit systems, and each
+    term's application window as datetimes."""
+
+    rule: Rule
+    zone: ZoneInfo
+    host: CreditSystem | None
+    home: CreditSystem | None
+    terms: tuple[tuple[Term, datetime | None, datetime | None], ...]
+
+
+def _prepare(
+    rule: Rule, settings: ExchangeSettings, systems: dict[str, CreditSystem]
+) -> _PreparedRule:
+    zone = ZoneInfo(settings.institution_zones.get(rule.offering, "UTC"))
+    return _PreparedRule(
+        rule=rule,
+        zone=zone,
+        host=systems.get(settings.institution_systems.get(rule.offering, "")),
+        home=systems.get(settings.institution_systems.get(rule.audience, "")),
+        terms=tuple(
+            (
+                term,
+                window(term.application_start, zone, end=False),
+                window(term.application_end, zone, end=True),
+            )
+            for term in rule.terms or (Term(name=""),)
+        ),
+    )
+
+
 def rebuild(
     engine: Engine,
     settings: ExchangeSettings,
@@ -205,7 +237,11 @@ def rebuild(
     isced: Callable[[Sequence[str]], list[str]] = lambda _subjects: [],
     now: datetime | None = None,
 ) -> list[DirectionSummary]:
-    """Recompute every offer from the catalog and the rules, in one transaction."""
+    """Recompute every offer from the catalog and the rules, in one transaction.
+
+    Courses are read in batches of their id, with only the columns the rules look at, and
+    offers are inserted a thousand at a time.
+    """
     now = now or utcnow()
     systems = {s.id: s for s in settings.credit_systems}
     summaries: dict[tuple[str, str], DirectionSummary] = {}
@@ -214,24 +250,26 @@ def rebuild(
         conn.execute(delete(offers_t))
         institution_of = dict(conn.execute(select(Feed.id, Feed.institution_id)).all())
         known = set(conn.execute(select(Institution.id)).scalars())
-        rules = [x for x in settings.rules if x.offering in known and x.audience in known]
+        rules = [
+            _prepare(x, settings, systems)
+            for x in settings.rules
+            if x.offering in known and x.audience in known
+        ]
         if not rules:
             return []
+        courses_q = select(
+            c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.subjects,
+            c.credits,
+        ).where(c.status == "active")  # fmt: skip
+        runs_q = select(r.id, r.course_id, r.start, r.enrollment_start, r.enrollment_end)
         last_id, batch_rows = 0, []
         while True:
-            courses = conn.execute(
-                select(Course.__table__)
-                .where(c.id > last_id, c.status == "active")
-                .order_by(c.id)
-                .limit(500)
-            ).all()
+            courses = conn.execute(courses_q.where(c.id > last_id).order_by(c.id).limit(500)).all()
             if not courses:
                 break
             last_id = courses[-1].id
             runs: dict[int, list[Any]] = {}
-            for run in conn.execute(
-                select(CourseRun.__table__).where(r.course_id.in_([x.id for x in courses]))
-            ):
+            for run in conn.execute(runs_q.where(r.course_id.in_([x.id for x in courses]))):
                 runs.setdefault(run.course_id, []).append(run)
             for row in courses:
                 offering = institution_of.get(row.feed_id)
@@ -252,7 +290,6 @@ def rebuild(
                         offering=offering,
                         rules=rules,
                         settings=settings,
-                        systems=systems,
                         now=now,
                         summaries=summaries,
                     )
@@ -271,46 +308,47 @@ def _offers_for(
     doc: dict[str, Any],
     runs: list[Any],
     offering: str | None,
-    rules: list[Rule],
+    rules: list[_PreparedRule],
     settings: ExchangeSettings,
-    systems: dict[str, CreditSystem],
     now: datetime,
     summaries: dict[tuple[str, str], DirectionSummary],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     taken: set[tuple[int, str]] = set()  # (run id, audience): the first matching rule wins
-    for rule in rules:
+    for prepared in rules:
+        rule = prepared.rule
         if (
             rule.offering != offering
             or not matches(rule.include, doc)
             or excluded(rule.exclude, doc)
         ):
             continue
-        zone = ZoneInfo(settings.institution_zones.get(rule.offering, "UTC"))
-        host = systems.get(settings.institution_systems.get(rule.offering, ""))
-        home = systems.get(settings.institution_systems.get(rule.audience, ""))
-        summary = summaries.setdefault(
-            (rule.offering, rule.audience), DirectionSummary(rule.offering, rule.audience)
-        )
+        zone, host, home = prepared.zone, prepared.host, prepared.home
+        summary = summaries.get((rule.offering, rule.audience))
+        if summary is None:
+            summary = summaries[(rule.offering, rule.audience)] = DirectionSummary(
+                rule.offering, rule.audience
+            )
         counted = False
+        host_credits = row.credits if row.credits is not None else rule.default_credits
+        credits_source = "source" if row.credits is not None else "rule"
+        converted = (
+            convert(host_credits, host, home, settings.credit_rounding)
+            if host_credits is not None
+            else None
+        )
         for run in runs:
             if (run.id, rule.audience) in taken:
                 continue
-            for term in rule.terms or (Term(name=""),):
+            for term, term_start, term_end in prepared.terms:
                 if not in_term(term, run.start, zone):
                     continue
-                start = window(term.application_start, zone, end=False) or run.enrollment_start
-                end = window(term.application_end, zone, end=True) or run.enrollment_end
-                host_credits = row.credits if row.credits is not None else rule.default_credits
-                credits_source = "source" if row.credits is not None else "rule"
-                home_credits = (
-                    convert(host_credits, host, home, settings.credit_rounding)
-                    if host_credits is not None
-                    else None
-                )
+                start = term_start or run.enrollment_start
+                end = term_end or run.enrollment_end
+                home_credits, source = converted, credits_source
                 eq = _equivalence(settings.equivalences, doc, rule.audience, term.name)
                 if eq is not None and eq.home_credits is not None:
-                    home_credits, credits_source = eq.home_credits, "equivalence"
+                    home_credits, source = eq.home_credits, "equivalence"
                 open_now = is_open(start, end, now)
                 out.append(
                     {
@@ -329,7 +367,7 @@ def _offers_for(
                         "host_system": host.id if host else None,
                         "home_credits": home_credits,
                         "home_system": home.id if home else None,
-                        "credits_source": credits_source if host_credits is not None else None,
+                        "credits_source": source if host_credits is not None else None,
                         "equivalence_status": eq.status if eq else None,
                         "equivalence_home_course": eq.home_course if eq else None,
                         "equivalence_terms": list(eq.valid_terms) if eq else None,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 COLUMNS = (
@@ -62,15 +62,18 @@ COLUMNS = (
 AUDIENCE_LANGUAGES = {"vnu": "vi", "tsinghua": "zh"}
 
 BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+#: Distinct values a conversion cache keeps before it starts afresh (bounds memory).
+CACHE_MAX = 4096
+_FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"))
 # C0 controls other than tab / line feed / carriage return: no spreadsheet wants them.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def safe_cell(value: str) -> str:
     """A cell a spreadsheet shows as text: control characters dropped, formulas defused."""
-    value = _CONTROL.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    if not value.isprintable():  # printable text has no control character: skip the regex
+        value = _CONTROL.sub("", value)
+    return "'" + value if value[:1] in _FORMULA_START else value
 
 
 def write_csv(
@@ -94,56 +97,118 @@ def write_csv(
     lang = language or AUDIENCE_LANGUAGES.get(audience, "en")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    cells = _Cells(audience, lang, _SafeCells().__getitem__)
     count = 0
     for course in courses:
-        for row in rows(course, audience=audience, language=lang):
-            writer.writerow([safe_cell(row[name]) for name in COLUMNS])
-            count += 1
+        lines = list(cells.rows(course))
+        if lines:  # each course is written before the next is read
+            writer.writerows(lines)
+            count += len(lines)
     return count
 
 
 def rows(course: Mapping[str, Any], *, audience: str, language: str) -> Iterator[dict[str, str]]:
     """The rows of one course: one per (run, offer) to ``audience``, values as text."""
-    offers = [o for o in course.get("offers") or [] if o.get("audience") == audience]
-    if not offers:
-        return
-    runs = {run.get("key"): run for run in course.get("runs") or []}
-    shared = {
-        "course_id": _text(course.get("id")),
-        "institution": _text(course.get("institution")),
-        "title": _text(course.get("title")),
-        "language": _text(course.get("language")),
-        "organization": _text(course.get("organization")),
-        "subjects": "; ".join(_subject_labels(course, language)),
-        "level": _text(course.get("level")),
-        "free": _yes_no(course.get("is_free")),
-        "certificate": _yes_no(course.get("certificate")),
-        "url": _text(course.get("url")),
-    }
-    for offer in offers:
-        run = runs.get(offer.get("run")) or {}
-        credits = offer.get("credits") or {}
-        equivalence = offer.get("equivalence") or {}
-        yield {
-            **shared,
-            "pacing": _text(run.get("pacing") or course.get("pacing")),
-            "run_key": _text(offer.get("run")),
-            "start": _text(run.get("start")),
-            "end": _text(run.get("end")),
-            "enrollment_start": _text(run.get("enrollment_start")),
-            "enrollment_end": _text(run.get("enrollment_end")),
-            "term": _text(offer.get("term")),
-            "application_start": _text(offer.get("application_start")),
-            "application_end": _text(offer.get("application_end")),
-            "open_now": _yes_no(offer.get("open_now")),
-            "seats": _text(offer.get("seats")),
-            "host_credits": _text(credits.get("host")),
-            "host_credit_system": _text(credits.get("host_system")),
-            "home_credits": _text(credits.get("home")),
-            "home_credit_system": _text(credits.get("home_system")),
-            "equivalence_status": _text(equivalence.get("status")),
-            "equivalence_home_course": _text(equivalence.get("home_course")),
-        }
+    for cells in _Cells(audience, language, str).rows(course):
+        yield dict(zip(COLUMNS, cells, strict=True))
+
+
+class _SafeCells(dict[str, str]):
+    """:func:`safe_cell` of each distinct value, remembered: most cells of an export repeat
+    (institutions, terms, windows, credits, yes / no), and a lookup costs less than a call."""
+
+    def __missing__(self, value: str) -> str:
+        cell = safe_cell(value)
+        if len(self) >= CACHE_MAX:
+            self.clear()
+        self[value] = cell
+        return cell
+
+
+class _Cells:
+    """The rows of a course as cells in :data:`COLUMNS` order, each passed through ``cell``
+    (:func:`safe_cell` for the file). The offer's own cells — term, window, seats, credits,
+    equivalence, the same for every run a rule offers — are made once per distinct offer."""
+
+    def __init__(self, audience: str, language: str, cell: Callable[[str], str]) -> None:
+        self.audience, self.language, self.cell = audience, language, cell
+        self._offers: dict[tuple[Any, ...], list[str]] = {}
+
+    def rows(self, course: Mapping[str, Any]) -> Iterator[list[str]]:
+        audience, cell = self.audience, self.cell
+        offers = [o for o in course.get("offers") or () if o.get("audience") == audience]
+        if not offers:
+            return
+        runs = {run.get("key"): run for run in course.get("runs") or ()}
+        head = [
+            cell(_text(course.get("id"))),
+            cell(_text(course.get("institution"))),
+            cell(_text(course.get("title"))),
+            cell(_text(course.get("language"))),
+            cell(_text(course.get("organization"))),
+            cell("; ".join(_subject_labels(course, self.language))),
+            cell(_text(course.get("level"))),
+        ]
+        tail = [
+            cell(_yes_no(course.get("is_free"))),
+            cell(_yes_no(course.get("certificate"))),
+            cell(_text(course.get("url"))),
+        ]
+        course_pacing = course.get("pacing")
+        for offer in offers:
+            run = runs.get(offer.get("run")) or _EMPTY
+            yield [
+                *head,
+                cell(_text(run.get("pacing") or course_pacing)),
+                cell(_text(offer.get("run"))),
+                cell(_text(run.get("start"))),
+                cell(_text(run.get("end"))),
+                cell(_text(run.get("enrollment_start"))),
+                cell(_text(run.get("enrollment_end"))),
+                *self._offer_cells(offer),
+                *tail,
+            ]
+
+    def _offer_cells(self, offer: Mapping[str, Any]) -> list[str]:
+        credits = offer.get("credits") or _EMPTY
+        equivalence = offer.get("equivalence") or _EMPTY
+        values = (
+            offer.get("term"),
+            offer.get("application_start"),
+            offer.get("application_end"),
+            offer.get("open_now"),
+            offer.get("seats"),
+            credits.get("host"),
+            credits.get("host_system"),
+            credits.get("home"),
+            credits.get("home_system"),
+            equivalence.get("status"),
+            equivalence.get("home_course"),
+        )
+        try:
+            return self._offers[values]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: a hostile document, converted as it is
+            return self._convert(values)
+        if len(self._offers) >= CACHE_MAX:
+            self._offers.clear()
+        cells = self._offers[values] = self._convert(values)
+        return cells
+
+    def _convert(self, values: tuple[Any, ...]) -> list[str]:
+        cell = self.cell
+        term, start, end, open_now, *rest = values
+        return [
+            cell(_text(term)),
+            cell(_text(start)),
+            cell(_text(end)),
+            cell(_yes_no(open_now)),
+            *(cell(_text(v)) for v in rest),
+        ]
+
+
+_EMPTY: Mapping[str, Any] = {}
 
 
 def _subject_labels(course: Mapping[str, Any], language: str) -> list[str]:
@@ -165,6 +230,8 @@ def _subject_labels(course: Mapping[str, Any], language: str) -> list[str]:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return _yes_no(value)
     if isinstance(value, float):

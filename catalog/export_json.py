@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from sqlalchemy import Engine
 
@@ -24,8 +24,8 @@ SCHEMA_FILE = Path(__file__).with_name("schema") / "mooc-exchange-1.schema.json"
 __all__ = ["SCHEMA", "SCHEMA_FILE", "course_id", "write_json"]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, the encoder built once.
+_dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def write_json(
@@ -44,8 +44,9 @@ def write_json(
         out.write(',"institutions":' + _dump(institutions(conn)))
         out.write(',"courses":[')
         count = 0
+        write = out.write
         for course in course_documents(conn, isced=isced, labels=labels):
-            out.write(("," if count else "") + "\n" + _dump(course))
+            write(("," if count else "") + "\n" + _dump(course))
             count += 1
         out.write("\n]}\n")
     return count

@@ -2,7 +2,9 @@
 
 Used by ``moocx export``, by ``moocx demo`` and by ``moocx serve``, which rebuilds the configured
 ``[[exports]]`` after every sync that changed the catalog. Every format is a view of the course
-documents (catalog.documents): JSON (everything), CSV and the static site (one audience).
+documents (catalog.documents): JSON (everything), CSV and the static site (one audience). Each
+writer is imported when its format is asked for, so a JSON export does not load the site's
+Jinja2 and nh3.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from sqlalchemy import Engine
 
 from catalog.db import read_only
 from catalog.documents import course_documents, institutions
-from catalog.export_csv import write_csv
-from catalog.export_json import write_json
-from catalog.site import write_site
 from scheduler.config import Config, ExportConfig
 from scheduler.exchange_setup import isced_for
 
@@ -55,6 +54,8 @@ def export(
     """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the course count."""
     isced, labels = isced_for(config)
     if fmt == "json":
+        from catalog.export_json import write_json
+
         if stream is not None:
             return write_json(engine, stream, isced=isced, labels=labels)
         assert out is not None
@@ -67,12 +68,16 @@ def export(
             conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
         )
         if fmt == "csv":
+            from catalog.export_csv import write_csv
+
             if stream is not None:
                 return write_csv(stream, docs, audience=audience)
             assert out is not None
             with atomic_text(out) as fh:  # write_csv writes the BOM spreadsheets need
                 return write_csv(fh, docs, audience=audience)
         if fmt == "site":
+            from catalog.site import write_site  # Jinja2 and nh3: only for the site
+
             assert out is not None
             stats = write_site(
                 out,

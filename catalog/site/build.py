@@ -21,12 +21,20 @@ A crash leaves the old site whole and a ``.tmp-`` folder that the next export re
 An existing ``DIR`` is replaced only if it is empty or carries the ``.moocx-site`` marker, so a
 mistyped ``--out ~/Documents`` cannot delete anyone's files.
 
-**Streaming.** Courses are rendered and written one by one as they are iterated; only the compact
-index rows stay in memory.
+**Streaming.** Courses are rendered and written one by one as they are iterated, their index rows
+too (catalog/site/index.py): nothing grows with the catalog but the index's small tables. A
+course met twice is found by its page already being on disk (created with ``O_EXCL``), not by a
+set of every id seen.
+
+**Speed.** Jinja2 renders the frame of the course pages once per site; the course's part is
+written by ``pages.CoursePage`` (see there why). nh3 reads each description twice (the
+allow-listed HTML, then its words for the JSON-LD) and each short description once, shared by
+the page, the JSON-LD and the search index.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -51,8 +59,8 @@ from catalog.site.i18n import (
     with_credit_names,
 )
 from catalog.site.index import IndexBuilder
-from catalog.site.pages import json_ld, page_context
-from catalog.site.safety import page_slug, script_json
+from catalog.site.pages import CoursePage, json_ld, slot_marker
+from catalog.site.safety import page_slug, plain_text, sanitize_description, script_json
 
 log = logging.getLogger(__name__)
 
@@ -173,42 +181,54 @@ def _build(
     for name in ASSETS:
         shutil.copyfile(HERE / "assets" / name, root / "assets" / name)
 
-    index = IndexBuilder(generated_at)
-    course_page = env.get_template("course.html")
-    slugs: set[str] = set()
-    seen: set[str] = set()
-    for course in courses:
-        course_id = str(course.get("id") or "")
-        if not course_id:
-            log.warning("site: a course without an id was left out (key %r)", course.get("key"))
-            continue
-        if course_id in seen:
-            log.warning("site: course %s appears twice; the first one is kept", course_id)
-            continue
-        seen.add(course_id)
-        slug = page_slug(course_id)
-        while slug in slugs:  # two ids with the same stem and hash: astronomically rare
-            slug = f"{slug}-{len(slugs)}"
-        slugs.add(slug)
-        for subject in course.get("subjects_isced") or []:
-            code, labels = subject.get("code"), subject.get("labels") or {}
-            for lang in LANGUAGES:
-                if code and labels.get(lang):
-                    strings[lang].setdefault(f"isced.{code}", str(labels[lang]))
-        index.add(course, slug)
-        provider = names.get(str(course.get("institution")), {}).get(ui)
-        html = course_page.render(
-            **common,
-            root="../",
-            c=page_context(course),
-            # script_json escapes < > & so no value can end the script element (RELIABILITY H5)
-            jsonld=Markup(script_json(json_ld(course, provider))),  # noqa: S704
-        )
-        _write(root / "courses" / f"{slug}.html", html)
+    frame = env.get_template("course.html").render(
+        **common,
+        root="../",
+        fill=lambda name: Markup(slot_marker(name)),  # noqa: S704
+    )
+    pages = CoursePage(frame, strings, ui)
+    index_path = root / "data" / "index.js"
+    written = 0
+    with (
+        index_path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16) as index_file,
+        _Pages(root / "courses") as course_pages,
+    ):
+        index = IndexBuilder(generated_at, index_file)
+        index.begin(audience=audience, default_ui=ui, generated_at=generated)
+        for course in courses:
+            course_id = str(course.get("id") or "")
+            if not course_id:
+                log.warning("site: a course without an id was left out (key %r)", course.get("key"))
+                continue
+            claimed = course_pages.claim(page_slug(course_id), course_id)
+            if claimed is None:
+                log.warning("site: course %s appears twice; the first one is kept", course_id)
+                continue
+            slug, fd = claimed
+            try:
+                written += 1
+                for subject in course.get("subjects_isced") or []:
+                    code, labels = subject.get("code"), subject.get("labels") or {}
+                    for lang in LANGUAGES:
+                        if code and labels.get(lang):
+                            strings[lang].setdefault(f"isced.{code}", str(labels[lang]))
+                short = plain_text(course.get("short_description"))
+                description_html, description = sanitize_description(course.get("description"))
+                index.add(course, slug, short)
+                provider = names.get(str(course.get("institution")), {}).get(ui)
+                # script-safe: < > & escaped so no value can end the script element (H5)
+                jsonld = json_ld(course, provider, description or short)
+                page = pages.render(
+                    course,
+                    jsonld=jsonld,
+                    short_description=short,
+                    description_html=description_html,
+                )
+                _write_all(fd, page)
+            finally:
+                os.close(fd)
+        index.finish()
 
-    document = index.document(audience=audience, default_ui=ui, generated_at=generated)
-    index_js = f"window.MOOCX_INDEX={script_json(document)};\n"
-    _write(root / "data" / "index.js", index_js)
     i18n = {"languages": LANGUAGES, "endonyms": ENDONYMS, "strings": strings}
     _write(root / "data" / "i18n.js", f"window.MOOCX_I18N={script_json(i18n)};\n")
     audience_name = names.get(audience, {}).get(ui, audience)
@@ -217,11 +237,75 @@ def _build(
         env.get_template("index.html").render(**common, root="", audience_name=audience_name),
     )
     (root / MARKER).write_text(f"{audience}\n{generated_at.isoformat()}\n", encoding="utf-8")
-    return SiteStats(
-        courses=len(index.rows),
-        pages=len(slugs) + 1,
-        index_bytes=len(index_js.encode("utf-8")),
+    return SiteStats(courses=index.count, pages=written + 1, index_bytes=index_path.stat().st_size)
+
+
+class _Pages:
+    """The ``courses/`` folder: one file per course, created exclusively (``O_EXCL``), so a
+    course met twice finds its page already there and no set of ids seen has to grow."""
+
+    # O_BINARY: on Windows a descriptor is in text mode otherwise, and "\n" would become "\r\n"
+    FLAGS = (
+        os.O_WRONLY
+        | os.O_CREAT
+        | os.O_EXCL
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
     )
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd: int | None = None
+
+    def __enter__(self) -> _Pages:
+        if os.open in os.supports_dir_fd:
+            self.fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _open(self, name: str) -> int:
+        if self.fd is not None:
+            return os.open(name, self.FLAGS, 0o644, dir_fd=self.fd)
+        return os.open(self.folder / name, self.FLAGS, 0o644)
+
+    def claim(self, slug: str, course_id: str) -> tuple[str, int] | None:
+        """Create ``<slug>.html``: (the slug used, its open descriptor, for the caller to write
+        and close), or None if the course has its page already. Two ids with the same slug
+        (same stem and hash: astronomically rare) get ``-2``, ``-3``… — names no plain slug
+        has, as those end in ten hex digits."""
+        candidate, n = slug, 1
+        while True:
+            try:
+                return candidate, self._open(f"{candidate}.html")
+            except FileExistsError:
+                if self._course_of(candidate) == course_id:
+                    return None
+                n += 1
+                candidate = f"{slug}-{n}"
+
+    def _course_of(self, slug: str) -> str | None:
+        """The course id a written page names in its JSON-LD (``identifier``)."""
+        text = (self.folder / f"{slug}.html").read_text(encoding="utf-8")
+        _, _, rest = text.partition('<script type="application/ld+json">')
+        data, found, _ = rest.partition("</script>")
+        if not found:
+            return None
+        try:
+            return json.loads(data).get("identifier")
+        except ValueError:
+            return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    done = os.write(fd, data)
+    if done < len(data):  # a short write (a signal, a full disk): go on from there
+        view = memoryview(data)[done:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _write(path: Path, text: str) -> None:

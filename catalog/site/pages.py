@@ -1,21 +1,45 @@
-"""What one course page shows: its facts, offers and runs, ready for the template, and its
-schema.org ``Course`` JSON-LD.
+"""What one course page shows — its facts, offers and runs — written by :class:`CoursePage`,
+and its schema.org ``Course`` JSON-LD.
 
-Only plain values leave this module: text is left for Jinja2 to escape, the description is nh3's
-output, and every URL has passed ``safe_url``. Dates are shown in the offset the document gives
-them in (application windows arrive in the offering institution's time zone), so a student in
-Hanoi reads a Tsinghua deadline as Beijing time, labelled ``UTC+08:00``.
+Text is escaped here exactly as Jinja2's autoescape does it (``markupsafe.escape``); the
+description is nh3's output, and every URL has passed ``safe_url``. Dates are shown in the
+offset the document gives them in (application windows arrive in the offering institution's
+time zone), so a student in Hanoi reads a Tsinghua deadline as Beijing time, labelled
+``UTC+08:00``.
+
+**Why not a template per course.** A site has a page per course, 100,000 of them for a large
+catalog, and Jinja2 spent about a millisecond on each (every ``{{ }}`` a call, an escape and a
+lookup), ten times the cost of reading the course. The page is therefore a fixed frame, rendered
+once per site by Jinja2 from ``templates/course.html`` (which extends ``base.html``, shared with
+the catalog page) with markers where the course goes, and the course's own part — the ``main``
+block — written here with the interface strings of the site's language escaped once. The
+markup below is the ``main`` block ``course.html`` used to hold, whitespace and all (Jinja2's
+``trim_blocks`` / ``lstrip_blocks`` applied), so the pages are byte for byte what they were; the
+tests check them against the strings of every language and against hostile text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog.site.safety import plain_text, safe_url, sanitize_html
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import escape
+
+from catalog.site.safety import json_text, plain_text, safe_url, script_safe
 
 JSONLD_DESCRIPTION_MAX = 5000
+#: Entries a value cache keeps before it starts afresh (bounds memory on any catalog).
+CACHE_MAX = 4096
+
+#: Where the course goes in the frame ``course.html`` renders (see :class:`CoursePage`).
+SLOTS = ("title", "jsonld", "main")
+
+
+def slot_marker(name: str) -> str:
+    """The marker ``course.html``'s ``fill(name)`` puts where a course's part goes."""
+    return f"\x00moocx-slot:{name}\x00"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -29,6 +53,28 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _cached(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` of one hashable value, remembered for the values an export repeats (the
+    same window on every offer of a rule, the same start on every run of a term)."""
+    memo: dict[Any, Any] = {}
+
+    def lookup(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: a hostile document
+            return function(value)
+        if len(memo) >= CACHE_MAX:
+            memo.clear()
+        result = memo[value] = function(value)
+        return result
+
+    lookup.__doc__ = function.__doc__
+    return lookup
+
+
+@_cached
 def show_time(value: Any) -> str:
     """``2026-01-05 00:00 UTC+07:00`` in the value's own offset; "" when absent or unreadable."""
     moment = parse_time(value)
@@ -39,22 +85,21 @@ def show_time(value: Any) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {label}"
 
 
+@_cached
 def epoch(value: Any) -> int | None:
     moment = parse_time(value)
     return int(moment.timestamp()) if moment else None
 
 
+@_cached
 def language_code(value: Any) -> str:
     """The primary subtag, lowercased (``zh-CN`` → ``zh``), for facets and translations."""
     return str(value).split("-")[0].split("_")[0].lower() if value else ""
 
 
-def offered_runs(course: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The runs the offers name (all runs when the offers name none)."""
-    runs = course.get("runs") or []
-    wanted = {offer.get("run") for offer in course.get("offers") or []}
-    chosen = [run for run in runs if run.get("key") in wanted]
-    return chosen or list(runs)
+@_cached
+def _lang_attribute(lang: str) -> str:
+    return f' lang="{_e(lang)}"' if lang else ""
 
 
 def _number(value: Any) -> str:
@@ -63,128 +108,545 @@ def _number(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def page_context(course: Mapping[str, Any]) -> dict[str, Any]:
-    """The template's view of one course; every field may be missing or hostile."""
-    runs_by_key = {run.get("key"): run for run in course.get("runs") or []}
-    offers = []
-    for offer in course.get("offers") or []:
-        run = runs_by_key.get(offer.get("run")) or {}
-        credits = offer.get("credits") or {}
-        equivalence = offer.get("equivalence") or {}
-        offers.append(
-            {
-                "term": offer.get("term") or "",
-                "run_key": offer.get("run") or "",
-                "run_start": show_time(run.get("start")),
-                "app_start": show_time(offer.get("application_start")),
-                "app_end": show_time(offer.get("application_end")),
-                "app_start_epoch": epoch(offer.get("application_start")),
-                "app_end_epoch": epoch(offer.get("application_end")),
-                "open_now": bool(offer.get("open_now")),
-                "seats": _number(offer.get("seats")),
-                "host_credits": _number(credits.get("host")),
-                "host_system": credits.get("host_system") or "",
-                "home_credits": _number(credits.get("home")),
-                "home_system": credits.get("home_system") or "",
-                "credit_source": credits.get("source") or "",
-                "eq_status": equivalence.get("status") or "",
-                "eq_home_course": equivalence.get("home_course") or "",
-                "eq_terms": [str(t) for t in equivalence.get("valid_terms") or []],
-                "notes": offer.get("notes") or "",
-            }
+_NOTHING: Mapping[str, Any] = {}
+
+
+def _e(value: Any) -> str:
+    """``{{ value }}`` under autoescape (most text has nothing to escape: checked first)."""
+    if type(value) is str and not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
+    ):
+        return value
+    return str(escape(value))
+
+
+class CoursePage:
+    """The course pages of one site: ``render(course, …)`` gives a page's HTML (UTF-8).
+
+    ``frame`` is ``course.html`` rendered with :func:`slot_marker` markers for the title, the
+    JSON-LD and the ``main`` block. ``strings`` are the site's interface strings (all languages, as
+    ``data/i18n.js`` gets them) and ``ui`` the language pages open in; the build may add
+    subject names to ``strings`` as it meets them, and they are looked up when needed.
+    """
+
+    def __init__(self, frame: str, strings: Mapping[str, Mapping[str, str]], ui: str) -> None:
+        parts: list[str] = []
+        rest = frame
+        for name in SLOTS:
+            before, found, rest = rest.partition(slot_marker(name))
+            if not found:
+                raise ValueError(f"course.html has no {name} slot")
+            parts.append(before)
+        parts.append(rest)
+        self._frame = [part.encode("utf-8") for part in parts]  # the same for every page
+        self.table, self.english = strings[ui], strings["en"]
+        self._spans: dict[str, str] = {}
+        self._args: dict[str, str] = {}
+        self._heads: dict[Any, str] = {}
+        self._tails: dict[Any, str] = {}
+        t = self.t
+        self._back = (
+            f'<p class="back"><a href="../index.html#ui={_e(ui)}" data-back data-i18n="back">'
+            f'{_e(t("back"))}</a></p>\n<article class="course">\n'
         )
-    offered = {offer.get("run") for offer in course.get("offers") or []}
-    runs = [
-        {
-            "key": run.get("key") or "",
-            "start": show_time(run.get("start")),
-            "end": show_time(run.get("end")),
-            "enrollment_start": show_time(run.get("enrollment_start")),
-            "enrollment_end": show_time(run.get("enrollment_end")),
-            "pacing": run.get("pacing") or "",
-            "offered": run.get("key") in offered,
+        self._withdrawn = (
+            f'  <p class="notice withdrawn"><strong data-i18n="withdrawn">{_e(t("withdrawn"))}'
+            f'</strong> — <span data-i18n="withdrawn_note">{_e(t("withdrawn_note"))}</span></p>\n'
+        )
+        self._badge_gone = f'<li class="badge gone" data-i18n="withdrawn">{_e(t("withdrawn"))}</li>'
+        self._badge_free = f'<li class="badge free" data-i18n="free">{_e(t("free"))}</li>'
+        self._badge_cert = (
+            f'<li class="badge cert" data-i18n="certificate">{_e(t("certificate"))}</li>'
+        )
+        self._platform = (
+            f'" rel="noopener noreferrer" data-i18n="link_platform">{_e(t("link_platform"))}'
+            "</a></p>"
+        )
+        self._facts = (
+            '\n  <section aria-labelledby="facts-h">\n'
+            f'    <h2 id="facts-h" data-i18n="facts">{_e(t("facts"))}</h2>\n'
+            '    <dl class="facts">\n'
+            f'      <dt data-i18n="f_institution">{_e(t("f_institution"))}</dt><dd>'
+        )
+        self._dt = {
+            key: f'<dt data-i18n="{key}">{_e(t(key))}</dt>'
+            for key in (
+                "organization", "f_language", "f_subject", "f_level", "f_pacing", "effort",
+                "course_code", "application_window", "application_state", "offered_run",
+                "seats", "credits_host", "credits_home", "equivalence", "notes",
+            )
+        }  # fmt: skip
+        self._offers = (
+            '  <section aria-labelledby="offers-h">\n'
+            f'    <h2 id="offers-h" data-i18n="offers">{_e(t("offers"))}</h2>\n'
+        )
+        self._no_term = f'<span data-i18n="offers">{_e(t("offers"))}</span>'
+        self._not_set = f'<span data-i18n="not_set">{_e(t("not_set"))}</span>'
+        self._state = {
+            state: f'" data-i18n="{state}">{_e(t(state))}</span></dd>\n'
+            for state in ("open_now", "closed")
         }
-        for run in course.get("runs") or []
-    ]
-    return {
-        "id": course.get("id") or "",
-        "key": course.get("key") or "",
-        "title": course.get("title") or course.get("key") or "",
-        "lang": language_code(course.get("language")),
-        "language": course.get("language") or "",
-        "organization": course.get("organization") or "",
-        "institution": course.get("institution") or "",
-        "short_description": plain_text(course.get("short_description")),
-        "description_html": sanitize_html(course.get("description")),
-        "url": safe_url(course.get("url")),
-        "subjects": [s.get("code") for s in course.get("subjects_isced") or [] if s.get("code")],
-        "level": course.get("level") or "",
-        "effort": course.get("effort") or "",
-        "pacing": course.get("pacing") or "",
-        "withdrawn": course.get("status") == "withdrawn",
-        "is_free": course.get("is_free"),
-        "certificate": course.get("certificate"),
-        "offers": offers,
-        "runs": runs,
-    }
+        self._home_course = f' · <span data-i18n="home_course">{_e(t("home_course"))}</span>: '
+        self._valid_terms = f' · <span data-i18n="valid_terms">{_e(t("valid_terms"))}</span>: '
+        self._about = (
+            '  <section aria-labelledby="about-h">\n'
+            f'    <h2 id="about-h" data-i18n="about">{_e(t("about"))}</h2>'
+            '    <div class="description"'
+        )
+        self._runs = (
+            '  <section aria-labelledby="runs-h">\n'
+            f'    <h2 id="runs-h" data-i18n="runs">{_e(t("runs"))}</h2>\n'
+            '    <div class="table-scroll" role="region" aria-labelledby="runs-h" tabindex="0">\n'
+            "      <table>\n"
+            "        <thead><tr>\n"
+            + "".join(
+                f'          <th scope="col" data-i18n="{key}">{_e(t(key))}</th>\n'
+                for key in ("run", "run_start", "run_end", "run_enrollment", "f_pacing")
+            )
+            + "        </tr></thead>\n"
+            "        <tbody>\n"
+        )
+        self._offered_badge = (
+            f' <span class="badge" data-i18n="offered_run">{_e(t("offered_run"))}</span>'
+        )
+        self._starts = _e(t("starts"))
+
+    # ------------------------------------------------------------------ strings
+
+    def t(self, key: str) -> str:
+        """The string for ``key`` in the site's language (English, then the key, if none)."""
+        return self.table.get(key) or self.english.get(key) or key
+
+    def span(self, key: str, fallback: Any = "") -> str:
+        """The template's ``tr`` macro: a translatable span when ``key`` is a known string,
+        else the fallback as given."""
+        found = self._spans.get(key)
+        if found is not None:
+            return found
+        if key not in self.table:  # not (yet) known: subject names arrive with their courses
+            return _e(fallback)
+        found = self._spans[key] = f'<span data-i18n="{_e(key)}">{_e(self.t(key))}</span>'
+        return found
+
+    def _run_start(self, start: str) -> str:
+        """`` · <span data-i18n="starts" …>`` for an offered run's start."""
+        found = self._args.get(start)
+        if found is None:
+            args = htmlsafe_json_dumps({"date": start}, sort_keys=True)
+            text = self._starts.replace("{date}", _e(start))
+            found = f" · <span data-i18n=\"starts\" data-i18n-args='{args}'>{text}</span>"
+            if len(self._args) >= CACHE_MAX:
+                self._args.clear()
+            self._args[start] = found
+        return found
+
+    # ------------------------------------------------------------------ the page
+
+    def render(
+        self,
+        course: Mapping[str, Any],
+        *,
+        jsonld: str,
+        short_description: str,
+        description_html: str,
+    ) -> bytes:
+        """The whole page of ``course``, UTF-8; ``jsonld`` is script-safe JSON (``json_ld``), the
+        short description plain text and the description nh3's output."""
+        frame = self._frame
+        title = _e(course.get("title") or course.get("key") or "")
+        main = self.main(
+            course, title, short_description=short_description, description_html=description_html
+        )
+        return b"".join(
+            (
+                frame[0],
+                title.encode("utf-8"),
+                frame[1],
+                jsonld.encode("utf-8"),
+                frame[2],
+                main.encode("utf-8"),
+                frame[3],
+            )
+        )
+
+    def main(
+        self,
+        course: Mapping[str, Any],
+        title: str,
+        *,
+        short_description: str,
+        description_html: str,
+    ) -> str:
+        """The ``main`` block of ``course.html`` for one course (``title`` escaped already)."""
+        span, dt = self.span, self._dt
+        lang = language_code(course.get("language"))
+        lang_attr = _lang_attribute(lang)
+        withdrawn = course.get("status") == "withdrawn"
+        out = [self._back, f"  <h1{lang_attr}>{title}</h1>\n"]
+        if withdrawn:
+            out.append(self._withdrawn)
+        out.append('  <ul class="badges">\n')
+        if withdrawn:
+            out.append(self._badge_gone)
+        if course.get("is_free"):
+            out.append(self._badge_free)
+        if course.get("certificate"):
+            out.append(self._badge_cert)
+        out.append("  </ul>\n")
+        if short_description:
+            out.append(f'<p class="lede"{lang_attr}>{_e(short_description)}</p>')
+        url = safe_url(course.get("url"))
+        if url:
+            out.append(f'<p><a class="platform" href="{_e(url)}{self._platform}')
+
+        institution = course.get("institution") or ""
+        out += (self._facts, span(f"inst.{institution}", institution), "</dd>\n")
+        organization = course.get("organization") or ""
+        if organization:
+            out.append(f"{dt['organization']}<dd{lang_attr}>{_e(organization)}</dd>")
+        language = course.get("language") or ""
+        if language:
+            out.append(f"{dt['f_language']}<dd>{span(f'lang.{lang}', language)}</dd>")
+        codes = [s.get("code") for s in course.get("subjects_isced") or [] if s.get("code")]
+        if codes:
+            items = "".join(f"<li>{span(f'isced.{code}', code)}</li>" for code in codes)
+            out.append(f'{dt["f_subject"]}<dd><ul class="inline">{items}</ul></dd>')
+        level = course.get("level") or ""
+        if level:
+            out.append(f"{dt['f_level']}<dd>{span(f'level.{str(level).lower()}', level)}</dd>")
+        pacing = course.get("pacing") or ""
+        if pacing:
+            out.append(f"{dt['f_pacing']}<dd>{span(f'pacing.{pacing}', pacing)}</dd>")
+        effort = course.get("effort") or ""
+        if effort:
+            out.append(f"{dt['effort']}<dd{lang_attr}>{_e(effort)}</dd>")
+        key = course.get("key") or ""
+        out.append(
+            f"      {dt['course_code']}<dd><code>{_e(key)}</code></dd>\n    </dl>\n  </section>\n\n"
+        )
+
+        runs = course.get("runs") or []
+        offers = course.get("offers") or []
+        if offers:
+            runs_by_key = {run.get("key"): run for run in runs}
+            out.append(self._offers)
+            for offer in offers:
+                self._offer(out, offer, runs_by_key.get(offer.get("run")) or {})
+            out.append("  </section>\n")
+        out.append("\n")
+        if description_html:
+            out += (self._about, lang_attr, ">", description_html, "</div>\n  </section>\n")
+        out.append("\n")
+        if runs:
+            offered = {offer.get("run") for offer in offers}
+            out.append(self._runs)
+            for run in runs:
+                self._run(out, run, run.get("key") in offered)
+            out.append("        </tbody>\n      </table>\n    </div>\n  </section>\n")
+        out.append("</article>\n")
+        return "".join(out)
+
+    def _offer(self, out: list[str], offer: Mapping[str, Any], run: Mapping[str, Any]) -> None:
+        """One offer's section: its term and window, the run, seats, credits, equivalence.
+
+        The offers of one rule share all but their run, so the parts before and after the run
+        are kept per distinct value (bounded caches), and a catalog's thousands of offers cost
+        a few renderings each."""
+        head_key = (
+            offer.get("term"),
+            offer.get("application_start"),
+            offer.get("application_end"),
+            bool(offer.get("open_now")),
+        )
+        out.append(self._part(self._heads, head_key, self._offer_head, offer))
+        run_key = offer.get("run") or ""
+        if run_key:
+            run_start = show_time(run.get("start"))
+            started = self._run_start(run_start) if run_start else ""
+            out.append(f"{self._dt['offered_run']}<dd><code>{_e(run_key)}</code>{started}</dd>")
+        credits = offer.get("credits") or _NOTHING
+        equivalence = offer.get("equivalence") or _NOTHING
+        terms = equivalence.get("valid_terms")
+        tail_key = (
+            offer.get("seats"),
+            credits.get("host"),
+            credits.get("host_system"),
+            credits.get("home"),
+            credits.get("home_system"),
+            credits.get("source"),
+            equivalence.get("status"),
+            equivalence.get("home_course"),
+            tuple(terms) if isinstance(terms, list) else terms,
+            offer.get("notes"),
+        )
+        out.append(self._part(self._tails, tail_key, self._offer_tail, offer))
+
+    @staticmethod
+    def _part(
+        memo: dict[Any, str],
+        key: tuple[Any, ...],
+        render: Callable[[Mapping[str, Any]], str],
+        offer: Mapping[str, Any],
+    ) -> str:
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: a hostile document, rendered as it is
+            return render(offer)
+        if len(memo) >= CACHE_MAX:
+            memo.clear()
+        text = memo[key] = render(offer)
+        return text
+
+    def _offer_head(self, offer: Mapping[str, Any]) -> str:
+        dt = self._dt
+        term = offer.get("term") or ""
+        app_start = show_time(offer.get("application_start"))
+        app_end = show_time(offer.get("application_end"))
+        if app_start or app_end:
+            window = (
+                f"<time>{_e(app_start) if app_start else '…'}</time> – "
+                f"<time>{_e(app_end) if app_end else '…'}</time>"
+            )
+        else:
+            window = self._not_set
+        open_now = bool(offer.get("open_now"))
+        state = "open_now" if open_now else "closed"
+        start_epoch = epoch(offer.get("application_start"))
+        end_epoch = epoch(offer.get("application_end"))
+        return (
+            '    <section class="offer">\n'
+            f"      <h3>{_e(term) if term else self._no_term}</h3>\n"
+            '      <dl class="facts">\n'
+            f"        {dt['application_window']}\n"
+            f"        <dd>{window}</dd>\n"
+            f"        {dt['application_state']}\n"
+            f'        <dd><span class="badge state-{state}" data-open-state data-start="'
+            f'{"" if start_epoch is None else start_epoch}" data-end="'
+            f'{"" if end_epoch is None else end_epoch}" data-open="{1 if open_now else 0}'
+            f"{self._state[state]}"
+        )
+
+    def _offer_tail(self, offer: Mapping[str, Any]) -> str:
+        span, dt = self.span, self._dt
+        seats = _number(offer.get("seats"))
+        out = [f"        {dt['seats']}<dd>{_e(seats) if seats else self._not_set}</dd>\n"]
+        credits = offer.get("credits") or {}
+        host_credits, home_credits = _number(credits.get("host")), _number(credits.get("home"))
+        if host_credits or home_credits:
+            host_system = credits.get("host_system") or ""
+            home_system = credits.get("home_system") or ""
+            source = credits.get("source") or ""
+            basis = ""
+            if source:
+                basis = f' <span class="muted">({span(f"src.{source}", source)})</span>'
+            out.append(
+                f"        {dt['credits_host']}<dd>"
+                f"{_e(host_credits) if host_credits else self._not_set} "
+                f"{span(f'credit.{host_system}', host_system)}</dd>\n"
+                f"        {dt['credits_home']}<dd>"
+                f"{_e(home_credits) if home_credits else self._not_set} "
+                f"{span(f'credit.{home_system}', home_system)}{basis}</dd>\n"
+            )
+        equivalence = offer.get("equivalence") or {}
+        status = equivalence.get("status") or ""
+        if status:
+            home_course = equivalence.get("home_course") or ""
+            terms = [str(t) for t in equivalence.get("valid_terms") or []]
+            out.append(
+                f"        {dt['equivalence']}\n"
+                f'        <dd><span class="badge eq-{_e(status)}">{span(f"eq.{status}", status)}'
+                "</span>"
+                + (f"{self._home_course}<code>{_e(home_course)}</code>" if home_course else "")
+                + (self._valid_terms + ", ".join(map(_e, terms)) if terms else "")
+                + "</dd>\n"
+            )
+        notes = offer.get("notes") or ""
+        if notes:
+            out.append(f'{dt["notes"]}<dd class="notes">{_e(notes)}</dd>')
+        out.append("      </dl>\n    </section>\n")
+        return "".join(out)
+
+    def _run(self, out: list[str], run: Mapping[str, Any], offered: bool) -> None:
+        # show_time gives digits, "-", ":", " " and "UTC±hh:mm": nothing to escape
+        enrollment_start = show_time(run.get("enrollment_start"))
+        enrollment_end = show_time(run.get("enrollment_end"))
+        if enrollment_start or enrollment_end:
+            enrollment = f"{enrollment_start or '…'} – {enrollment_end or '…'}"
+        else:
+            enrollment = "—"
+        pacing = run.get("pacing")
+        out.append(
+            "".join(
+                (
+                    '          <tr class="offered">\n' if offered else "          <tr>\n",
+                    '            <th scope="row"><code>',
+                    _e(run.get("key") or ""),
+                    "</code>",
+                    self._offered_badge if offered else "",
+                    "</th>\n            <td>",
+                    show_time(run.get("start")) or "—",
+                    "</td>\n            <td>",
+                    show_time(run.get("end")) or "—",
+                    "</td>\n            <td>",
+                    enrollment,
+                    "</td>\n            <td>",
+                    self.span(f"pacing.{pacing}", pacing) if pacing else "—",
+                    "</td>\n          </tr>\n",
+                )
+            )
+        )
 
 
-def json_ld(course: Mapping[str, Any], institution_name: str | None) -> dict[str, Any]:
-    """schema.org ``Course`` with one ``CourseInstance`` per run (Google's course-info shape)."""
-    description = plain_text(course.get("description")) or plain_text(
-        course.get("short_description")
+def json_ld(
+    course: Mapping[str, Any],
+    institution_name: str | None,
+    description: str | None = None,
+) -> str:
+    """schema.org ``Course`` with one ``CourseInstance`` per run (Google's course-info shape), as
+    JSON safe inside the page's ``<script>`` (``safety.script_json``).
+
+    ``description`` is the description's plain text when the caller has it already
+    (``safety.sanitize_description``); else it is taken from the document. Members without a
+    value are left out. Written piece by piece — the provider and each offer, shared by many
+    courses, are serialised once per distinct value — into the same text ``script_json`` gives
+    for the whole object.
+    """
+    if description is None:
+        description = plain_text(course.get("description")) or plain_text(
+            course.get("short_description")
+        )
+    get = course.get
+    parts = ['{"@context":"https://schema.org","@type":"Course"']
+    append = parts.append
+    title = str(get("title") or get("key") or "")
+    if title:
+        append(f',"name":{json_text(title)}')
+    if description:
+        append(f',"description":{json_text(description[:JSONLD_DESCRIPTION_MAX])}')
+    value = get("key")
+    if value not in (None, ""):
+        append(f',"courseCode":{json_text(value)}')
+    value = get("id")
+    if value not in (None, ""):
+        append(f',"identifier":{json_text(value)}')
+    value = get("language")
+    if value not in (None, ""):
+        append(f',"inLanguage":{json_text(value)}')
+    value = safe_url(get("url"))
+    if value:
+        append(f',"url":{json_text(value)}')
+    value = safe_url(get("image_url"))
+    if value:
+        append(f',"image":{json_text(value)}')
+    value = get("level")
+    if value not in (None, ""):
+        append(f',"educationalLevel":{json_text(value)}')
+    is_free = get("is_free")
+    if is_free not in (None, ""):
+        append(
+            ',"isAccessibleForFree":true'
+            if is_free is True
+            else (
+                ',"isAccessibleForFree":false'
+                if is_free is False
+                else f',"isAccessibleForFree":{json_text(is_free)}'
+            )
+        )
+    organization = get("organization")
+    append(
+        _shared(
+            _providers,
+            (institution_name or get("institution"), str(organization) if organization else ""),
+            _provider,
+        )
     )
-    doc: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "Course",
-        "name": str(course.get("title") or course.get("key") or ""),
-        "description": description[:JSONLD_DESCRIPTION_MAX],
-        "courseCode": course.get("key"),
-        "identifier": course.get("id"),
-        "inLanguage": course.get("language"),
-        "url": safe_url(course.get("url")),
-        "image": safe_url(course.get("image_url")),
-        "educationalLevel": course.get("level"),
-        "isAccessibleForFree": course.get("is_free"),
-        "provider": {
-            "@type": "CollegeOrUniversity",
-            "name": institution_name or course.get("institution"),
-        },
-    }
-    if course.get("organization"):
-        doc["provider"]["department"] = {
-            "@type": "Organization",
-            "name": str(course["organization"]),
-        }
-    subjects = [
-        (s.get("labels") or {}).get("en") for s in course.get("subjects_isced") or []
-    ] or list(course.get("subjects") or [])
+    subjects = [(s.get("labels") or {}).get("en") for s in get("subjects_isced") or ()] or list(
+        get("subjects") or ()
+    )
     if any(subjects):
-        doc["about"] = [str(s) for s in subjects if s]
-    offers = []
-    for offer in course.get("offers") or []:
-        item: dict[str, Any] = {"@type": "Offer", "name": offer.get("term")}
-        if course.get("is_free") is not None:
-            item["category"] = "Free" if course.get("is_free") else "Paid"
-        item["availabilityStarts"] = offer.get("application_start")
-        item["availabilityEnds"] = offer.get("application_end")
-        if offer.get("seats") is not None:
-            item["inventoryLevel"] = {"@type": "QuantitativeValue", "value": offer["seats"]}
-        offers.append({k: v for k, v in item.items() if v is not None})
+        append(',"about":[' + ",".join([json_text(str(s)) for s in subjects if s]) + "]")
+    offers = get("offers")
     if offers:
-        doc["offers"] = offers
-    doc["hasCourseInstance"] = [
-        {
-            k: v
-            for k, v in {
-                "@type": "CourseInstance",
-                "courseMode": "online",
-                "identifier": run.get("key"),
-                "startDate": run.get("start"),
-                "endDate": run.get("end"),
-            }.items()
-            if v is not None
-        }
-        for run in course.get("runs") or []
-    ] or [{"@type": "CourseInstance", "courseMode": "online"}]
-    return {k: v for k, v in doc.items() if v not in (None, "")}
+        append(
+            ',"offers":['
+            + ",".join(
+                [
+                    _shared(
+                        _offers,
+                        (
+                            offer.get("term"),
+                            is_free,
+                            offer.get("application_start"),
+                            offer.get("application_end"),
+                            offer.get("seats"),
+                        ),
+                        _offer_ld,
+                    )
+                    for offer in offers
+                ]
+            )
+            + "]"
+        )
+    runs = get("runs")
+    if runs:
+        append(',"hasCourseInstance":[' + ",".join([_instance(run) for run in runs]) + "]}")
+    else:
+        append(',"hasCourseInstance":[{"@type":"CourseInstance","courseMode":"online"}]}')
+    return script_safe("".join(parts))
+
+
+_providers: dict[Any, str] = {}
+_offers: dict[Any, str] = {}
+
+
+def _shared(memo: dict[Any, str], key: tuple[Any, ...], render: Callable[..., str]) -> str:
+    """``render(*key)``, remembered (bounded) for the keys many courses share."""
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: a hostile document, serialised as it is
+        return render(*key)
+    if len(memo) >= CACHE_MAX:
+        memo.clear()
+    text = memo[key] = render(*key)
+    return text
+
+
+def _instance(run: Mapping[str, Any]) -> str:
+    key, start, end = run.get("key"), run.get("start"), run.get("end")
+    return "".join(
+        (
+            '{"@type":"CourseInstance","courseMode":"online"',
+            "" if key is None else f',"identifier":{json_text(key)}',
+            "" if start is None else f',"startDate":{json_text(start)}',
+            "" if end is None else f',"endDate":{json_text(end)}',
+            "}",
+        )
+    )
+
+
+def _provider(name: Any, organization: str) -> str:
+    department = (
+        f',"department":{{"@type":"Organization","name":{json_text(organization)}}}'
+        if organization
+        else ""
+    )
+    return f',"provider":{{"@type":"CollegeOrUniversity","name":{json_text(name)}{department}}}'
+
+
+def _offer_ld(term: Any, is_free: Any, start: Any, end: Any, seats: Any) -> str:
+    item = ['{"@type":"Offer"']
+    if term is not None:
+        item.append(f',"name":{json_text(term)}')
+    if is_free is not None:
+        item.append(',"category":"Free"' if is_free else ',"category":"Paid"')
+    if start is not None:
+        item.append(f',"availabilityStarts":{json_text(start)}')
+    if end is not None:
+        item.append(f',"availabilityEnds":{json_text(end)}')
+    if seats is not None:
+        item.append(f',"inventoryLevel":{{"@type":"QuantitativeValue","value":{json_text(seats)}}}')
+    return "".join(item) + "}"

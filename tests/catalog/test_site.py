@@ -26,6 +26,7 @@ from catalog.site.safety import page_slug, plain_text, safe_url, sanitize_html, 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html_xss"
 TEMPLATES = Path(__file__).resolve().parents[2] / "catalog" / "site" / "templates"
 ASSETS = Path(__file__).resolve().parents[2] / "catalog" / "site" / "assets"
+PAGES = Path(__file__).resolve().parents[2] / "catalog" / "site" / "pages.py"
 GENERATED = datetime(2026, 11, 25, 3, 28, tzinfo=UTC)
 
 INSTITUTIONS = [
@@ -278,6 +279,37 @@ def test_description_without_text_is_dropped() -> None:
     assert sanitize_html(None) == ""
 
 
+def _words_by_the_parser(value: str) -> str:
+    """plain_text as it was before its parser-free path: always through nh3."""
+    from catalog.site.safety import _TEXT_ONLY
+
+    if "<" in value or "&" in value:
+        value = html.unescape(_TEXT_ONLY.clean(value))
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def test_plain_text_finds_the_words_the_parser_finds() -> None:
+    """Simple markup skips nh3; the words must be the same as nh3's, for any mix of the plain
+    tags, text, spaces and stray ``>`` — and anything else still goes to the parser."""
+    import random
+
+    tags = ["p", "br", "b", "i", "em", "strong", "span", "div", "ul", "li", "h3", "code", "P"]
+    forms = ["<{}>", "</{}>", "<{} />", "<{}/>", "</{} >"]
+    bits = ["Giáo dục", "人工智能", " ", "\n", "\t", "a > b", "x", "\r\n", "\xa0", "đ"]
+    hostile = ["<table>", "<td>", "<script>", "x</script>", "<!-- c -->", "&amp;", "<a href=x>",
+               "<textarea>", "<p title='>'>", "\x00", "<", "<b", "<svg>", "<pre>"]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(3000):
+        parts = [
+            rng.choice(forms).format(rng.choice(tags)) if rng.random() < 0.5 else rng.choice(bits)
+            for _ in range(rng.randint(1, 10))
+        ]
+        if rng.random() < 0.2:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(hostile))
+        value = "".join(parts)
+        assert plain_text(value) == _words_by_the_parser(value), value
+
+
 def test_plain_text_keeps_the_words_only() -> None:
     assert (
         plain_text("<p>Một <b>hai</b></p>\n<script>x()</script> ba &amp; bốn") == "Một hai ba & bốn"
@@ -417,6 +449,35 @@ def test_a_course_twice_gets_one_page(tmp_path: Path) -> None:
     assert stats.courses == 6 and len(list((out / "courses").iterdir())) == 6
 
 
+def test_two_ids_with_one_slug_get_two_pages(tmp_path: Path, monkeypatch) -> None:
+    """Pages are created exclusively: an id whose slug is taken by another course gets
+    ``-2``, and the same course again is still found to be a duplicate."""
+    import catalog.site.build as build_module
+
+    monkeypatch.setattr(build_module, "page_slug", lambda _course_id: "same")
+    courses = sample_courses()[:3]
+    out = tmp_path / "site"
+    stats = write_site(
+        out,
+        institutions=INSTITUTIONS,
+        courses=[*courses, courses[1], courses[2]],
+        audience="vnu",
+        generated_at=GENERATED,
+    )
+    assert stats.courses == 3 and stats.pages == 4
+    assert sorted(p.name for p in (out / "courses").iterdir()) == [
+        "same-2.html",
+        "same-3.html",
+        "same.html",
+    ]
+    rows = read_index(out)["courses"]
+    assert [row[0] for row in rows] == ["same", "same-2", "same-3"]
+    for row, course in zip(rows, courses, strict=True):
+        doc = lxml.html.parse(str(out / "courses" / f"{row[0]}.html")).getroot()
+        (script,) = doc.xpath('//script[@type="application/ld+json"]')
+        assert json.loads(script.text)["identifier"] == course["id"]
+
+
 def test_interface_strings_exist_in_every_language() -> None:
     keys = {lang: set(STRINGS[lang]) for lang in LANGUAGES}
     assert keys["vi"] == keys["zh"] == keys["en"]
@@ -427,12 +488,38 @@ def test_interface_strings_exist_in_every_language() -> None:
         != STRINGS["en"]["search_label"]
     )
     used = set()
-    for template in TEMPLATES.glob("*.html"):
-        used |= set(re.findall(r'data-i18n="([a-z_]+)"', template.read_text(encoding="utf-8")))
-        used |= set(re.findall(r't\("([a-z_]+)"', template.read_text(encoding="utf-8")))
+    for source in [*TEMPLATES.glob("*.html"), PAGES]:  # pages.py writes the course pages
+        used |= set(re.findall(r'data-i18n="([a-z_]+)"', source.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'\bt\("([a-z_]+)"', source.read_text(encoding="utf-8")))
     app = (ASSETS / "app.js").read_text(encoding="utf-8")
     used |= set(re.findall(r'tr\("([a-z_]+)"', app))
     assert used and not used - keys["en"], f"strings missing: {used - keys['en']}"
+
+
+@pytest.mark.parametrize("audience", ["vnu", "tsinghua", "mit"])
+def test_every_string_a_page_shows_is_translated(tmp_path: Path, audience: str) -> None:
+    """Each ``data-i18n`` key on every page is in data/i18n.js, in every language, and the page
+    shows its text in the site's language, never the bare key."""
+    courses = sample_courses()
+    courses[2]["offers"][0]["equivalence"] = {
+        "status": "approved",
+        "home_course": "INT3401",
+        "valid_terms": ["2026-2027 HK1"],
+    }
+    site = build(tmp_path, courses, audience=audience)
+    text = (site / "data" / "i18n.js").read_text(encoding="utf-8")
+    strings = json.loads(text[len("window.MOOCX_I18N=") : -2])["strings"]
+    ui = default_language(audience, INSTITUTIONS)
+    seen = set()
+    for page in [site / "index.html", *sorted((site / "courses").glob("*.html"))]:
+        doc = lxml.html.parse(str(page)).getroot()
+        for node in doc.xpath("//*[@data-i18n]"):
+            key = node.get("data-i18n")
+            seen.add(key)
+            assert all(key in strings[lang] for lang in LANGUAGES), (page.name, key)
+            if node.get("data-i18n-args") is None and node.tag != "title":
+                assert node.text_content() == strings[ui][key], (page.name, key)
+    assert {"facts", "offers", "runs", "about", "equivalence", "seats"} <= seen
 
 
 def test_i18n_file_carries_institution_and_subject_names(tmp_path: Path) -> None:
@@ -515,6 +602,73 @@ def test_course_json_ld(tmp_path: Path) -> None:
     assert instance["endDate"] == courses[0]["runs"][0]["end"]
     (offer,) = data["offers"]
     assert offer["category"] == "Free" and offer["availabilityStarts"].endswith("+07:00")
+
+
+def _course_ld(course: dict[str, Any], provider: str | None) -> dict[str, Any]:
+    """The JSON-LD a course page carries, built the plain way (as a dict) for comparison."""
+    description = plain_text(course.get("description")) or plain_text(
+        course.get("short_description")
+    )
+    doc: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": str(course.get("title") or course.get("key") or ""),
+        "description": description[:5000],
+        "courseCode": course.get("key"),
+        "identifier": course.get("id"),
+        "inLanguage": course.get("language"),
+        "url": safe_url(course.get("url")),
+        "image": safe_url(course.get("image_url")),
+        "educationalLevel": course.get("level"),
+        "isAccessibleForFree": course.get("is_free"),
+        "provider": {"@type": "CollegeOrUniversity", "name": provider or course["institution"]},
+    }
+    if course.get("organization"):
+        doc["provider"]["department"] = {"@type": "Organization", "name": course["organization"]}
+    subjects = [(s.get("labels") or {}).get("en") for s in course.get("subjects_isced") or []]
+    if any(subjects or course.get("subjects") or []):
+        doc["about"] = [str(s) for s in subjects or course["subjects"] if s]
+    offers = []
+    for offer in course.get("offers") or []:
+        item = {"@type": "Offer", "name": offer.get("term")}
+        if course.get("is_free") is not None:
+            item["category"] = "Free" if course["is_free"] else "Paid"
+        item["availabilityStarts"] = offer.get("application_start")
+        item["availabilityEnds"] = offer.get("application_end")
+        if offer.get("seats") is not None:
+            item["inventoryLevel"] = {"@type": "QuantitativeValue", "value": offer["seats"]}
+        offers.append({k: v for k, v in item.items() if v is not None})
+    if offers:
+        doc["offers"] = offers
+    runs = [
+        {"@type": "CourseInstance", "courseMode": "online", "identifier": r.get("key"),
+         "startDate": r.get("start"), "endDate": r.get("end")}
+        for r in course.get("runs") or []
+    ]  # fmt: skip
+    doc["hasCourseInstance"] = [{k: v for k, v in r.items() if v is not None} for r in runs] or [
+        {"@type": "CourseInstance", "courseMode": "online"}
+    ]
+    return {k: v for k, v in doc.items() if v not in (None, "")}
+
+
+def test_json_ld_is_the_whole_course(tmp_path: Path) -> None:
+    """The JSON-LD, written piece by piece, is the object a plain dict gives — for every
+    sample course (some sharing offers) and every hostile payload, key order included."""
+    courses = [*sample_courses(), *(hostile_course(f.read_text("utf-8")) for f in PAYLOADS)]
+    for n, course in enumerate(courses):
+        course["id"] = f"{course['id']}#{n}"
+    courses[1]["is_free"] = None
+    courses[3]["runs"], courses[3]["offers"] = [], []
+    site = build(tmp_path, courses)
+    names = {i["id"]: i["names"]["vi"] for i in INSTITUTIONS}
+    for course in courses:
+        doc = lxml.html.parse(str(course_page(site, course["id"]))).getroot()
+        (script,) = doc.xpath('//script[@type="application/ld+json"]')
+        assert "<" not in script.text and ">" not in script.text
+        got = json.loads(script.text)
+        expected = _course_ld(course, names.get(course["institution"]))
+        assert got == expected
+        assert list(got) == list(expected)
 
 
 def test_plain_text_fields_are_escaped(tmp_path: Path) -> None:
