@@ -512,12 +512,12 @@ class Ingestor:
                 mine, ev.event.in_(("updated", "reactivated")), ev.course_id.not_in(created)
             )
         ).scalar_one()
-        self.tally.settle(new, updated, max(seen - new - updated, 0))
-        runs = HarvestRun.__table__
-        conn.execute(
-            update(runs)
-            .where(runs.c.id == self.harvest_id)
-            .values(new=new, updated=updated, unchanged=max(seen - new - updated, 0))
+        unchanged = max(seen - new - updated, 0)
+        self.tally.settle(new, updated, unchanged)
+        Bulk(conn).update(
+            "harvest_runs",
+            ("new", "updated", "unchanged"),
+            [(new, updated, unchanged, self.harvest_id)],
         )
 
     def _finish(self, conn: Any, page: Page, now: datetime) -> None:

@@ -114,17 +114,33 @@ def document_text(
     parts that repeat from course to course — the organisation, the subjects with their labels
     in three languages — are folded once and remembered.
     """
+    return _document_text(
+        title, fold(title), organization, subjects, short_description, mapping=subject_mapping
+    )
+
+
+def _document_text(
+    title: str,
+    title_folded: str,
+    organization: str | None,
+    subjects: Iterable[str],
+    short_description: str | None,
+    *,
+    mapping: Mapping[str, str] | None,
+) -> str:
+    """:func:`document_text` with the title folded already (the index row needs it too)."""
     names = tuple(s for s in subjects if isinstance(s, str) and s.strip())
-    signature = tuple(subject_mapping.items()) if subject_mapping else ()
-    parts = [
-        fold(title) if title.strip() else "",
+    signature = tuple(mapping.items()) if mapping else ()
+    given = (title.strip(), organization, names, short_description)
+    parts = (
+        title_folded,
         _fold_repeated(organization) if organization and organization.strip() else "",
         _subjects_text(names, signature) if names else "",
         fold(short_description) if short_description and short_description.strip() else "",
-    ]
-    raw = (title, organization, names, short_description)
-    if any(not part for part, given in zip(parts, raw, strict=True) if given and given != ()):
-        return _document_text_whole(title, organization, names, short_description, subject_mapping)
+    )
+    if any(value and not part for value, part in zip(given, parts, strict=True)):
+        # A part that folds to nothing: fold the whole text, as the definition says.
+        return _document_text_whole(title, organization, names, short_description, mapping)
     return _SEPARATOR.join(part for part in parts if part)
 
 
@@ -135,10 +151,9 @@ def _fold_repeated(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _subjects_text(names: tuple[str, ...], signature: tuple[tuple[str, str], ...]) -> str:
-    folded = [fold(part) for part in _subject_parts(names, dict(signature))]
-    if not all(folded):
-        return fold(_SEPARATOR.join(_subject_parts(names, dict(signature))))
-    return _SEPARATOR.join(folded)
+    parts = _subject_parts(names, dict(signature))
+    folded = [fold(part) for part in parts]
+    return _SEPARATOR.join(folded) if all(folded) else fold(_SEPARATOR.join(parts))
 
 
 def _subject_parts(names: Sequence[str], mapping: Mapping[str, str] | None) -> list[str]:
@@ -303,12 +318,13 @@ def index_row(
     subject_mapping: Mapping[str, str] | None = None,
 ) -> tuple[int, str, str, str]:
     """One course's index row from its stored fields, for :func:`store_index_rows`."""
+    title_folded = fold(title)
     return (
         course_id,
         lower(title),
-        fold(title),
-        document_text(
-            title, organization, subjects, short_description, subject_mapping=subject_mapping
+        title_folded,
+        _document_text(
+            title, title_folded, organization, subjects, short_description, mapping=subject_mapping
         ),
     )
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from catalog.bulk import Bulk
 from catalog.models import Course, CourseEvent, Feed, HarvestPage, HarvestRun, HeldWithdrawal
 from catalog.policy import HarvestPolicy
 
@@ -81,15 +82,14 @@ def decide(
     ).scalar_one()
     re_listed = seen.among(sorted(deleted))
     gone = sorted(deleted - re_listed)  # deleted and re-listed in the same harvest: it stays
-    active: dict[str, int] = {}
-    for start in range(0, len(gone), 500):
-        active.update(
-            conn.execute(
-                select(courses_t.c.key, courses_t.c.id).where(
-                    *is_active, courses_t.c.key.in_(gone[start : start + 500])
-                )
-            ).all()
+    active = dict(
+        Bulk(conn).select_in(
+            "SELECT key, id FROM courses WHERE feed_id = {mark} AND status = 'active' "
+            "AND key IN ({in})",
+            gone,
+            before=(feed_id,),
         )
+    )
     for key in gone:
         if key in active:
             decision.candidates.append((active[key], key, "deleted"))
@@ -134,7 +134,8 @@ class SeenKeys:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.bulk = Bulk(conn)
+        self.mark = self.bulk.mark
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (key VARCHAR(255) PRIMARY KEY)"
         )
@@ -149,16 +150,8 @@ class SeenKeys:
 
     def among(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` were seen."""
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ", ".join([self.mark] * len(chunk))
-            found.update(
-                self.conn.exec_driver_sql(
-                    f"SELECT key FROM {self.TABLE} WHERE key IN ({marks})", tuple(chunk)
-                ).scalars()
-            )
-        return found
+        rows = self.bulk.select_in(f"SELECT key FROM {self.TABLE} WHERE key IN ({{in}})", keys)
+        return {row.key for row in rows}
 
     def absent(self, feed_id: str) -> list[tuple[int, str]]:
         """(id, key) of the feed's active courses that were not seen."""

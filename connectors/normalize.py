@@ -19,7 +19,6 @@ from connectors.errors import RecordError
 # Characters XML 1.0 forbids and databases mishandle (PostgreSQL rejects NUL outright).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_ISO_Z = re.compile(r"Z$", re.I)
 # Anything clean_text would change inside a line: a control or line-break character, a space
 # other than U+0020, a run of spaces. Text without it (and NFC already) is returned as it is.
 _UNCLEAN = re.compile(

@@ -499,6 +499,17 @@ class CoursePage:
         )
 
 
+#: Plain course fields of the JSON-LD, in order: (property, document field, is a URL to check).
+_JSONLD_FIELDS = (
+    ("courseCode", "key", False),
+    ("identifier", "id", False),
+    ("inLanguage", "language", False),
+    ("url", "url", True),
+    ("image", "image_url", True),
+    ("educationalLevel", "level", False),
+)
+
+
 def json_ld(
     course: Mapping[str, Any],
     institution_name: str | None,
@@ -525,24 +536,10 @@ def json_ld(
         append(f',"name":{json_text(title)}')
     if description:
         append(f',"description":{json_text(description[:JSONLD_DESCRIPTION_MAX])}')
-    value = get("key")
-    if value not in (None, ""):
-        append(f',"courseCode":{json_text(value)}')
-    value = get("id")
-    if value not in (None, ""):
-        append(f',"identifier":{json_text(value)}')
-    value = get("language")
-    if value not in (None, ""):
-        append(f',"inLanguage":{json_text(value)}')
-    value = safe_url(get("url"))
-    if value:
-        append(f',"url":{json_text(value)}')
-    value = safe_url(get("image_url"))
-    if value:
-        append(f',"image":{json_text(value)}')
-    value = get("level")
-    if value not in (None, ""):
-        append(f',"educationalLevel":{json_text(value)}')
+    for name, field, check in _JSONLD_FIELDS:
+        value = safe_url(get(field)) if check else get(field)
+        if value not in (None, ""):
+            append(f',"{name}":{json_text(value)}')
     is_free = get("is_free")
     if is_free not in (None, ""):
         append(
