@@ -147,7 +147,10 @@ def test_a_sync_that_must_migrate_still_migrates(tmp_path: Path, catalog_url: st
         code, modules, out = probe("--config", str(config), "sync", "--quiet")
     assert code == 0, out
     assert "vnu: succeeded (full) · new 58" in out
-    assert "alembic" in modules  # the empty catalog was created through the migrations
+    if catalog_url.startswith("sqlite"):  # created from the migrations' snapshot
+        assert "alembic" not in modules
+    else:  # created through the migrations
+        assert "alembic" in modules
 
 
 def test_the_lazy_group_lists_exactly_the_commands_the_modules_define() -> None:
