@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
-from catalog import withdrawals
+from catalog import tables, withdrawals
 from catalog.db import read_only, serialize
 from catalog.errors import UnknownFeedError
 from catalog.leases import Lease, renew_in
-from catalog.models import Feed, HarvestPage, HarvestRun, Institution, utcnow
 from catalog.policy import HarvestPolicy
+from catalog.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def register(
     engine: Engine, institutions: Iterable[InstitutionInfo], feeds: Iterable[FeedInfo]
 ) -> None:
     """Insert or update institutions and feeds as the config describes them."""
-    inst_t, feed_t = Institution.__table__, Feed.__table__
+    inst_t, feed_t = tables.institutions, tables.feeds
     with engine.begin() as conn:
         serialize(conn, "moocx:register")  # replicas starting together read, then insert
         known_inst = {row.id: row for row in conn.execute(select(inst_t))}
@@ -113,14 +113,14 @@ def plan(
 ) -> Plan:
     """Decide how to harvest ``feed_id`` now: resume, incremental, or a full sweep."""
     now = utcnow()
-    c = Feed.__table__.c
+    c = tables.feeds.c
     with read_only(engine) as conn:
-        feed = conn.execute(select(Feed.__table__).where(c.id == feed_id)).first()
+        feed = conn.execute(select(tables.feeds).where(c.id == feed_id)).first()
         if feed is None:
             raise UnknownFeedError(f"feed {feed_id!r} is not in the catalog")
         last = None
         if not ignore_resume and feed.resume_cursor is not None and feed.resume_run_id is not None:
-            r = HarvestRun.__table__.c
+            r = tables.harvest_runs.c
             last = conn.execute(
                 select(r.id, r.chain_id, r.started_at).where(r.id == feed.resume_run_id)
             ).first()
@@ -159,7 +159,7 @@ def plan(
 
 def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
     """URL → validators and next cursor, from the pages of the feed's last complete harvest."""
-    r, p = HarvestRun.__table__.c, HarvestPage.__table__.c
+    r, p = tables.harvest_runs.c, tables.harvest_pages.c
     chain = conn.execute(
         select(func.max(r.chain_id)).where(
             r.feed_id == feed_id, r.status == "succeeded", r.complete.is_(True)
@@ -169,7 +169,7 @@ def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
         return {}
     rows = conn.execute(
         select(p.url, p.etag, p.last_modified, p.digest, p.next_cursor)
-        .join(HarvestRun.__table__, HarvestRun.__table__.c.id == p.run_id)
+        .join(tables.harvest_runs, tables.harvest_runs.c.id == p.run_id)
         .where(
             r.chain_id == chain,
             or_(p.etag.is_not(None), p.last_modified.is_not(None), p.digest.is_not(None)),
@@ -199,7 +199,7 @@ def _with_validators(
 
 
 def _chain_start(engine: Engine, chain_id: int) -> datetime:
-    r = HarvestRun.__table__.c
+    r = tables.harvest_runs.c
     with read_only(engine) as conn:
         started = conn.execute(select(r.started_at).where(r.id == chain_id)).scalar()
     return started or utcnow()
@@ -210,9 +210,10 @@ def start_run(
 ) -> int:
     """Open a harvest run for ``feed_id`` and return its id."""
     plan = plan or Plan("full", None)
-    r = HarvestRun.__table__
+    r = tables.harvest_runs
     with engine.begin() as conn:
-        if conn.execute(select(Feed.id).where(Feed.id == feed_id)).first() is None:
+        f = tables.feeds.c
+        if conn.execute(select(f.id).where(f.id == feed_id)).first() is None:
             raise UnknownFeedError(f"feed {feed_id!r} is not in the catalog")
         run_id = int(
             conn.execute(
@@ -240,7 +241,7 @@ def start_run(
 
 def restart_chain(engine: Engine, run_id: int, feed_id: str, plan: Plan) -> None:
     """The resume cursor no longer works: this run starts a fresh chain with ``plan``."""
-    r = HarvestRun.__table__
+    r = tables.harvest_runs
     with engine.begin() as conn:
         conn.execute(
             update(r)
@@ -252,8 +253,8 @@ def restart_chain(engine: Engine, run_id: int, feed_id: str, plan: Plan) -> None
             )
         )
         conn.execute(
-            update(Feed.__table__)
-            .where(Feed.__table__.c.id == feed_id)
+            update(tables.feeds)
+            .where(tables.feeds.c.id == feed_id)
             .values(resume_cursor=None, resume_run_id=None)
         )
 
@@ -270,7 +271,7 @@ def finish_run(
 
     A failed run counts against the feed's health; an interrupted one does not.
     """
-    r = HarvestRun.__table__
+    r = tables.harvest_runs
     with engine.begin() as conn:
         values: dict[str, Any] = {"status": status, "finished_at": finished_at or utcnow()}
         if error is not None:
@@ -278,7 +279,7 @@ def finish_run(
         conn.execute(update(r).where(r.c.id == run_id, r.c.status == "running").values(**values))
         if status == "failed":
             feed_id = conn.execute(select(r.c.feed_id).where(r.c.id == run_id)).scalar_one()
-            f = Feed.__table__
+            f = tables.feeds
             conn.execute(
                 update(f)
                 .where(f.c.id == feed_id)
@@ -297,7 +298,7 @@ def record_schedule(
     engine: Engine, feed_id: str, next_run_at: datetime | None, backoff_until: datetime | None
 ) -> None:
     """What the sync service plans for the feed, for ``moocx feeds`` to show."""
-    f = Feed.__table__
+    f = tables.feeds
     with engine.begin() as conn:
         conn.execute(
             update(f)
@@ -308,5 +309,6 @@ def record_schedule(
 
 def consecutive_failures(engine: Engine, feed_id: str) -> int:
     with read_only(engine) as conn:
-        value = conn.execute(select(Feed.consecutive_failures).where(Feed.id == feed_id)).scalar()
+        f = tables.feeds.c
+        value = conn.execute(select(f.consecutive_failures).where(f.id == feed_id)).scalar()
     return int(value or 0)

@@ -23,19 +23,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from catalog import textsearch, withdrawals
+from catalog import tables, textsearch, withdrawals
 from catalog.bulk import CHUNK, Bulk
 from catalog.leases import Lease, renew_in
-from catalog.models import (
-    CourseEvent,
-    Feed,
-    HarvestPage,
-    HarvestRun,
-    HeldWithdrawal,
-    RejectedRecord,
-    utcnow,
-)
 from catalog.policy import HarvestPolicy
+from catalog.tables import utcnow
 from catalog.validate import InvalidRecord, validate
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as RunRecord
@@ -315,7 +307,7 @@ class Ingestor:
             results = self._upsert_courses(conn, records, page.url, now, outcome)
             if rejected:
                 conn.execute(
-                    insert(RejectedRecord.__table__),
+                    insert(tables.rejected_records),
                     [
                         {
                             "harvest_id": self.harvest_id,
@@ -396,12 +388,12 @@ class Ingestor:
 
     def _previous_pages(self, conn: Any, urls: list[str]) -> dict[str, Any]:
         """URL → the newest page of that URL in an earlier run of this feed."""
-        p, r = HarvestPage.__table__.c, HarvestRun.__table__.c
+        p, r = tables.harvest_pages.c, tables.harvest_runs.c
         found: dict[str, Any] = {}
         for start in range(0, len(urls), CHUNK):
             newest = (
                 select(func.max(p.id))
-                .join(HarvestRun.__table__, r.id == p.run_id)
+                .join(tables.harvest_runs, r.id == p.run_id)
                 .where(
                     r.feed_id == self.feed_id,
                     r.id != self.harvest_id,
@@ -503,7 +495,7 @@ class Ingestor:
 
     def _settle_counts(self, conn: Any, seen: int) -> None:
         """Exact new / updated / unchanged of this run, from its course events and pages."""
-        ev = CourseEvent.__table__.c
+        ev = tables.course_events.c
         mine = ev.harvest_id == self.harvest_id
         created = select(ev.course_id).where(mine, ev.event == "new")
         new = conn.execute(select(func.count()).select_from(created.subquery())).scalar_one()
@@ -521,7 +513,7 @@ class Ingestor:
         )
 
     def _finish(self, conn: Any, page: Page, now: datetime) -> None:
-        runs, feeds = HarvestRun.__table__, Feed.__table__
+        runs, feeds = tables.harvest_runs, tables.feeds
         chain_id = (
             conn.execute(select(runs.c.chain_id).where(runs.c.id == self.harvest_id)).scalar()
             or self.harvest_id
@@ -574,8 +566,8 @@ class Ingestor:
             feed_values["needs_review"] = False
             feed_values["review_reason"] = None
             conn.execute(
-                delete(HeldWithdrawal.__table__).where(
-                    HeldWithdrawal.__table__.c.feed_id == self.feed_id
+                delete(tables.held_withdrawals).where(
+                    tables.held_withdrawals.c.feed_id == self.feed_id
                 )
             )
         conn.execute(update(feeds).where(feeds.c.id == self.feed_id).values(**feed_values))

@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, or_, select, update
 
+from catalog import tables
 from catalog.errors import CatalogError
-from catalog.models import Feed, HarvestRun, utcnow
+from catalog.tables import utcnow
 
 log = logging.getLogger(__name__)
-feeds_t = Feed.__table__
+feeds_t = tables.feeds
 
 
 class LeaseLost(CatalogError):
@@ -138,11 +139,11 @@ def release(engine: Engine, lease: Lease) -> None:
 def close_abandoned_runs(engine: Engine, lease: Lease) -> int:
     """Runs still marked running for this feed belong to a process that died: we hold the lease
     now, so no live process can be running them. Mark them interrupted."""
-    r = HarvestRun.__table__.c
+    r = tables.harvest_runs.c
     with engine.begin() as conn:
         renew_in(conn, lease)
         result = conn.execute(
-            update(HarvestRun.__table__)
+            update(tables.harvest_runs)
             .where(r.feed_id == lease.feed_id, r.status == "running")
             .values(
                 status="interrupted",

@@ -61,8 +61,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from catalog import tables
 from catalog.bulk import Bulk
-from catalog.models import Course, Feed
 from catalog.site.fold import fold
 
 #: Shortest query term the trigram index can match.
@@ -266,7 +266,7 @@ def refresh_index(
     Runs in the caller's transaction. An id whose course no longer exists is dropped from the
     index. ``subject_mapping`` is the config's extra subject mapping (see catalog.subjects).
     """
-    c = Course.__table__.c
+    c = tables.courses.c
     if course_ids is None:
         conn.execute(delete(course_search))
         written, last_id = 0, 0
@@ -287,7 +287,7 @@ def refresh_index(
 
 
 def _source_rows() -> Any:
-    c = Course.__table__.c
+    c = tables.courses.c
     return select(c.id, c.title, c.organization, c.subjects, c.short_description)
 
 
@@ -411,7 +411,7 @@ def search(
     if not folded:
         return []
     terms = folded.split(" ")
-    s, c, f = course_search.c, Course.__table__.c, Feed.__table__.c
+    s, c, f = course_search.c, tables.courses.c, tables.feeds.c
     conditions: list[ColumnElement[bool]] = []
     like_terms = terms
     if has_fts(conn) and any(len(t) >= TRIGRAM for t in terms):
@@ -454,8 +454,8 @@ def search(
             tier.label("tier"),
         )
         .select_from(
-            course_search.join(Course.__table__, c.id == s.course_id).join(
-                Feed.__table__, f.id == c.feed_id
+            course_search.join(tables.courses, c.id == s.course_id).join(
+                tables.feeds, f.id == c.feed_id
             )
         )
         .where(*conditions)

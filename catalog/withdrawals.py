@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from catalog import tables
 from catalog.bulk import Bulk
-from catalog.models import Course, CourseEvent, Feed, HarvestPage, HarvestRun, HeldWithdrawal
 from catalog.policy import HarvestPolicy
 
-courses_t, runs_t, pages_t = Course.__table__, HarvestRun.__table__, HarvestPage.__table__
+courses_t, runs_t, pages_t = tables.courses, tables.harvest_runs, tables.harvest_pages
 
 
 @dataclass
@@ -180,7 +180,7 @@ def apply(
         return 0, 0
     if decision.held:
         conn.execute(
-            insert(HeldWithdrawal.__table__),
+            insert(tables.held_withdrawals),
             [
                 {
                     "run_id": run_id,
@@ -210,7 +210,7 @@ def withdraw(conn: Connection, course_ids: list[int], run_id: int | None, now: d
         count += result.rowcount or 0
     if course_ids:
         conn.execute(
-            insert(CourseEvent.__table__),
+            insert(tables.course_events),
             [
                 {"course_id": cid, "harvest_id": run_id, "event": "withdrawn", "at": now}
                 for cid in course_ids
@@ -221,7 +221,7 @@ def withdraw(conn: Connection, course_ids: list[int], run_id: int | None, now: d
 
 def accept_held(conn: Connection, feed_id: str, now: datetime) -> tuple[int, int | None]:
     """Apply the held withdrawals of the feed's latest holding run; returns (withdrawn, run id)."""
-    held_t = HeldWithdrawal.__table__
+    held_t = tables.held_withdrawals
     run_id = conn.execute(
         select(held_t.c.run_id).where(held_t.c.feed_id == feed_id).order_by(held_t.c.run_id.desc())
     ).scalar()
@@ -231,8 +231,8 @@ def accept_held(conn: Connection, feed_id: str, now: datetime) -> tuple[int, int
     count = withdraw(conn, ids, run_id, now)
     conn.execute(delete(held_t).where(held_t.c.feed_id == feed_id))
     conn.execute(
-        update(Feed.__table__)
-        .where(Feed.__table__.c.id == feed_id)
+        update(tables.feeds)
+        .where(tables.feeds.c.id == feed_id)
         .values(needs_review=False, review_reason=None)
     )
     return count, run_id
@@ -245,7 +245,7 @@ def forget_old_pages(conn: Connection, feed_id: str, chain_id: int) -> None:
 
 
 def held_for_run(conn: Connection, run_id: int) -> list[dict[str, Any]]:
-    held_t = HeldWithdrawal.__table__
+    held_t = tables.held_withdrawals
     return [
         dict(row._mapping)
         for row in conn.execute(

@@ -37,7 +37,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
 from catalog import harvests
-from catalog.models import utcnow
+from catalog.tables import utcnow
 from connectors.version import __version__
 from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger

@@ -44,6 +44,8 @@ NOT_FOR_SYNC = (
     "scheduler.service",
     "scheduler.exports",
     "catalog.site.build",
+    "catalog.models",  # the harvest works on catalog.tables: no ORM
+    "sqlalchemy.orm",
 )
 #: Not even the config machinery or the database toolkit for `--version` and the like.
 NOT_FOR_VERSION = (
