@@ -51,7 +51,8 @@ def export(
     audience: str | None = None,
     stream: TextIO | None = None,
 ) -> int:
-    """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the course count."""
+    """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the courses written
+    (for CSV, the rows: one per offered run)."""
     isced, labels = isced_for(config)
     if fmt == "json":
         from catalog.export_json import write_json

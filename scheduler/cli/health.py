@@ -46,6 +46,8 @@ def feeds(state: _State) -> None:
         "failures",
         "review",
         "lease held by",
+        "next run",
+        "back-off",
     )
     for column in columns:
         table.add_column(column, justify="right" if column in ("courses", "failures") else "left")

@@ -54,7 +54,8 @@ def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None
         write(config, engine, fmt, None, audience=audience, stream=sys.stdout)
         return
     count = write(config, engine, fmt, Path(out_path), audience=audience)
-    click.echo(f"wrote {count} courses to {out_path}", err=True)
+    what = f"rows (one per course run offered to {audience})" if fmt == "csv" else "courses"
+    click.echo(f"wrote {count} {what} to {out_path}", err=True)
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""`moocx search` and `moocx subjects` over a synced catalog, on SQLite and PostgreSQL."""
+"""`moocx search` and `moocx subjects` over a synced catalog, on SQLite and PostgreSQL (and
+what the export commands report about it)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,19 @@ def test_a_subject_mapping_to_an_unknown_code_is_a_config_error(tmp_path: Path, 
     config.write_text(text.replace('"Khoa học dữ liệu" = "06"', '"Khoa học dữ liệu" = "99"'))
     assert run(["--config", str(config), "feeds"]) == 2
     assert "subjects.Khoa học dữ liệu:" in capsys.readouterr().err
+
+
+def test_the_export_commands_say_what_they_counted(synced: Path, tmp_path: Path, capsys) -> None:
+    """JSON counts courses; the CSV counts its rows, one per course run offered to the audience."""
+    capsys.readouterr()
+    out = tmp_path / "catalog.json"
+    assert run(["--config", str(synced), "export", "--format", "json", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.strip() == f"wrote 4 courses to {out}"
+    csv = tmp_path / "offers.csv"
+    args = ["export", "--format", "csv", "--audience", "tsinghua", "--out", str(csv)]
+    assert run(["--config", str(synced), *args]) == 0
+    rows = len(csv.read_text(encoding="utf-8-sig").splitlines()) - 1
+    assert rows == 1  # the one run of the one course the rule offers
+    assert capsys.readouterr().err.strip() == (
+        f"wrote {rows} rows (one per course run offered to tsinghua) to {csv}"
+    )

@@ -172,7 +172,7 @@ def test_backoff_grows_exponentially_up_to_the_cap() -> None:
 
 @responses.activate
 def test_a_failing_feed_backs_off_without_delaying_others_and_a_success_resets_it(
-    tmp_path: Path, catalog_url: str
+    tmp_path: Path, catalog_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write(tmp_path / "c.toml", catalog_url, feed.BASE, vnu_schedule="* * * * *")
     service = service_for(config)
@@ -192,7 +192,11 @@ def test_a_failing_feed_backs_off_without_delaying_others_and_a_success_resets_i
     service.run_feed("vnu")
     second = datetime.fromisoformat(service.feeds["vnu"].backoff_until)
     assert timedelta(minutes=9) < second - before <= timedelta(minutes=11)
-    assert run(["--config", str(config), "feeds"]) == 0  # shows next run and back-off
+    capsys.readouterr()
+    assert run(["--config", str(config), "feeds"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[-4:] == ["by", "next", "run", "back-off"]  # every value has a header
+    assert row.rstrip().endswith(f"until {second.astimezone():%Y-%m-%d %H:%M}")
 
     responses.reset()
     feed.serve([feed.run("C01")], page_size=25)
