@@ -8,7 +8,7 @@ itself exactly as the models' column types would store them, so rows written her
 written through the ORM are the same bytes:
 
 * timestamps: UTC. SQLite stores the text SQLAlchemy's ``DateTime`` writes
-  (``YYYY-MM-DD HH:MM:SS.ffffff``, the UTC wall time: ``catalog.models.UTCDateTime``);
+  (``YYYY-MM-DD HH:MM:SS.ffffff``, the UTC wall time: ``catalog.tables.UTCDateTime``);
   PostgreSQL gets the aware datetime.
 * JSON columns: ``json.dumps`` as SQLAlchemy's ``JSON`` type does (its default serializer).
 

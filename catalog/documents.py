@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, String, exists, select, type_coerce
 
-from catalog.models import Course, CourseRun, Feed, Institution, Offer
+from catalog import tables
 
 #: Rows fetched from each of the three result sets at a time.
 BATCH = 1000
@@ -42,12 +42,12 @@ def course_id(feed_id: str, key: str) -> str:
 def institutions(conn: Connection) -> list[dict[str, Any]]:
     return [
         {"id": row.id, "names": row.names, "country": row.country}
-        for row in conn.execute(select(Institution).order_by(Institution.id))
+        for row in conn.execute(select(tables.institutions).order_by(tables.institutions.c.id))
     ]
 
 
 class _Times:
-    """Stored timestamps → ISO 8601 text, as ``catalog.models.UTCDateTime`` reads them back
+    """Stored timestamps → ISO 8601 text, as ``catalog.tables.UTCDateTime`` reads them back
     (UTC, or the zone asked for), each distinct value converted once."""
 
     def __init__(self) -> None:
@@ -124,11 +124,12 @@ def course_documents(
 ) -> Iterator[dict[str, Any]]:
     """Every course as a document; with ``audience``, only courses offered to it (and only its
     offers). Application windows are given in the offering institution's time zone."""
-    c, r, o = Course.__table__.c, CourseRun.__table__.c, Offer.__table__.c
-    institution_of = dict(conn.execute(select(Feed.id, Feed.institution_id)).all())
+    c, r, o = tables.courses.c, tables.course_runs.c, tables.offers.c
+    f = tables.feeds.c
+    institution_of = dict(conn.execute(select(f.id, f.institution_id)).all())
     zones = {
         row.id: ZoneInfo(row.timezone) if row.timezone and row.timezone != "UTC" else None
-        for row in conn.execute(select(Institution.id, Institution.timezone))
+        for row in conn.execute(select(tables.institutions.c.id, tables.institutions.c.timezone))
     }
     times, subjects_of = _Times(), _Subjects(isced, labels)
     utc, zoned = times.utc, times.zoned

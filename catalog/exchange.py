@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, insert, select
 
-from catalog.models import Course, CourseRun, Feed, Institution, Offer, utcnow
+from catalog import tables
+from catalog.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -245,11 +246,12 @@ def rebuild(
     now = now or utcnow()
     systems = {s.id: s for s in settings.credit_systems}
     summaries: dict[tuple[str, str], DirectionSummary] = {}
-    offers_t, c, r = Offer.__table__, Course.__table__.c, CourseRun.__table__.c
+    offers_t, c, r = tables.offers, tables.courses.c, tables.course_runs.c
     with engine.begin() as conn:
         conn.execute(delete(offers_t))
-        institution_of = dict(conn.execute(select(Feed.id, Feed.institution_id)).all())
-        known = set(conn.execute(select(Institution.id)).scalars())
+        f = tables.feeds.c
+        institution_of = dict(conn.execute(select(f.id, f.institution_id)).all())
+        known = set(conn.execute(select(tables.institutions.c.id)).scalars())
         rules = [
             _prepare(x, settings, systems)
             for x in settings.rules

@@ -162,8 +162,8 @@ def subjects(state: _State, unmapped: bool) -> None:
     from sqlalchemy import select
 
     from catalog.db import read_only
-    from catalog.models import Course
     from catalog.subjects import load_subjects
+    from catalog.tables import courses
 
     config = state.config()
     engine = open_catalog(config)
@@ -172,7 +172,8 @@ def subjects(state: _State, unmapped: bool) -> None:
     counts: Counter[str] = Counter()
     missing: Counter[str] = Counter()
     with read_only(engine) as conn:
-        for (categories,) in conn.execute(select(Course.subjects).where(Course.status == "active")):
+        active = select(courses.c.subjects).where(courses.c.status == "active")
+        for (categories,) in conn.execute(active):
             for code in catalog.map(categories or [], extra):
                 counts[code] += 1
             for category in catalog.unmapped(categories or [], extra):
