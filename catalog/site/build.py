@@ -4,6 +4,7 @@ Layout of the output directory::
 
     index.html              the catalog: search, filters, results (rendered by assets/app.js)
     courses/<slug>.html     one page per course, complete without JavaScript
+    data/first.js           the first page of the list (``window.MOOCX_FIRST``), loaded first
     data/index.js           the search index (``window.MOOCX_INDEX``), see catalog/site/index.py
     data/i18n.js            the interface strings (``window.MOOCX_I18N``), see catalog/site/i18n.py
     assets/app.js, style.css
@@ -191,9 +192,10 @@ def _build(
     written = 0
     with (
         index_path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16) as index_file,
+        (root / "data" / "first.js").open("w", encoding="utf-8", newline="\n") as first_file,
         _Pages(root / "courses") as course_pages,
+        IndexBuilder(generated_at, index_file, first_file, scratch=root) as index,
     ):
-        index = IndexBuilder(generated_at, index_file)
         index.begin(audience=audience, default_ui=ui, generated_at=generated)
         for course in courses:
             course_id = str(course.get("id") or "")

@@ -21,6 +21,7 @@ import pytest
 from catalog.site import SiteError, fold, write_site
 from catalog.site.build import MARKER
 from catalog.site.i18n import LANGUAGES, STRINGS, default_language
+from catalog.site.index import COLUMNS
 from catalog.site.safety import page_slug, plain_text, safe_url, sanitize_html, script_json
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html_xss"
@@ -210,10 +211,17 @@ def build(tmp_path: Path, courses: Any = None, *, audience: str = "vnu") -> Path
     return out
 
 
-def read_index(site: Path) -> dict[str, Any]:
-    text = (site / "data" / "index.js").read_text(encoding="utf-8")
-    assert text.startswith("window.MOOCX_INDEX=") and text.endswith(";\n")
-    return json.loads(text[len("window.MOOCX_INDEX=") : -2])
+def read_index(site: Path, name: str = "index") -> dict[str, Any]:
+    """``data/index.js`` (or ``data/first.js``) as data, its courses as ``courses``: one dict
+    per course, ``{column: value}``, in the order the courses came."""
+    variable = {"index": "MOOCX_INDEX", "first": "MOOCX_FIRST"}[name]
+    text = (site / "data" / f"{name}.js").read_text(encoding="utf-8")
+    assert text.startswith(f"window.{variable}=") and text.endswith(";\n")
+    index = json.loads(text[len(f"window.{variable}=") : -2])
+    size = len(index["slug"])
+    assert all(len(index[column]) == size for column in COLUMNS), "one value per course"
+    index["courses"] = [{column: index[column][i] for column in COLUMNS} for i in range(size)]
+    return index
 
 
 def course_page(site: Path, course_id: str) -> Path:
@@ -389,20 +397,27 @@ def test_search_index_is_compact_and_folded(tmp_path: Path) -> None:
     site = build(tmp_path)
     index = read_index(site)
     tables = index["tables"]
-    rows = {row[1]: row for row in index["courses"]}
+    rows = {row["title"]: row for row in index["courses"]}
     vi = rows["Giáo dục học đại cương"]
-    assert vi[3] == fold("Những vấn đề cơ bản của giáo dục học cho sinh viên sư phạm.")
-    assert tables["institution"][vi[4]] == "hnue" and tables["language"][vi[5]] == "vi"
-    assert vi[6] == ["01"] and tables["organization"][vi[2]] == "HNUEx"
-    assert (site / "courses" / f"{vi[0]}.html").is_file()
+    assert vi["hay"].split("\n") == [
+        "giao duc hoc dai cuong",
+        "hnuex",
+        fold("Những vấn đề cơ bản của giáo dục học cho sinh viên sư phạm."),
+    ]
+    assert tables["institution"][vi["institution"]] == "hnue"
+    assert tables["language"][vi["language"]] == "vi"
+    assert tables["subjects"][vi["subjects"]] == ["01"]
+    assert tables["organization"][vi["organization"]] == "HNUEx"
+    assert (site / "courses" / f"{vi['slug']}.html").is_file()
     ai = rows["人工智能原理与应用"]
-    assert ai[3].startswith("计算机 介绍人工智能")
-    assert tables["credits"][ai[14]] == [2.0, "xuefen", 2.0, "tin_chi"]
-    assert [tables["term"][t] for t in ai[9]] == ["2026-2027 HK1"]
-    assert tables["language"][rows["中国古代文学"][5]] == "zh", "the primary subtag"
-    assert rows["Machine Learning for Social Good"][13] & 4, "withdrawn flag"
-    assert ai[13] == 2, "certificate, not free"
-    start, end, open_at_build = rows["Data Structures and Algorithms"][12][0]
+    assert ai["hay"].split("\n")[2].startswith("计算机 介绍人工智能")
+    assert tables["credits"][ai["credits"]] == [2.0, "xuefen", 2.0, "tin_chi"]
+    assert [tables["term"][t] for t in tables["terms"][ai["terms"]]] == ["2026-2027 HK1"]
+    assert tables["language"][rows["中国古代文学"]["language"]] == "zh", "the primary subtag"
+    assert rows["Machine Learning for Social Good"]["flags"] & 4, "withdrawn flag"
+    assert ai["flags"] == 2, "certificate, not free"
+    (window,) = tables["windows"][rows["Data Structures and Algorithms"]["windows"]]
+    start, end, open_at_build = window
     assert start > GENERATED.timestamp() and end > start and open_at_build == 0
     assert index["ui"] == "vi" and index["audience"] == "vnu"
     assert sorted(tables["language"]) == ["en", "vi", "zh"]
@@ -423,17 +438,18 @@ def test_listed_start_is_the_next_offered_run(tmp_path: Path) -> None:
     ]
     ended = {**course, "id": "x:ended", "runs": [older, past], "offers": course["offers"][:2]}
     site = build(tmp_path, [course, ended])
-    rows = read_index(site)["courses"]
-    assert rows[0][10] == upcoming["start"][:10]
-    assert rows[1][10] == "2024-02-01", "all started: the latest"
-    months = read_index(site)["tables"]["month"]
-    assert sorted(months[m] for m in rows[0][11]) == ["2023-02", "2024-02", upcoming["start"][:7]]
+    index = read_index(site)
+    rows, tables = index["courses"], index["tables"]
+    assert tables["start"][rows[0]["start"]] == upcoming["start"][:10]
+    assert tables["start"][rows[1]["start"]] == "2024-02-01", "all started: the latest"
+    months = [tables["month"][m] for m in tables["months"][rows[0]["months"]]]
+    assert sorted(months) == ["2023-02", "2024-02", upcoming["start"][:7]]
 
 
 def test_search_text_is_capped(tmp_path: Path) -> None:
     course = make_course("X+1", "T", short_description="dài " * 500)
     site = build(tmp_path, [course])
-    assert len(read_index(site)["courses"][0][3]) <= 200
+    assert len(read_index(site)["courses"][0]["hay"].split("\n")[2]) <= 200
 
 
 def test_a_course_twice_gets_one_page(tmp_path: Path) -> None:
@@ -471,9 +487,9 @@ def test_two_ids_with_one_slug_get_two_pages(tmp_path: Path, monkeypatch) -> Non
         "same.html",
     ]
     rows = read_index(out)["courses"]
-    assert [row[0] for row in rows] == ["same", "same-2", "same-3"]
+    assert [row["slug"] for row in rows] == ["same", "same-2", "same-3"]
     for row, course in zip(rows, courses, strict=True):
-        doc = lxml.html.parse(str(out / "courses" / f"{row[0]}.html")).getroot()
+        doc = lxml.html.parse(str(out / "courses" / f"{row['slug']}.html")).getroot()
         (script,) = doc.xpath('//script[@type="application/ld+json"]')
         assert json.loads(script.text)["identifier"] == course["id"]
 
@@ -787,7 +803,7 @@ def test_an_empty_folder_is_used(tmp_path: Path) -> None:
 
 PAYLOADS = sorted(FIXTURES.glob("*.html"))
 OWN_SCRIPTS = {
-    "index.html": ["data/i18n.js", "data/index.js", "assets/app.js"],
+    "index.html": ["data/i18n.js", "data/first.js", "assets/app.js"],
     "course": ["../data/i18n.js", "../assets/app.js"],
 }
 FORBIDDEN = ("base", "iframe", "form", "svg", "math", "style", "object", "embed", "frame", "img")
@@ -856,6 +872,9 @@ def test_hostile_payload_never_reaches_the_page(tmp_path: Path, fixture: Path) -
                     for scheme in ("javascript:", "vbscript:", "data:"):
                         assert scheme not in compact, (kind, node.tag, name, value)
         assert not [n for n in doc.iter() if isinstance(n.tag, str) and n.get("style")]
-    index_js = (site / "data" / "index.js").read_text(encoding="utf-8")
-    assert "<" not in index_js and ">" not in index_js
-    assert read_index(site)["courses"][0][1] == payload
+    for name in ("index", "first"):
+        index_js = (site / "data" / f"{name}.js").read_text(encoding="utf-8")
+        assert "<" not in index_js and ">" not in index_js
+        index = read_index(site, name)
+        assert index["courses"][0]["title"] == payload
+        assert index["tables"]["organization"] == [payload]

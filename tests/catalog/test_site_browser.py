@@ -25,8 +25,10 @@ from tests.catalog.test_site import (
     PAYLOADS,
     hostile_course,
     make_course,
+    read_index,
     sample_courses,
 )
+from tests.catalog.test_site_index import many_courses
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -55,6 +57,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "site"
     write_site(out, institutions=INSTITUTIONS, courses=courses, audience="vnu", generated_at=now)
     return out
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """More courses than one page, so the first page (data/first.js) is not the whole list."""
+    now = datetime.now(UTC)
+    out = tmp_path_factory.mktemp("big") / "site"
+    write_site(
+        out,
+        institutions=INSTITUTIONS,
+        courses=many_courses(BIG, now),
+        audience="vnu",
+        generated_at=now,
+    )
+    return out
+
+
+BIG = 130
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +117,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def _open(browser: Any, page: Path, hash_: str = "") -> None:
     browser.get(page.as_uri() + hash_)
     _wait(browser, lambda b: b.execute_script("return document.readyState") == "complete")
+    _wait(browser, lambda b: b.execute_script(READY), timeout=20)
+
+
+#: The whole index has arrived (the list shows data/first.js's page until then).
+READY = (
+    "var list = document.getElementById('results');"
+    "return !list || list.getAttribute('aria-busy') !== 'true'"
+)
 
 
 def _wait(browser: Any, condition: Any, timeout: float = 5) -> Any:
@@ -328,3 +356,91 @@ def test_no_payload_runs_in_the_list_or_on_its_page(
         browser.get(link)
         assert browser.execute_script("return document.querySelectorAll('script').length") == 3
         assert browser.execute_script("return window.__xss") is None
+
+
+def _more(browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    shown = len(_titles(browser))
+    browser.find_element(By.ID, "more").click()
+    _wait(browser, lambda b: len(_titles(b)) > shown)
+
+
+def test_the_first_page_comes_first_and_the_rest_follows(browser: Any, big_site: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    index = read_index(big_site)
+    in_order = [index["courses"][i]["title"] for i in index["order"]]
+    _open(browser, big_site / "index.html")
+    assert _titles(browser) == in_order[:50]
+    assert str(BIG) in browser.find_element(By.ID, "count").text
+    _more(browser)
+    assert _titles(browser) == in_order[:100]
+    _more(browser)
+    assert _titles(browser) == in_order
+    assert not browser.find_element(By.ID, "more").is_displayed()
+
+
+def test_the_shipped_order_is_javascripts_own_sort(browser: Any, big_site: Path) -> None:
+    """The order index.py computes is the one the page used to sort at load, in JavaScript:
+    the same comparator, JavaScript's fold and string comparison (UTF-16 code units)."""
+    _open(browser, big_site / "index.html")
+    ours, theirs, folds = browser.execute_script(
+        """
+        var X = window.MOOCX_INDEX, t = X.tables;
+        var folded = X.title.map(window.moocxFold), order = [];
+        for (var i = 0; i < X.n; i++) order.push(i);
+        function gone(i) { return X.flags[i] & 4 ? 1 : 0; }
+        function start(i) { return X.start[i] >= 0 ? t.start[X.start[i]] : ""; }
+        order.sort(function (a, b) {
+          var sa = start(a), sb = start(b);
+          return gone(a) - gone(b) || (sa ? 0 : 1) - (sb ? 0 : 1) ||
+            (sa < sb ? -1 : sa > sb ? 1 : 0) ||
+            (folded[a] < folded[b] ? -1 : folded[a] > folded[b] ? 1 : 0);
+        });
+        var same = folded.every(function (f, i) { return X.hay[i].split("\\n")[0] === f; });
+        return [X.order, order, same];
+        """
+    )
+    assert ours == theirs
+    assert folds, "hay starts with the title as the page folds it"
+
+
+def test_a_search_in_the_hash_is_answered_once_the_index_is_in(
+    browser: Any, big_site: Path
+) -> None:
+    index = read_index(big_site)
+    tables = index["tables"]
+    vi = tables["language"].index("vi")
+    wanted = sorted(
+        c["title"]
+        for c in index["courses"]
+        if c["language"] == vi and "nang cao" in c["hay"].split("\n")[0]
+    )
+    assert 0 < len(wanted) < 50
+    _open(browser, big_site / "index.html", "#q=nang%20cao&lang=vi&ui=vi")
+    assert sorted(_titles(browser)) == wanted
+    _open(browser, big_site / "index.html", "#q=%E5%8E%9F%E7%90%86")  # 原理
+    assert set(_titles(browser)) == {"人工智能原理与应用", "人工智能原理与应用 nâng cao"}
+    first_start = tables["start"][0]
+    _open(browser, big_site / "index.html", "#month=" + first_start[:7] + "&sort=title")
+    month = tables["month"].index(first_start[:7])
+    sets = [tables["months"][c["months"]] for c in index["courses"] if c["months"] >= 0]
+    expected = [months for months in sets if month in months]
+    assert len(_titles(browser)) == min(50, len(expected))
+
+
+def test_the_first_page_needs_only_first_js(browser: Any, big_site: Path, tmp_path: Path) -> None:
+    """Without data/index.js (still loading, or lost) the first page is still shown whole."""
+    import shutil
+
+    from selenium.webdriver.common.by import By
+
+    copy = tmp_path / "site"
+    shutil.copytree(big_site, copy)
+    (copy / "data" / "index.js").unlink()
+    index = read_index(big_site)
+    _open(browser, copy / "index.html")
+    assert _titles(browser) == [index["courses"][i]["title"] for i in index["order"][:50]]
+    assert str(BIG) in browser.find_element(By.ID, "count").text
+    assert browser.find_element(By.ID, "more").is_displayed()

@@ -2,11 +2,13 @@
  * mooc-exchange catalog site: search, filters and the language switch.
  *
  * Opened from file://, so nothing is fetched: the data arrives by <script src> as
- * window.MOOCX_INDEX (data/index.js, catalog page only) and window.MOOCX_I18N (data/i18n.js).
+ * window.MOOCX_FIRST (data/first.js) then window.MOOCX_INDEX (data/index.js, added by this
+ * script; catalog page only), and window.MOOCX_I18N (data/i18n.js).
  * Course text is only ever set with textContent, never parsed as HTML.
  * The state lives in the URL hash (#q=giao%20duc&lang=vi&sort=start&ui=vi) so a search can be
- * shared and survives a reload. Built for 50,000 courses: folded text is built once at load,
- * typing is debounced, and at most PAGE results are put in the page at a time.
+ * shared and survives a reload. Built for 50,000 courses and more: the index arrives folded
+ * and in its default order, so loading only reads it; typing is debounced, and at most PAGE
+ * results are put in the page at a time.
  */
 (function () {
   "use strict";
@@ -214,44 +216,59 @@
   }
 
   /* ---- the catalog page ---- */
-  function setupCatalog(index) {
-    var rows = index.courses || [];
-    var n = rows.length;
-    var tables = index.tables || {};
+  /*
+   * The index is columnar (catalog/site/index.py): one array per field, a course is a position.
+   * data/first.js (MOOCX_FIRST) holds the first page of the default list, so it is shown at
+   * once; data/index.js (MOOCX_INDEX, every course) is added then, and everything else —
+   * a query, a filter, another order, "show more" — waits for it (the list is aria-busy).
+   */
+  var NONE = [];
+
+  function setupCatalog() {
+    var first = window.MOOCX_FIRST || null;
+    var full = null;            // the whole index, prepared for search, once it has arrived
+    var view = null;            // the data the cards on screen are drawn from: first or full
+    var tables = (window.MOOCX_INDEX || first || {}).tables || {};
     var FACET_OF = { inst: "institution", lang: "language", subj: "subject", level: "level",
       pacing: "pacing", term: "term", month: "month" };
     FILTERS.forEach(function (name) { tables[FACET_OF[name]] = tables[FACET_OF[name]] || []; });
     var orgs = tables.organization || [];
-    var orgFold = orgs.map(fold), orgExact = orgs.map(exact);
-    var titleFold = new Array(n), hay = new Array(n), exactTitle = {};
-    var subjectFold = {};
-    tables.subject.forEach(function (code) {
-      subjectFold[code] = fold((I18N.languages || []).map(function (lang) {
-        return (I18N.strings[lang] || {})["isced." + code] || "";
-      }).join(" "));
-    });
-    for (var i = 0; i < n; i++) {
-      var r = rows[i];
-      titleFold[i] = fold(r[1]);
-      hay[i] = titleFold[i] + "\n" + (orgFold[r[2]] || "") + "\n" + r[3] + "\n" +
-        r[6].map(function (c) { return subjectFold[c] || ""; }).join("\n");
-    }
-    function withdrawn(i) { return rows[i][13] & WITHDRAWN ? 1 : 0; }
+    var orgExact = orgs.map(exact);
+    var subjectSets = tables.subjects || [], termSets = tables.terms || [];
+    var monthSets = tables.months || [], windowSets = tables.windows || [];
+    var exactTitle = {}, titleOrders = {};
 
-    var startOrder = rows.map(function (_, i) { return i; });
-    startOrder.sort(function (a, b) {
-      var sa = rows[a][10], sb = rows[b][10];
-      return withdrawn(a) - withdrawn(b) || (sa ? 0 : 1) - (sb ? 0 : 1) ||
-        (sa < sb ? -1 : sa > sb ? 1 : 0) || (titleFold[a] < titleFold[b] ? -1 : titleFold[a] > titleFold[b] ? 1 : 0);
-    });
-    var startRank = new Array(n);
-    startOrder.forEach(function (i, k) { startRank[i] = k; });
-    var titleOrders = {};
+    /* the index made ready to search: the folded ISCED labels appended, the start ranks */
+    function prepare(index) {
+      var n = index.n, hay = index.hay, subj = index.subjects;
+      var labels = subjectSets.map(function (codes) {
+        return codes.map(function (code) {
+          return fold((I18N.languages || []).map(function (lang) {
+            return (I18N.strings[lang] || {})["isced." + code] || "";
+          }).join(" "));
+        }).join("\n");
+      });
+      for (var i = 0; i < n; i++) {
+        if (subj[i] >= 0) hay[i] = hay[i] + "\n" + labels[subj[i]];
+      }
+      var rank = new Array(n);
+      for (var k = 0; k < n; k++) rank[index.order[k]] = k;
+      index.rank = rank;
+      return index;
+    }
+
+    function withdrawn(i) { return full.flags[i] & WITHDRAWN ? 1 : 0; }
+
+    function titleFold(i) {  // hay starts with fold(title), then a newline
+      var h = full.hay[i];
+      return h.slice(0, h.indexOf("\n"));
+    }
+
     function titleOrder() {
       if (!titleOrders[state.ui]) {
-        var collator = new Intl.Collator(state.ui);
-        titleOrders[state.ui] = startOrder.slice().sort(function (a, b) {
-          return withdrawn(a) - withdrawn(b) || collator.compare(rows[a][1], rows[b][1]);
+        var collator = new Intl.Collator(state.ui), titles = full.title;
+        titleOrders[state.ui] = full.order.slice().sort(function (a, b) {
+          return withdrawn(a) - withdrawn(b) || collator.compare(titles[a], titles[b]);
         });
       }
       return titleOrders[state.ui];
@@ -271,26 +288,27 @@
       return w;
     }
 
-    function passes(r, w, now) {
-      if (w.inst !== null && r[4] !== w.inst) return false;
-      if (w.lang !== null && r[5] !== w.lang) return false;
-      if (w.subj !== null && r[6].indexOf(w.subj) < 0) return false;
-      if (w.level !== null && r[7] !== w.level) return false;
-      if (w.pacing !== null && r[8] !== w.pacing) return false;
-      if (w.term !== null && r[9].indexOf(w.term) < 0) return false;
-      if (w.month !== null && r[11].indexOf(w.month) < 0) return false;
-      if (state.free && !(r[13] & FREE)) return false;
-      if (state.cert && !(r[13] & CERTIFICATE)) return false;
-      if (state.open && courseState(r[12], now) !== "open_now") return false;
+    function passes(i, w, open) {
+      var d = full;
+      if (w.inst !== null && d.institution[i] !== w.inst) return false;
+      if (w.lang !== null && d.language[i] !== w.lang) return false;
+      if (w.subj !== null && (subjectSets[d.subjects[i]] || NONE).indexOf(w.subj) < 0) return false;
+      if (w.level !== null && d.level[i] !== w.level) return false;
+      if (w.pacing !== null && d.pacing[i] !== w.pacing) return false;
+      if (w.term !== null && (termSets[d.terms[i]] || NONE).indexOf(w.term) < 0) return false;
+      if (w.month !== null && (monthSets[d.months[i]] || NONE).indexOf(w.month) < 0) return false;
+      if (state.free && !(d.flags[i] & FREE)) return false;
+      if (state.cert && !(d.flags[i] & CERTIFICATE)) return false;
+      if (open && open[d.windows[i]] !== "open_now") return false;
       return true;
     }
 
     function score(i, q, qExact) {
       var s = 0;
-      if (exactTitle[i] == null) exactTitle[i] = exact(rows[i][1]);
+      if (exactTitle[i] == null) exactTitle[i] = exact(full.title[i]);
       if (exactTitle[i].indexOf(qExact) >= 0) s += 8;
-      else if ((orgExact[rows[i][2]] || "").indexOf(qExact) >= 0) s += 4;
-      var at = titleFold[i].indexOf(q);
+      else if ((orgExact[full.organization[i]] || "").indexOf(qExact) >= 0) s += 4;
+      var at = titleFold(i).indexOf(q);
       if (at === 0) s += 3;
       else if (at > 0) s += 2;
       return s;
@@ -300,12 +318,17 @@
       var q = fold(state.q);
       var terms = q ? q.split(" ") : [];
       var sort = state.sort || (q ? "relevance" : "start");
-      var order = sort === "title" ? titleOrder() : startOrder;
-      var now = nowSeconds(), w = wanted();
+      var order = sort === "title" ? titleOrder() : full.order;
+      var w = wanted(), hay = full.hay;
+      var open = null;  // "open now" of each set of windows, from the student's clock
+      if (state.open) {
+        var now = nowSeconds();
+        open = windowSets.map(function (windows) { return courseState(windows, now); });
+      }
       var found = [];
       for (var k = 0; k < order.length; k++) {
         var i = order[k];
-        if (!passes(rows[i], w, now)) continue;
+        if (!passes(i, w, open)) continue;
         var h = hay[i], ok = true;
         for (var t = 0; t < terms.length; t++) {
           if (h.indexOf(terms[t]) < 0) { ok = false; break; }
@@ -313,10 +336,10 @@
         if (ok) found.push(i);
       }
       if (sort === "relevance") {
-        var qExact = exact(state.q), scores = {};
+        var qExact = exact(state.q), scores = {}, rank = full.rank;
         found.forEach(function (i) { scores[i] = score(i, q, qExact); });
         found.sort(function (a, b) {
-          return withdrawn(a) - withdrawn(b) || scores[b] - scores[a] || startRank[a] - startRank[b];
+          return withdrawn(a) - withdrawn(b) || scores[b] - scores[a] || rank[a] - rank[b];
         });
       }
       return found;
@@ -328,7 +351,10 @@
     var more = document.getElementById("more");
     var input = document.getElementById("q");
     var sortSelect = document.getElementById("sort");
-    var results = [], shown = 0;
+    var results = [], shown = 0, total = 0;
+    var early = false;    // the list on screen is data/first.js's page, the rest still coming
+    var waiting = false;  // the state changed before the index arrived: render when it does
+    var moreWanted = false;
 
     function credits(at) {
       var c = (tables.credits || [])[at];
@@ -342,35 +368,39 @@
     }
 
     function card(i, now) {
-      var r = rows[i];
+      var d = view;
       var li = el("li", "card");
       var h = el("h3");
-      var a = el("a", null, r[1]);
-      a.setAttribute("href", "courses/" + encodeURIComponent(r[0]) + ".html#ui=" + state.ui);
-      var lang = tables.language[r[5]] || "";
+      var a = el("a", null, d.title[i]);
+      a.setAttribute("href", "courses/" + encodeURIComponent(d.slug[i]) + ".html#ui=" + state.ui);
+      var lang = tables.language[d.language[i]] || "";
       if (lang) a.setAttribute("lang", lang);
       h.appendChild(a);
       li.appendChild(h);
-      var level = tables.level[r[7]] || "", pacing = tables.pacing[r[8]] || "";
-      var meta = [label("inst.", tables.institution[r[4]] || ""), orgs[r[2]] || "",
+      var level = tables.level[d.level[i]] || "", pacing = tables.pacing[d.pacing[i]] || "";
+      var meta = [label("inst.", tables.institution[d.institution[i]] || ""),
+        orgs[d.organization[i]] || "",
         lang ? label("lang.", lang) : "", level ? label("level.", level.toLowerCase()) : "",
         pacing ? label("pacing.", pacing) : ""];
       li.appendChild(el("p", "meta", meta.filter(Boolean).join(" · ")));
-      var terms = r[9].map(function (t) { return tables.term[t]; }).join(", ");
-      var when = [r[10] ? tr("starts", { date: r[10] }) : "", terms, credits(r[14])];
+      var terms = (termSets[d.terms[i]] || NONE).map(function (t) { return tables.term[t]; }).join(", ");
+      var start = (tables.start || [])[d.start[i]] || "";
+      var when = [start ? tr("starts", { date: start }) : "", terms, credits(d.credits[i])];
       var line = when.filter(Boolean).join(" · ");
       if (line) li.appendChild(el("p", "when", line));
       var badges = el("ul", "badges");
-      var st = courseState(r[12], now);
-      if (r[13] & WITHDRAWN) badges.appendChild(el("li", "badge gone", tr("withdrawn")));
+      var st = courseState(windowSets[d.windows[i]] || NONE, now);
+      var flags = d.flags[i];
+      if (flags & WITHDRAWN) badges.appendChild(el("li", "badge gone", tr("withdrawn")));
       else if (st) badges.appendChild(el("li", "badge state-" + st, tr(st)));
-      if (r[13] & FREE) badges.appendChild(el("li", "badge free", tr("free")));
-      if (r[13] & CERTIFICATE) badges.appendChild(el("li", "badge cert", tr("certificate")));
+      if (flags & FREE) badges.appendChild(el("li", "badge free", tr("free")));
+      if (flags & CERTIFICATE) badges.appendChild(el("li", "badge cert", tr("certificate")));
       if (badges.firstChild) li.appendChild(badges);
       return li;
     }
 
     function showMore(focusFirst) {
+      if (early) { moreWanted = true; return; }  // shown when the rest of the list arrives
       var now = nowSeconds();
       var fragment = document.createDocumentFragment();
       var first = null;
@@ -382,19 +412,76 @@
       }
       list.appendChild(fragment);
       shown = end;
-      var left = results.length - shown;
-      more.hidden = left <= 0;
-      if (left > 0) more.textContent = tr("show_more", { n: left });
+      showCount();
       if (focusFirst && first) first.querySelector("a").focus();
     }
 
-    function render() {
-      results = search();
+    function showCount() {
+      var left = total - shown;
+      more.hidden = left <= 0;
+      if (left > 0) more.textContent = tr("show_more", { n: left });
+    }
+
+    function draw(data, found, n) {
+      view = data;
+      results = found;
+      total = n;
       shown = 0;
       list.textContent = "";
-      var total = results.length;
-      count.textContent = total === 0 ? tr("none") : total === 1 ? tr("count_one") : tr("count", { n: total });
+      count.textContent = n === 0 ? tr("none") : n === 1 ? tr("count_one") : tr("count", { n: n });
       showMore(false);
+    }
+
+    function render() {
+      if (!full) {
+        waiting = true;
+        return;
+      }
+      early = false;
+      var found = search();
+      draw(full, found, found.length);
+    }
+
+    function isDefault() {
+      return !state.q && (!state.sort || state.sort === "start") &&
+        !FILTERS.some(function (k) { return state[k]; }) && !FLAGS.some(function (k) { return state[k]; });
+    }
+
+    /* the first page from data/first.js: the default list's first courses, in its order */
+    function renderFirst() {
+      if (!first || !isDefault() || first.order.length < Math.min(PAGE, first.n)) return false;
+      early = false;
+      draw(first, first.order.slice(0, PAGE), first.n);
+      early = true;
+      return true;
+    }
+
+    function arrived(index) {
+      full = prepare(index);
+      list.setAttribute("aria-busy", "false");
+      if (early && !waiting) {  // the same list: keep the cards on screen, go on from them
+        early = false;
+        view = full;
+        results = full.order;
+        total = results.length;
+        showCount();
+        if (moreWanted) showMore(true);
+      } else {
+        render();
+      }
+      waiting = moreWanted = false;
+    }
+
+    function loadIndex() {
+      if (window.MOOCX_INDEX) return arrived(window.MOOCX_INDEX);
+      list.setAttribute("aria-busy", "true");
+      var script = document.createElement("script");
+      script.onload = function () {
+        if (window.MOOCX_INDEX) arrived(window.MOOCX_INDEX);
+      };
+      script.onerror = function () { list.setAttribute("aria-busy", "false"); };
+      script.src = list.getAttribute("data-index-src") || "data/index.js";
+      document.body.appendChild(script);
     }
 
     /* filters */
@@ -517,7 +604,8 @@
       document.getElementById("filters").open = true;
     }
     document.getElementById("needs-js").hidden = true;
-    render();
+    if (!renderFirst()) waiting = true;
+    loadIndex();
     if (state.q) remember("moocx.search", hashOf(state, true));
   }
 
@@ -530,7 +618,7 @@
       });
     });
     var page = document.body.getAttribute("data-page");
-    if (page === "catalog" && window.MOOCX_INDEX) setupCatalog(window.MOOCX_INDEX);
+    if (page === "catalog" && document.getElementById("results")) setupCatalog();
     else if (page === "course") setupCoursePage();
   }
 
