@@ -26,6 +26,7 @@ import argparse
 import io
 import json
 import math
+import os
 import sqlite3
 import sys
 import time
@@ -420,6 +421,26 @@ def dump(catalog: Path, out: Path) -> None:
     emit(courses=count, bytes=out.stat().st_size, seconds=time.perf_counter() - started)
 
 
+def files(directory: Path, count: int, size: int) -> None:
+    """``count`` new files of ``size`` bytes in ``directory`` (``os.open`` + ``write`` + ``close``,
+    as the site writes its course pages): what the filesystem alone costs the site export."""
+    directory.mkdir(parents=True, exist_ok=False)
+    body = b"x" * size
+    started = time.perf_counter()
+    folder = os.open(directory, os.O_RDONLY)
+    try:
+        for i in range(count):
+            name = f"course-{i:07d}.html"
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=folder)
+            try:
+                os.write(fd, body)
+            finally:
+                os.close(fd)
+    finally:
+        os.close(folder)
+    emit(files=count, bytes=count * size, seconds=time.perf_counter() - started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="physical baselines (see the module docstring)")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -438,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dump")
     p.add_argument("--catalog", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("files")
+    p.add_argument("--dir", type=Path, required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--size", type=int, required=True)
     args = parser.parse_args(argv)
     if args.what == "floor":
         floor(args.base, args.format)
@@ -445,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         json_feed(args.base, args.format, args.mode, args.db)
     elif args.what == "xml":
         oai_feed(args.base, args.mode, args.db)
+    elif args.what == "files":
+        files(args.dir, args.count, args.size)
     else:
         dump(args.catalog, args.out)
     return 0

@@ -499,7 +499,9 @@ class Bench:
                 *("--out", str(out_dir / "offers.csv")),
             ],
         }
-        samples: dict[str, list[measure.Sample]] = {k: [] for k in [*steps, "site", "dump"]}
+        samples: dict[str, list[measure.Sample]] = {
+            k: [] for k in [*steps, "site", "dump", "files"]
+        }
         for rep in range(self.runs):
             log(f"N={n} exports run {rep + 1}")
             for step, args in steps.items():
@@ -511,6 +513,15 @@ class Bench:
             dump = ["-m", "bench.baselines", "dump", "--catalog", str(db)]
             dump += ["--out", str(out_dir / "dump.json")]
             samples["dump"].append(self._checked(self.measure(dump), f"N={n} dump"))
+            # The filesystem's share: as many new files as the site's course pages, of their
+            # average size, in a fresh directory beside the site.
+            pages = [p.stat().st_size for p in (site / "courses").iterdir()]
+            floor = out_dir / f"files-{rep}"
+            shutil.rmtree(floor, ignore_errors=True)
+            files = ["-m", "bench.baselines", "files", "--dir", str(floor)]
+            files += ["--count", str(len(pages)), "--size", str(sum(pages) // max(1, len(pages)))]
+            samples["files"].append(self._checked(self.measure(files), f"N={n} files"))
+            shutil.rmtree(floor, ignore_errors=True)
         site = out_dir / f"site-{self.runs - 1}"
         result: dict[str, Any] = {k: measure.summarize(v) for k, v in samples.items()}
         con = sqlite3.connect(db)
@@ -526,6 +537,7 @@ class Bench:
             "site_index_js_bytes": _size(site / "data" / "index.js"),
             "site_bytes": sum(p.stat().st_size for p in site.rglob("*") if p.is_file()),
             "site_files": sum(1 for p in site.rglob("*") if p.is_file()),
+            "course_pages": sum(1 for _ in (site / "courses").iterdir()),
         }
         log(f"N={n} search latency")
         search = self.measure(["-m", "bench.search_latency", "--catalog-url", f"sqlite:///{db}"])
@@ -692,6 +704,7 @@ EXPORT_STEPS = {
     "csv": f"`moocx export --format csv --audience {AUDIENCE}`",
     "site": f"`moocx export --format site --audience {AUDIENCE}`",
     "dump": "plain JSON dump (sqlite3 + json.dumps)",
+    "files": "the site's course pages alone: as many new files of their average size",
 }
 
 
@@ -704,6 +717,7 @@ def export_rows(n: int, ex: dict[str, Any]) -> list[str]:
         "site": f"{s['site_files']:,} files, {_f(s['site_bytes'] / 1e6, 1)} MB; "
         f"data/index.js {_f((s['site_index_js_bytes'] or 0) / 1e6, 2)} MB",
         "dump": f"{_f((s['dump_bytes'] or 0) / 1e6, 1)} MB",
+        "files": f"{s.get('course_pages', 0):,} files (os.open + write + close)",
     }
     rows = [
         f"Exports of the Open edX catalog ({ex['courses']:,} courses, "
@@ -713,6 +727,8 @@ def export_rows(n: int, ex: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for step, name in EXPORT_STEPS.items():
+        if step not in ex:  # results written before the file floor was measured
+            continue
         e = ex[step]
         ratio = _ratio(e["wall_s"], dump)
         text = f"{_f(ratio)}×"

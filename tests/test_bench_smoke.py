@@ -53,7 +53,7 @@ def test_every_part_ran(results: dict) -> None:
         assert full["peak_mib"] > 0
         assert data["baselines"]["full"]["report"]["stored"] > 0
     exports = size["exports"]
-    for step in ("exchange", "json", "csv", "site", "dump"):
+    for step in ("exchange", "json", "csv", "site", "dump", "files"):
         assert exports[step]["wall_s"] > 0
     assert exports["offers"] > 0
     assert exports["sizes"]["site_index_js_bytes"] > 0
