@@ -30,6 +30,8 @@ class Sample:
     stdout: str
     stderr: str
     timed_out: bool = False
+    #: The kernel's share of ``cpu_s`` (file creation, I/O): ``ru_stime``.
+    sys_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,7 @@ def run(
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
             timed_out=killed.is_set(),
+            sys_s=usage.ru_stime,
         )
 
 
@@ -104,6 +107,7 @@ def summarize(samples: Sequence[Sample]) -> dict[str, object]:
         "wall_s": median(walls),
         "peak_mib": median(peaks),
         "cpu_s": median([s.cpu_s for s in samples]),
+        "sys_s": median([s.sys_s for s in samples]),
         "runs_wall_s": [round(w, 4) for w in walls],
         "runs_peak_mib": [round(p, 1) for p in peaks],
     }
