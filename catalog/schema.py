@@ -127,10 +127,10 @@ def _stored_revisions(engine: Engine) -> list[str]:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema to ``revision``; returns (before, after) revisions."""
-    if revision == "head" and _create_from_snapshot(engine):
-        head = head_revision()
-        log.info("catalog schema created at %s", head)
-        return None, head
+    created = _create_from_snapshot(engine) if revision == "head" else None
+    if created is not None:
+        log.info("catalog schema created at %s", created)
+        return None, created
     return migrate(engine, revision)
 
 
@@ -163,39 +163,43 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
         return False
 
 
-def _create_from_snapshot(engine: Engine) -> bool:
-    """Create the schema of an empty SQLite database from :data:`SNAPSHOT`; False, with nothing
-    done, when the snapshot does not apply here (module docstring)."""
+def _create_from_snapshot(engine: Engine) -> str | None:
+    """Create the schema of an empty SQLite database from :data:`SNAPSHOT` and return its
+    revision; None, with nothing done, when the snapshot does not apply here (module docstring).
+    """
     if engine.dialect.name != "sqlite":
-        return False
+        return None
     revision, statements = read_snapshot()
-    if revision != head_revision():
-        return False
+    if revision is None or revision != head_revision():
+        return None
     from catalog import textsearch  # the snapshot has the trigram index
 
     if not textsearch.trigram_available():
-        return False
+        return None
     try:
         with engine.connect() as conn, conn.begin():  # BEGIN IMMEDIATE: replicas take turns
             if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
-                return False  # not empty (another process created it meanwhile): Alembic decides
+                return None  # not empty (another process created it meanwhile): Alembic decides
             for statement in statements:
                 conn.exec_driver_sql(statement)
             conn.exec_driver_sql(f"INSERT INTO {VERSION_TABLE} VALUES (?)", (revision,))
     except OperationalError as exc:  # rolled back: the migrations say what is wrong, if anything
         log.debug("the schema snapshot did not apply (%s); migrating instead", exc)
-        return False
-    return True
+        return None
+    return revision
 
 
 def read_snapshot() -> tuple[str | None, list[str]]:
     """The revision and the statements of :data:`SNAPSHOT` (None and [] when there is none)."""
-    import sqlite3
-
     try:
-        text_ = SNAPSHOT.read_text(encoding="utf-8")
+        return _parse_snapshot(SNAPSHOT.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, []
+
+
+def _parse_snapshot(text_: str) -> tuple[str | None, list[str]]:
+    import sqlite3
+
     found = _SNAPSHOT_REVISION.search(text_)
     statements, pending = [], ""
     for line in text_.splitlines(keepends=True):
@@ -252,7 +256,7 @@ def write_snapshot() -> str:
         finally:
             engine.dispose()
     SNAPSHOT.write_text(rendered, encoding="utf-8")
-    revision, _ = read_snapshot()
+    revision, _ = _parse_snapshot(rendered)
     assert revision is not None
     return revision
 
