@@ -77,6 +77,14 @@ NOOP = {
 }
 
 
+#: Connectors whose full harvest is also measured against the catalog floor
+#: (:mod:`bench.catalog_floor`: the catalog's own rows written with plain sqlite3).
+CATALOG_FLOOR = ("openedx", "oaipmh")
+CATALOG_FLOOR_CASES = {
+    "floor_page": "catalog floor: sqlite3 into the catalog's schema, a commit per page",
+    "floor_once": "catalog floor, one transaction",
+}
+
 #: Feeds read in full on every re-sync (the no-op target is theirs): no incremental query. An
 #: Open edX LMS without ETags counts among them; OAI-PMH has ``from`` (its case above).
 NO_INCREMENTAL = frozenset({"openedx", "xuetangx", "moochub"})
@@ -340,7 +348,13 @@ class Bench:
     def connector(self, connector: str, server: FeedServer, n: int) -> dict[str, Any]:
         url = base_url(connector, server)
         cases: dict[str, list[dict[str, Any]]] = {"full": [], "incremental": [], "noop": []}
-        base: dict[str, list[dict[str, Any]]] = {"full": [], "incremental": [], "noop": []}
+        base: dict[str, list[dict[str, Any]]] = {
+            "full": [],
+            "incremental": [],
+            "noop": [],
+            "floor_page": [],
+            "floor_once": [],
+        }
         raw_kind = ["xml"] if connector == "oaipmh" else ["json", connector]
         for rep in range(self.runs):
             d = self.workdir / str(n) / connector / f"run{rep}"
@@ -378,6 +392,15 @@ class Bench:
                 base["noop"].append(self.baseline([*raw, "noop", *where], f"{label} baseline noop"))
             finally:
                 server.etag(True)
+            if connector in CATALOG_FLOOR:
+                for commit in ("page", "once"):
+                    cmd = ["-m", "bench.catalog_floor", connector, "--base", server.base]
+                    cmd += ["--db", str(d / f"floor-{commit}.db"), "--commit", commit]
+                    base[f"floor_{commit}"].append(
+                        self.baseline(cmd, f"{label} catalog floor ({commit})")
+                    )
+                    for path in d.glob(f"floor-{commit}.db*"):
+                        path.unlink()
         out: dict[str, Any] = {"cases": {}, "baselines": {}}
         for case, items in cases.items():
             if items:
@@ -649,6 +672,8 @@ def harvest_rows(n: int, res: dict[str, Any], runs: int) -> list[str]:
                 f"| {_f(speed, 0)} | {_f(c['peak_mib'], 0)} | {written} "
                 f"| {_f(b.get('wall_s'))} | {_f(ratio)}× | {target} |"
             )
+            if case == "full":
+                rows += _catalog_floor_rows(connector, n, c, bases)
     for peer, data in (res.get("peers") or {}).items():
         connector, base_case = ("openedx", "full") if peer == "dlt" else ("oaipmh", "full")
         if not data.get("available"):
@@ -675,6 +700,25 @@ def harvest_rows(n: int, res: dict[str, Any], runs: int) -> list[str]:
                 f"| {_f(n / p['wall_s'] if p['wall_s'] else None, 0)} | {_f(p['peak_mib'], 0)} "
                 f"| | {_f(b.get('wall_s'))} | {_f(_ratio(p['wall_s'], b.get('wall_s')))}× | |"
             )
+    return rows
+
+
+def _catalog_floor_rows(
+    connector: str, n: int, full: dict[str, Any], bases: dict[str, Any]
+) -> list[str]:
+    """The catalog floor beside a full harvest: its ratio to the raw baseline, and ours to it."""
+    raw = (bases.get("full") or {}).get("wall_s")
+    rows = []
+    for case, name in CATALOG_FLOOR_CASES.items():
+        f = bases.get(case)
+        if not f:
+            continue
+        ours = _ratio(full["wall_s"], f["wall_s"])
+        rows.append(
+            f"| {connector} | {name} | {_f(f['wall_s'])} | {_f(f['in_process_s'])} "
+            f"| {_f(n / f['wall_s'] if f['wall_s'] else None, 0)} | {_f(f['peak_mib'], 0)} | "
+            f"| {_f(raw)} | {_f(_ratio(f['wall_s'], raw))}× | full harvest ÷ this: {_f(ours)}× |"
+        )
     return rows
 
 

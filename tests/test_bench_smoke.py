@@ -46,12 +46,22 @@ def test_every_part_ran(results: dict) -> None:
     for connector in ("openedx", "oaipmh"):
         data = size["connectors"][connector]
         assert set(data["cases"]) == {"full", "incremental", "noop"}
-        assert set(data["baselines"]) == {"full", "incremental", "noop"}
+        assert set(data["baselines"]) == {
+            *("full", "incremental", "noop"),
+            *("floor_page", "floor_once"),  # the catalog floor, with its two commit policies
+        }
         full = data["cases"]["full"]
         assert full["new"] + full["updated"] >= 200
         assert full["wall_s"] > 0
         assert full["peak_mib"] > 0
         assert data["baselines"]["full"]["report"]["stored"] > 0
+        for commit in ("page", "once"):
+            floor = data["baselines"][f"floor_{commit}"]["report"]
+            # The floor writes the catalog's rows for the same feed: every course, once.
+            assert floor["commit"] == commit
+            assert floor["courses"] == floor["search_rows"] == 200
+            assert floor["events"] >= 200
+            assert floor["pages"] == full["pages"]
     exports = size["exports"]
     for step in ("exchange", "json", "csv", "site", "dump", "files"):
         assert exports[step]["wall_s"] > 0
@@ -78,5 +88,8 @@ def test_re_syncs_of_an_unchanged_feed_write_no_course_row(results: dict) -> Non
 
 def test_the_table_names_every_case(results: dict) -> None:
     table = results["table"]
-    for text in ("full harvest", "conditional (all 304)", "incremental (from=)", "unchanged"):
+    for text in (
+        *("full harvest", "conditional (all 304)", "incremental (from=)", "unchanged"),
+        *("catalog floor: sqlite3 into the catalog's schema", "catalog floor, one transaction"),
+    ):
         assert text in table
