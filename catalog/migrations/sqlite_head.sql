@@ -1,6 +1,6 @@
--- The SQLite schema the migrations build, at revision 0008. Generated: rewrite it
+-- The SQLite schema the migrations build, at revision 0009. Generated: rewrite it
 -- with `python -m catalog.schema`, never by hand (catalog/schema.py).
--- revision: 0008
+-- revision: 0009
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -173,7 +173,7 @@ CREATE TABLE rejected_records (
 	PRIMARY KEY (id), 
 	FOREIGN KEY(harvest_id) REFERENCES harvest_runs (id) ON DELETE CASCADE
 );
-CREATE VIRTUAL TABLE course_search_fts USING fts5(folded, content='course_search', content_rowid='course_id', tokenize='trigram');
+CREATE VIRTUAL TABLE course_search_fts USING fts5(folded, content='course_search', content_rowid='course_id', tokenize='trigram', detail=none);
 CREATE INDEX ix_course_events_course ON course_events (course_id);
 CREATE INDEX ix_courses_status ON courses (status);
 CREATE INDEX ix_harvest_pages_run ON harvest_pages (run_id);

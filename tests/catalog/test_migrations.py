@@ -3,10 +3,12 @@ upgrades to the newest schema and keeps every course, run and harvest record."""
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from sqlalchemy import text
 
-from catalog import harvests, schema
-from catalog.db import make_engine
+from catalog import harvests, schema, textsearch
+from catalog.db import make_engine, read_only
 from catalog.ingest import Ingestor
 from connectors.records import CourseRecord, CourseRun, Page
 
@@ -91,4 +93,81 @@ def test_upgrade_from_the_first_migration_keeps_every_course(catalog_url: str) -
         assert (
             conn.execute(text("SELECT count(*) FROM courses WHERE status = 'active'")).scalar() == 2
         )
+    engine.dispose()
+
+
+def test_a_catalog_with_the_positional_trigram_table_upgrades_without_losing_search(
+    tmp_path,
+) -> None:
+    """Revision 0009 rebuilds the SQLite trigram table without positions (``detail=none``):
+    the same courses are found before and after, and the downgrade puts positions back."""
+    if not textsearch.trigram_available():
+        pytest.skip("this SQLite has no FTS5 trigram tokenizer")
+    engine = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    schema.upgrade(engine, "0008")
+    fts = textsearch.FTS_TABLE
+    with engine.begin() as conn:
+        # The table as revision 0006 built it before 0009: with positions (FTS5's default).
+        conn.execute(text(f"DROP TABLE {fts}"))
+        conn.execute(text(textsearch.fts_table_statement().replace(", detail=none", "")))
+    harvests.register(
+        engine,
+        [harvests.InstitutionInfo("vnu", {"vi": "ĐHQGHN"}, "VN", "UTC")],
+        [harvests.FeedInfo("vnu", "vnu", "openedx", "https://x")],
+    )
+    titles = ["Giáo dục học đại cương", "人工智能导论", "Lập trình C++ [nâng cao]"]
+    Ingestor(engine, "vnu", harvests.start_run(engine, "vnu")).apply(
+        Page(
+            items=tuple(CourseRecord(key=f"K{i}", title=t) for i, t in enumerate(titles)),
+            cursor=None,
+            url="https://x/p1",
+            number=1,
+            last=True,
+        )
+    )
+    queries = ("giao duc", "人工智能", "c++ [nang", "hoc dai", "nothing here")
+
+    def table_sql() -> str:
+        with read_only(engine) as conn:
+            return conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": fts}
+            ).scalar_one()
+
+    def found() -> list[list[str]]:
+        with read_only(engine) as conn:
+            return [[h.key for h in textsearch.search(conn, q)] for q in queries]
+
+    before = found()
+    assert before == [["K0"], ["K1"], ["K2"], ["K0"], []]
+    assert "detail" not in table_sql()
+
+    assert schema.upgrade(engine) == ("0008", "0009")
+    assert table_sql() == textsearch.fts_table_statement()
+    assert "detail=none" in table_sql()
+    assert found() == before
+    with engine.begin() as conn:  # the rebuilt table agrees with its content table
+        conn.execute(text(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')"))
+
+    # A course changed after the upgrade reaches the new table through the update trigger.
+    Ingestor(engine, "vnu", harvests.start_run(engine, "vnu")).apply(
+        Page(
+            items=(CourseRecord(key="K0", title="Xác suất thống kê"),),
+            cursor=None,
+            url="https://x/p1",
+            number=1,
+            last=False,
+        )
+    )
+    with read_only(engine) as conn:
+        assert [h.key for h in textsearch.search(conn, "xac suat")] == ["K0"]
+        assert textsearch.search(conn, "giao duc") == []
+
+    command.downgrade(schema._config(engine), "0008")
+    assert "detail=full" in table_sql()
+    with read_only(engine) as conn:
+        assert [h.key for h in textsearch.search(conn, "xac suat")] == ["K0"]
+        phrase = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :q")  # positions are back
+        assert conn.execute(phrase, {"q": '"xac suat"'}).scalars().all() == [
+            conn.execute(text("SELECT id FROM courses WHERE key = 'K0'")).scalar_one()
+        ]
     engine.dispose()
