@@ -48,6 +48,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "count_one": "1 khóa học",
         "none": "Không có khóa học phù hợp. Hãy thử bỏ bớt bộ lọc.",
         "show_more": "Xem thêm ({n} khóa học nữa)",
+        "loading": "Đang tải danh sách khóa học…",
+        "index_failed": "Chỉ hiển thị {shown} trên {n} khóa học: không tải được danh sách đầy đủ "
+        "(data/index.js) nên tìm kiếm và bộ lọc không hoạt động.",
+        "index_missing": "Không tải được danh sách khóa học (data/index.js).",
         "needs_js": "Chức năng tìm kiếm cần JavaScript. Hãy bật JavaScript trong trình duyệt.",
         "open_now": "Đang mở đăng ký",
         "upcoming": "Sắp mở đăng ký",
@@ -139,6 +143,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "count_one": "1 门课程",
         "none": "没有符合条件的课程。请尝试减少筛选条件。",
         "show_more": "显示更多（还有 {n} 门）",
+        "loading": "正在加载课程列表…",
+        "index_failed": "仅显示 {n} 门课程中的 {shown} 门：完整课程列表（data/index.js）未能加载，"
+        "搜索和筛选无法使用。",
+        "index_missing": "课程列表（data/index.js）未能加载。",
         "needs_js": "搜索功能需要 JavaScript，请在浏览器中启用。",
         "open_now": "正在报名",
         "upcoming": "即将开放报名",
@@ -230,6 +238,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "count_one": "1 course",
         "none": "No course matches. Try removing a filter.",
         "show_more": "Show more ({n} more)",
+        "loading": "Loading the course list…",
+        "index_failed": "Showing {shown} of {n} courses: the full course list (data/index.js) "
+        "could not be loaded, so search and filters do not work.",
+        "index_missing": "The course list (data/index.js) could not be loaded.",
         "needs_js": "Search needs JavaScript. Please enable it in your browser.",
         "open_now": "Open for applications",
         "upcoming": "Applications open soon",

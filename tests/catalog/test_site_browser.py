@@ -430,17 +430,44 @@ def test_a_search_in_the_hash_is_answered_once_the_index_is_in(
     assert len(_titles(browser)) == min(50, len(expected))
 
 
-def test_the_first_page_needs_only_first_js(browser: Any, big_site: Path, tmp_path: Path) -> None:
-    """Without data/index.js (still loading, or lost) the first page is still shown whole."""
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param('window.MOOCX_INDEX = {"v": 2, "n": 130, "slug": ["a"', id="truncated"),
+    ],
+)
+def test_without_its_index_the_page_shows_the_first_page_and_says_what_does_not_work(
+    browser: Any, big_site: Path, tmp_path: Path, broken: str | None
+) -> None:
+    """Without a usable data/index.js (lost, or cut short in a copy) the first page is still
+    shown whole, "show more" is gone, and the status line says that search and filters do not
+    work — in the interface's language, and still after a search is typed."""
     import shutil
 
     from selenium.webdriver.common.by import By
 
     copy = tmp_path / "site"
     shutil.copytree(big_site, copy)
-    (copy / "data" / "index.js").unlink()
+    if broken is None:
+        (copy / "data" / "index.js").unlink()
+    else:
+        (copy / "data" / "index.js").write_text(broken, encoding="utf-8")
     index = read_index(big_site)
-    _open(browser, copy / "index.html")
-    assert _titles(browser) == [index["courses"][i]["title"] for i in index["order"][:50]]
-    assert str(BIG) in browser.find_element(By.ID, "count").text
-    assert browser.find_element(By.ID, "more").is_displayed()
+    first = [index["courses"][i]["title"] for i in index["order"][:50]]
+
+    def status() -> str:
+        return browser.find_element(By.ID, "count").text
+
+    _open(browser, copy / "index.html", "#ui=en")
+    assert _titles(browser) == first
+    assert status() == STRINGS["en"]["index_failed"].format(shown=50, n=BIG)
+    assert not browser.find_element(By.ID, "more").is_displayed()
+    assert browser.find_element(By.ID, "results").get_attribute("aria-busy") == "false"
+
+    _search(browser, "nang cao")  # nothing to search in: the page says so, the list stays
+    assert status() == STRINGS["en"]["index_failed"].format(shown=50, n=BIG)
+    assert _titles(browser) == first
+    browser.find_element(By.CSS_SELECTOR, '[data-ui-choice="zh"]').click()
+    _wait(browser, lambda b: _label(b) == STRINGS["zh"]["search_label"])
+    assert status() == STRINGS["zh"]["index_failed"].format(shown=50, n=BIG)

@@ -355,6 +355,7 @@
     var early = false;    // the list on screen is data/first.js's page, the rest still coming
     var waiting = false;  // the state changed before the index arrived: render when it does
     var moreWanted = false;
+    var failed = false;   // data/index.js did not load, or loaded without the index
 
     function credits(at) {
       var c = (tables.credits || [])[at];
@@ -434,7 +435,11 @@
 
     function render() {
       if (!full) {
-        waiting = true;
+        // Until the index is in, the default list is data/first.js's page; anything else says
+        // it is coming, or that it cannot come.
+        waiting = !renderFirst();
+        if (failed) count.textContent = failedText();
+        else if (waiting) count.textContent = tr("loading");
         return;
       }
       early = false;
@@ -472,14 +477,28 @@
       waiting = moreWanted = false;
     }
 
+    function failedText() {
+      return shown ? tr("index_failed", { shown: shown, n: total }) : tr("index_missing");
+    }
+
+    /* data/index.js is missing, or broken (a truncated copy runs without defining the index):
+       the first page stays, "show more" goes, and the status line says what does not work */
+    function unavailable() {
+      failed = true;
+      list.setAttribute("aria-busy", "false");
+      more.hidden = true;
+      count.textContent = failedText();
+    }
+
     function loadIndex() {
       if (window.MOOCX_INDEX) return arrived(window.MOOCX_INDEX);
       list.setAttribute("aria-busy", "true");
       var script = document.createElement("script");
       script.onload = function () {
         if (window.MOOCX_INDEX) arrived(window.MOOCX_INDEX);
+        else unavailable();
       };
-      script.onerror = function () { list.setAttribute("aria-busy", "false"); };
+      script.onerror = unavailable;
       script.src = list.getAttribute("data-index-src") || "data/index.js";
       document.body.appendChild(script);
     }
@@ -604,7 +623,10 @@
       document.getElementById("filters").open = true;
     }
     document.getElementById("needs-js").hidden = true;
-    if (!renderFirst()) waiting = true;
+    if (!renderFirst()) {
+      waiting = true;
+      count.textContent = tr("loading");
+    }
     loadIndex();
     if (state.q) remember("moocx.search", hashOf(state, true));
   }
