@@ -13,6 +13,9 @@ the floor our harvester is measured against, as a ratio.
   + ``sqlite3`` ``executemany``, one transaction, following ``resumptionToken``.
 * ``dump``: a plain JSON dump of a catalog's courses and runs (``sqlite3`` + ``json.dumps``,
   streamed), the yardstick of the exports.
+* ``pages``: one minimal, escaped HTML page per course, each its own file: the least a site
+  with a page per course can cost; ``files``: as many files of a given size, the filesystem's
+  share alone.
 
 Modes: ``full`` starts from an empty database and inserts everything; ``noop`` downloads and
 parses everything again and compares each row with the stored one (writing only differences:
@@ -31,6 +34,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -441,6 +445,50 @@ def files(directory: Path, count: int, size: int) -> None:
     emit(files=count, bytes=count * size, seconds=time.perf_counter() - started)
 
 
+def pages(catalog: Path, directory: Path) -> None:
+    """One minimal HTML page per course (its title, organisation, short description and runs,
+    ``html.escape``-d, no template, no sanitizer, no JSON-LD), written as the site writes its
+    course pages: the least a site with a page per course can cost, files included."""
+    started = time.perf_counter()
+    directory.mkdir(parents=True, exist_ok=False)
+    con = sqlite3.connect(catalog)
+    runs = con.execute(
+        'SELECT course_id, title, start, "end", url FROM course_runs ORDER BY course_id, start'
+    )
+    pending = next(runs, None)
+    count = size = 0
+    folder = os.open(directory, os.O_RDONLY)
+    try:
+        for cid, key, title, org, short in con.execute(
+            "SELECT id, key, title, organization, short_description FROM courses ORDER BY id"
+        ):
+            items = []
+            while pending is not None and pending[0] <= cid:
+                if pending[0] == cid:
+                    _, run_title, start, end, url = pending
+                    items.append(
+                        f'<li><a href="{escape(url or "")}">{escape(run_title or "")}</a> '
+                        f"{escape(start or '')} – {escape(end or '')}</li>"
+                    )
+                pending = next(runs, None)
+            body = (
+                f'<!doctype html><html lang="und"><meta charset="utf-8"><title>{escape(title)}'
+                f"</title><h1>{escape(title)}</h1><p>{escape(org or '')}</p>"
+                f"<div>{escape(short or '')}</div><ul>{''.join(items)}</ul></html>"
+            ).encode()
+            name = f"{key.replace('/', '_')}-{cid}.html"
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=folder)
+            try:
+                os.write(fd, body)
+            finally:
+                os.close(fd)
+            count += 1
+            size += len(body)
+    finally:
+        os.close(folder)
+    emit(pages=count, bytes=size, seconds=time.perf_counter() - started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="physical baselines (see the module docstring)")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -459,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dump")
     p.add_argument("--catalog", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("pages")
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--dir", type=Path, required=True)
     p = sub.add_parser("files")
     p.add_argument("--dir", type=Path, required=True)
     p.add_argument("--count", type=int, required=True)
@@ -472,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         oai_feed(args.base, args.mode, args.db)
     elif args.what == "files":
         files(args.dir, args.count, args.size)
+    elif args.what == "pages":
+        pages(args.catalog, args.dir)
     else:
         dump(args.catalog, args.out)
     return 0

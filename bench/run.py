@@ -523,7 +523,7 @@ class Bench:
             ],
         }
         samples: dict[str, list[measure.Sample]] = {
-            k: [] for k in [*steps, "site", "dump", "files"]
+            k: [] for k in [*steps, "site", "dump", "files", "pages"]
         }
         for rep in range(self.runs):
             log(f"N={n} exports run {rep + 1}")
@@ -544,10 +544,15 @@ class Bench:
             files = ["-m", "bench.baselines", "files", "--dir", str(floor)]
             files += ["--count", str(len(pages)), "--size", str(sum(pages) // max(1, len(pages)))]
             samples["files"].append(self._checked(self.measure(files), f"N={n} files"))
+            minimal = out_dir / f"pages-{rep}"
+            shutil.rmtree(minimal, ignore_errors=True)
+            cmd = ["-m", "bench.baselines", "pages", "--catalog", str(db), "--dir", str(minimal)]
+            samples["pages"].append(self._checked(self.measure(cmd), f"N={n} pages"))
         # Removed only now: deleting 100,000 files keeps the filesystem busy for a while, and
         # the next site export would pay for it.
         for rep in range(self.runs):
             shutil.rmtree(out_dir / f"files-{rep}", ignore_errors=True)
+            shutil.rmtree(out_dir / f"pages-{rep}", ignore_errors=True)
         site = out_dir / f"site-{self.runs - 1}"
         result: dict[str, Any] = {k: measure.summarize(v) for k, v in samples.items()}
         con = sqlite3.connect(db)
@@ -564,6 +569,7 @@ class Bench:
             "site_bytes": sum(p.stat().st_size for p in site.rglob("*") if p.is_file()),
             "site_files": sum(1 for p in site.rglob("*") if p.is_file()),
             "course_pages": len(pages),  # the last site's, counted for its file floor
+            "minimal_pages_bytes": last_json(samples["pages"][-1]).get("bytes"),
         }
         log(f"N={n} search latency")
         search = self.measure(["-m", "bench.search_latency", "--catalog-url", f"sqlite:///{db}"])
@@ -752,6 +758,7 @@ EXPORT_STEPS = {
     "site": f"`moocx export --format site --audience {AUDIENCE}`",
     "dump": "plain JSON dump (sqlite3 + json.dumps)",
     "files": "the site's course pages alone: as many new files of their average size",
+    "pages": "a minimal site: one escaped HTML page per course, no template, sanitizer or index",
 }
 
 
@@ -765,6 +772,7 @@ def export_rows(n: int, ex: dict[str, Any]) -> list[str]:
         f"data/index.js {_f((s['site_index_js_bytes'] or 0) / 1e6, 2)} MB",
         "dump": f"{_f((s['dump_bytes'] or 0) / 1e6, 1)} MB",
         "files": f"{s.get('course_pages', 0):,} files (os.open + write + close)",
+        "pages": f"{_f((s.get('minimal_pages_bytes') or 0) / 1e6, 1)} MB",
     }
     rows = [
         f"Exports of the Open edX catalog ({ex['courses']:,} courses, "

@@ -63,10 +63,11 @@ def test_every_part_ran(results: dict) -> None:
             assert floor["events"] >= 200
             assert floor["pages"] == full["pages"]
     exports = size["exports"]
-    for step in ("exchange", "json", "csv", "site", "dump", "files"):
+    for step in ("exchange", "json", "csv", "site", "dump", "files", "pages"):
         assert exports[step]["wall_s"] > 0
     assert exports["offers"] > 0
     assert exports["sizes"]["site_index_js_bytes"] > 0
+    assert exports["sizes"]["minimal_pages_bytes"] > 0
     assert exports["search"]["samples"] > 0
     assert exports["search"]["p95_ms"] >= exports["search"]["median_ms"]
 
