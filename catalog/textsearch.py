@@ -22,12 +22,13 @@ databases and the site agree.
   ``executemany``: an insert trigger costs four times as much), updates and deletes by
   triggers. Trigrams match any substring of three or more characters, which is what Chinese
   (no spaces between words) and folded Vietnamese both need. The table keeps no positions
-  (``detail=none``) and is queried with ``GLOB '*term*'``: FTS5 narrows the rows to those with
-  every trigram of the term, and SQLite checks the pattern on each. Positions would serve
-  ``MATCH`` phrase queries, but they made the index four times larger and its writes two and a
-  half times slower: a quarter to half of the catalog's own write cost in a full harvest, for
-  searches 1–3 ms faster (bench, issue 7). Query terms shorter than three characters, and
-  SQLite builds without FTS5 or trigram, fall back to ``LIKE`` on the folded column.
+  (``detail=none``): a query asks it for the rows holding every trigram of its terms (``MATCH
+  "gia" AND "iao" AND …``) and checks the terms themselves with ``LIKE`` on the folded column
+  of those rows. Positions would let FTS5 match whole phrases, but they made the index four
+  times larger and its writes two and a half times slower, a large share of the catalog's own
+  write cost in a full harvest; the trigram intersection costs about the same as a phrase
+  match (bench, issue 7). Query terms shorter than three characters, and SQLite builds without
+  FTS5 or trigram, have only the ``LIKE``.
 * PostgreSQL: the folded column with a ``pg_trgm`` GIN index when the extension can be created,
   which serves ``LIKE '%term%'``; without the extension the same ``LIKE`` scans. (The folded text
   is lower case already, so ``LIKE`` does what ``ILIKE`` would.)
@@ -426,16 +427,16 @@ def search(
     terms = folded.split(" ")
     s, c, f = course_search.c, tables.courses.c, tables.feeds.c
     conditions: list[ColumnElement[bool]] = []
-    like_terms = terms
     if has_fts(conn) and any(len(t) >= TRIGRAM for t in terms):
-        long_terms = [t for t in terms if len(t) >= TRIGRAM]
-        globs = " AND ".join(f"folded GLOB :fts_{i}" for i in range(len(long_terms)))
-        fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {globs}").bindparams(
-            **{f"fts_{i}": _glob_contains(t) for i, t in enumerate(long_terms)}
+        # The rows holding every trigram of every term; the LIKE below keeps those that hold
+        # the terms themselves (the table has no positions to tell: module docstring).
+        trigrams = dict.fromkeys(
+            t[i : i + TRIGRAM] for t in terms for i in range(len(t) - TRIGRAM + 1)
         )
-        conditions.append(s.course_id.in_(fts.columns(rowid=Integer)))
-        like_terms = [t for t in terms if len(t) < TRIGRAM]
-    conditions += [s.folded.like(_contains(t), escape="\\") for t in like_terms]
+        match = " AND ".join(_fts_string(t) for t in trigrams)
+        fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
+        conditions.append(s.course_id.in_(fts.bindparams(fts_query=match).columns(rowid=Integer)))
+    conditions += [s.folded.like(_contains(t), escape="\\") for t in terms]
     if not include_withdrawn:
         conditions.append(c.status == "active")
     if institution is not None:
@@ -503,8 +504,6 @@ def _contains(value: str) -> str:
     return f"%{_escape(value)}%"
 
 
-def _glob_contains(term: str) -> str:
-    """A ``GLOB`` pattern for text containing ``term``: its ``*``, ``?`` and ``[`` taken
-    literally (each in brackets). ``GLOB`` rather than ``LIKE``: FTS5 serves ``LIKE`` from its
-    index only without an ``ESCAPE`` clause, so a term with ``%`` or ``_`` would scan."""
-    return "*" + "".join(f"[{ch}]" if ch in "*?[" else ch for ch in term) + "*"
+def _fts_string(token: str) -> str:
+    """One FTS5 string: inside double quotes everything is literal but a doubled quote."""
+    return '"' + token.replace('"', '""') + '"'

@@ -214,6 +214,7 @@ TSINGHUA = [
     record("THU00002", "教育心理学", language="zh", subjects=("教育",)),
     record("THU00003", "Introduction to Machine Learning", language="en", organization="清华大学"),
     record("THU00004", "100% 纯中文: 50_50", language="zh"),
+    record("THU00005", "学习方法与学习心理", language="zh"),
 ]
 
 
@@ -367,8 +368,8 @@ def test_like_wildcards_and_quotes_in_the_query_are_literal(catalog) -> None:
     assert titles(catalog, "NEAR(giao duc)") == []
 
 
-def test_glob_wildcards_in_the_query_are_literal(catalog) -> None:
-    """The trigram table is asked with GLOB: ``*``, ``?`` and ``[`` in a query are characters."""
+def test_glob_wildcards_and_brackets_in_the_query_are_literal(catalog) -> None:
+    """``*``, ``?`` and ``[`` in a query are characters, in the trigram table and out of it."""
     cpp = ["Lập trình C++ [nâng cao]*?"]
     assert titles(catalog, "[nang") == cpp
     assert titles(catalog, "c++ [nâng cao]*?") == cpp
@@ -376,6 +377,14 @@ def test_glob_wildcards_in_the_query_are_literal(catalog) -> None:
     assert titles(catalog, "gi?o") == []  # as a wildcard, ? would find every "giao"
     assert titles(catalog, "[gx]iao") == []  # as a class, [gx] would too
     assert titles(catalog, "gi*duc") == []  # as a wildcard, * would find "giao duc"
+
+
+def test_every_trigram_of_a_term_is_not_enough_the_term_itself_must_be_there(catalog) -> None:
+    """The trigram table has no positions: "方法与学习方法" shares all its trigrams with
+    "学习方法与学习心理" without being in it, and must not find it."""
+    assert titles(catalog, "方法与学习") == ["学习方法与学习心理"]
+    assert titles(catalog, "方法与学习方法") == []
+    assert titles(catalog, "学习心理 方法与") == ["学习方法与学习心理"]
 
 
 def test_an_empty_query_finds_nothing(catalog) -> None:

@@ -1,8 +1,8 @@
 """Course search: the SQLite trigram table keeps no positions (``detail=none``).
 
-Searches ask it with ``GLOB '*term*'`` instead of ``MATCH`` phrases, which need positions. The
-index is about a quarter of the size and is written about two and a half times faster (bench,
-issue 7; ``catalog.textsearch``). The table is created again and rebuilt from ``course_search``,
+Searches ask it for the rows holding every trigram of their terms and check the terms with
+``LIKE``, instead of ``MATCH`` phrases, which need positions. The index is about a quarter of the
+size and is written about two and a half times faster (bench, issue 7; ``catalog.textsearch``). The table is created again and rebuilt from ``course_search``,
 whose rows do not change. Nothing changes on PostgreSQL, or on SQLite without the trigram table.
 
 Revision ID: 0009
