@@ -425,6 +425,15 @@ def dump(catalog: Path, out: Path) -> None:
     emit(courses=count, bytes=out.stat().st_size, seconds=time.perf_counter() - started)
 
 
+def write_new(folder: int, name: str, body: bytes) -> None:
+    """A new file ``name`` in the open directory ``folder``, as the site creates its pages."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=folder)
+    try:
+        os.write(fd, body)
+    finally:
+        os.close(fd)
+
+
 def files(directory: Path, count: int, size: int) -> None:
     """``count`` new files of ``size`` bytes in ``directory`` (``os.open`` + ``write`` + ``close``,
     as the site writes its course pages): what the filesystem alone costs the site export."""
@@ -434,12 +443,7 @@ def files(directory: Path, count: int, size: int) -> None:
     folder = os.open(directory, os.O_RDONLY)
     try:
         for i in range(count):
-            name = f"course-{i:07d}.html"
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=folder)
-            try:
-                os.write(fd, body)
-            finally:
-                os.close(fd)
+            write_new(folder, f"course-{i:07d}.html", body)
     finally:
         os.close(folder)
     emit(files=count, bytes=count * size, seconds=time.perf_counter() - started)
@@ -476,12 +480,7 @@ def pages(catalog: Path, directory: Path) -> None:
                 f"</title><h1>{escape(title)}</h1><p>{escape(org or '')}</p>"
                 f"<div>{escape(short or '')}</div><ul>{''.join(items)}</ul></html>"
             ).encode()
-            name = f"{key.replace('/', '_')}-{cid}.html"
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=folder)
-            try:
-                os.write(fd, body)
-            finally:
-                os.close(fd)
+            write_new(folder, f"{key.replace('/', '_')}-{cid}.html", body)
             count += 1
             size += len(body)
     finally:
