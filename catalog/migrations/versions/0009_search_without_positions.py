@@ -2,8 +2,9 @@
 
 Searches ask it for the rows holding every trigram of their terms and check the terms with
 ``LIKE``, instead of ``MATCH`` phrases, which need positions. The index is about a quarter of the
-size and is written about two and a half times faster (bench, issue 7; ``catalog.textsearch``). The table is created again and rebuilt from ``course_search``,
-whose rows do not change. Nothing changes on PostgreSQL, or on SQLite without the trigram table.
+size and is written about two and a half times faster (bench, issue 7; ``catalog.textsearch``).
+The table is created again and rebuilt from ``course_search``, whose rows do not change.
+Nothing changes on PostgreSQL, or on SQLite without the trigram table.
 
 Revision ID: 0009
 Revises: 0008
@@ -44,4 +45,4 @@ def _recreate(bind: Connection, detail: str) -> None:
     op.execute(f"DROP TABLE {table}")
     op.execute(textsearch.fts_table_statement(detail=detail))
     op.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
-    bind.execute(text(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"))
+    op.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")

@@ -623,10 +623,7 @@
       document.getElementById("filters").open = true;
     }
     document.getElementById("needs-js").hidden = true;
-    if (!renderFirst()) {
-      waiting = true;
-      count.textContent = tr("loading");
-    }
+    render();  // the first page from data/first.js, or "loading" until the index is in
     loadIndex();
     if (state.q) remember("moocx.search", hashOf(state, true));
   }
