@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +82,12 @@ BIG = 130
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from _chromium(tmp_path_factory)
+
+
+def _chromium(factory: pytest.TempPathFactory, page_load: str = "normal") -> Iterator[Any]:
+    """Headless Chromium; ``page_load="eager"`` returns from ``get()`` at DOMContentLoaded
+    instead of waiting for every script the page adds (``data/index.js``) to load."""
     reason = _unavailable()
     if reason:
         if os.environ.get("CI"):
@@ -89,7 +98,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
+    options.page_load_strategy = page_load
+    profile = factory.mktemp("chromium-profile")
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -471,3 +481,69 @@ def test_without_its_index_the_page_shows_the_first_page_and_says_what_does_not_
     browser.find_element(By.CSS_SELECTOR, '[data-ui-choice="zh"]').click()
     _wait(browser, lambda b: _label(b) == STRINGS["zh"]["search_label"])
     assert status() == STRINGS["zh"]["index_failed"].format(shown=50, n=BIG)
+
+
+@pytest.fixture
+def eager_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from _chromium(tmp_path_factory, page_load="eager")
+
+
+@contextmanager
+def _held_index(site: Path) -> Iterator[tuple[str, threading.Event]]:
+    """``site`` served on 127.0.0.1, its ``data/index.js`` held back until the event is set:
+    the window in which a student on a slow disk or link acts before the index is in
+    (``file://`` cannot be slowed down)."""
+    release = threading.Event()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/data/index.js":
+                release.wait(30)
+            super().do_GET()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html", release
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_search_typed_while_the_index_loads_says_so_and_is_answered_when_it_arrives(
+    eager_browser: Any, big_site: Path
+) -> None:
+    """While data/index.js is still on its way the first page is on screen; a search typed then
+    shows "Loading the course list…" (and the list stays busy) rather than an answer from the
+    first page alone, and is answered from the whole index as soon as it arrives."""
+    from selenium.webdriver.common.by import By
+
+    browser = eager_browser
+    index = read_index(big_site)
+    first = [index["courses"][i]["title"] for i in index["order"][:50]]
+    wanted = sorted(c["title"] for c in index["courses"] if "nang cao" in c["hay"])
+    assert BIG > 50 and 0 < len(wanted) < 50
+    with _held_index(big_site) as (url, release):
+        browser.get(url + "#ui=en")
+        _wait(browser, lambda b: _titles(b) == first)
+        results = browser.find_element(By.ID, "results")
+        assert results.get_attribute("aria-busy") == "true"
+
+        _search(browser, "nang cao")
+        count = browser.find_element(By.ID, "count")
+        assert count.text == STRINGS["en"]["loading"]
+        assert results.get_attribute("aria-busy") == "true"
+
+        release.set()
+        _wait(browser, lambda b: results.get_attribute("aria-busy") == "false", timeout=20)
+        _wait(browser, lambda b: sorted(_titles(b)) == wanted)
+        assert count.text != STRINGS["en"]["loading"]
