@@ -1,22 +1,27 @@
 """Timing whole processes from outside: wall clock and peak RSS of one child, and statistics.
 
-Each measured case is its own process, started here and reaped with ``os.wait4``, whose
-``rusage`` is that child's alone: ``ru_maxrss`` is its peak resident set (KiB on Linux), with no
-interference from the runner or from earlier children (``RUSAGE_CHILDREN`` would give the
-maximum over every child so far).
+Each measured case is its own process, started by ``bench/launch.py`` (a fresh interpreter of a
+few MiB) and reaped there with ``os.wait4``, whose ``rusage`` is that command's alone:
+``ru_maxrss`` is its peak resident set (KiB on Linux). Started from the bench directly, a child
+would report at least the bench's own peak RSS (launch.py says why); ``RUSAGE_CHILDREN`` would
+give the maximum over every child so far.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import json
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("launch.py")
+#: Seconds the launcher is given beyond the command's own timeout before it is killed too.
+GRACE = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +50,39 @@ def run(
     env: dict[str, str] | None = None,
     timeout: float = 3600.0,
 ) -> Sample:
-    """Run ``cmd`` to its end (killed after ``timeout`` seconds) and measure it."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env
-        )
-        reaped = threading.Event()
-        killed = threading.Event()
+    """Run ``cmd`` to its end (killed after ``timeout`` seconds) and measure it.
 
-        def kill() -> None:
-            if not reaped.is_set():
-                killed.set()
-                proc.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            reaped.set()
-            timer.cancel()
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    The wall clock runs from the command's spawn to its exit, inside the launcher, so the
+    launcher's own start-up is not counted."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile(suffix=".json") as report,
+    ):
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), report.name, str(timeout)]
+        # A launcher hung past its own alarm leaves no report: a timed-out sample.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run(
+                [*launcher, str(cwd or ""), "--", *cmd],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=env,
+                timeout=timeout + GRACE,
+                check=False,
+            )
+        data = json.loads(Path(report.name).read_text(encoding="utf-8") or "{}")
         out.seek(0)
         err.seek(0)
         return Sample(
-            wall_s=wall,
-            peak_mib=usage.ru_maxrss / 1024,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            returncode=proc.returncode,
+            wall_s=float(data.get("wall_s", timeout)),
+            peak_mib=float(data.get("maxrss_kib", 0)) / 1024,
+            cpu_s=float(data.get("utime_s", 0)) + float(data.get("stime_s", 0)),
+            returncode=int(data.get("returncode", -9)),
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
-            timed_out=killed.is_set(),
-            sys_s=usage.ru_stime,
+            timed_out=bool(data.get("timed_out", True)),
+            sys_s=float(data.get("stime_s", 0)),
         )
 
 

@@ -592,6 +592,11 @@ class Bench:
         samples = [self.moocx(Path("unused.toml"), "--version") for _ in range(self.runs)]
         return measure.summarize(samples)
 
+    def rss_floor(self) -> float:
+        """The least peak RSS any measured command can show: that of the launcher it inherits
+        (``bench/launch.py``), seen from ``/bin/true``."""
+        return measure.run(["true"], cwd=ROOT, env=self.env).peak_mib
+
     def one_n(self, n: int, connectors: Sequence[str], cpu: int | None) -> dict[str, Any]:
         log(f"N={n}: rendering the feeds ({', '.join(connectors)})")
         with FeedServer(n, connectors, cpu) as server:
@@ -830,7 +835,8 @@ def render(results: dict[str, Any]) -> str:
         f"mooc-exchange benchmark · {meta['date']} · {meta['machine']} · Python {meta['python']}"
         f" · medians of {meta['runs']} runs · server pinned to CPU {meta['server_cpu']}",
         f"moocx start-up alone (`moocx --version`): {_f(meta['startup']['wall_s'])} s, "
-        f"{_f(meta['startup']['peak_mib'], 0)} MiB",
+        f"{_f(meta['startup']['peak_mib'], 0)} MiB · the least peak RSS a measured process can "
+        f"show (`true`, started as every case is): {_f(meta.get('rss_floor_mib'), 1)} MiB",
     ]
     sizes = results["sizes"]
     for n_text, res in sizes.items():
@@ -960,6 +966,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         results["meta"]["startup"] = bench.startup()
+        results["meta"]["rss_floor_mib"] = bench.rss_floor()
         for n in args.n:
             connectors = args.connectors
             if n >= 100_000 and args.connectors_large:
