@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, String, exists, select, type_coerce
+from sqlalchemy import Connection, Select, String, exists, func, select, type_coerce
 
 from catalog import tables
 
@@ -114,6 +114,31 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String()).label(column.name)
 
 
+def count_documents(
+    conn: Connection, *, audience: str | None = None, include_withdrawn: bool = True
+) -> int:
+    """How many documents :func:`course_documents` gives with the same arguments (one
+    ``count(*)``: an export's progress shows it as its total)."""
+    query = select(func.count()).select_from(tables.courses)
+    return int(
+        conn.execute(
+            _visible(query, audience=audience, include_withdrawn=include_withdrawn)
+        ).scalar_one()
+    )
+
+
+def _visible(query: Select[Any], *, audience: str | None, include_withdrawn: bool) -> Select[Any]:
+    """``query`` over ``courses`` limited to the courses an export shows."""
+    c, o = tables.courses.c, tables.offers.c
+    if not include_withdrawn:
+        query = query.where(c.status == "active")
+    if audience is not None:
+        # EXISTS, not IN (SELECT …): SQLite probes ix_offers_course per course instead of
+        # building a table of every offered course id first.
+        query = query.where(exists().where(o.course_id == c.id, o.audience == audience))
+    return query
+
+
 def course_documents(
     conn: Connection,
     *,
@@ -149,12 +174,8 @@ def course_documents(
         o.host_credits, o.host_system, o.home_credits, o.home_system, o.credits_source,
         o.equivalence_status, o.equivalence_home_course, _raw(o.equivalence_terms),
     ).order_by(o.course_id, o.id)  # fmt: skip
-    if not include_withdrawn:
-        courses = courses.where(c.status == "active")
+    courses = _visible(courses, audience=audience, include_withdrawn=include_withdrawn)
     if audience is not None:
-        # EXISTS, not IN (SELECT …): SQLite probes ix_offers_course per course instead of
-        # building a table of every offered course id first.
-        courses = courses.where(exists().where(o.course_id == c.id, o.audience == audience))
         runs = runs.where(exists().where(o.course_id == r.course_id, o.audience == audience))
         # On SQLite, ``audience || ''`` keeps the planner off ix_offers_audience: it then reads
         # the offers in course order through ix_offers_course, rather than sorting all of the

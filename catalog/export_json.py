@@ -9,9 +9,10 @@ export against it. The export never owns the file it writes: callers pass a text
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
@@ -35,8 +36,11 @@ def write_json(
     generated_at: datetime | None = None,
     isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
+    courses: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] | None = None,
 ) -> int:
-    """Write the whole catalog, with its offers, to ``out``; returns the number of courses."""
+    """Write the whole catalog, with its offers, to ``out``; returns the number of courses.
+
+    ``courses``, if given, wraps the stream of course documents (the export's progress)."""
     generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
     with read_only(engine) as conn:  # one read transaction: a consistent snapshot
         out.write('{"schema":' + _dump(SCHEMA))
@@ -45,7 +49,8 @@ def write_json(
         out.write(',"courses":[')
         count = 0
         write = out.write
-        for course in course_documents(conn, isced=isced, labels=labels):
+        documents: Iterable[dict[str, Any]] = course_documents(conn, isced=isced, labels=labels)
+        for course in courses(documents) if courses else documents:
             write(("," if count else "") + "\n" + _dump(course))
             count += 1
         out.write("\n]}\n")

@@ -12,20 +12,25 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
 from catalog.db import read_only
-from catalog.documents import course_documents, institutions
+from catalog.documents import count_documents, course_documents, institutions
 from scheduler.config import Config, ExportConfig
 from scheduler.exchange_setup import isced_for
 
 log = logging.getLogger(__name__)
+
+#: ``progress(done, total)``: courses written so far, of the export's total.
+Progress = Callable[[int, int], None]
+#: Courses between two progress reports (a report costs a call, not a redraw: the UI throttles).
+PROGRESS_EVERY = 500
 
 
 @contextmanager
@@ -50,24 +55,33 @@ def export(
     *,
     audience: str | None = None,
     stream: TextIO | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the courses written
-    (for CSV, the rows: one per offered run)."""
+    (for CSV, the rows: one per offered run). ``progress(done, total)`` is told the courses
+    written so far, every :data:`PROGRESS_EVERY` and at the end."""
     isced, labels = isced_for(config)
     if fmt == "json":
         from catalog.export_json import write_json
 
+        counted = None
+        if progress is not None:
+            with read_only(engine) as conn:
+                counted = _reporting(count_documents(conn), progress)
         if stream is not None:
-            return write_json(engine, stream, isced=isced, labels=labels)
+            return write_json(engine, stream, isced=isced, labels=labels, courses=counted)
         assert out is not None
         with atomic_text(out) as fh:
-            return write_json(engine, fh, isced=isced, labels=labels)
+            return write_json(engine, fh, isced=isced, labels=labels, courses=counted)
     if audience is None:
         raise ValueError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
-        docs = course_documents(
+        docs: Iterable[dict[str, Any]] = course_documents(
             conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
         )
+        if progress is not None:
+            total = count_documents(conn, audience=audience, include_withdrawn=False)
+            docs = _reporting(total, progress)(docs)
         if fmt == "csv":
             from catalog.export_csv import write_csv
 
@@ -89,6 +103,24 @@ def export(
             )
             return stats.courses
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def _reporting(
+    total: int, progress: Progress
+) -> Callable[[Iterable[dict[str, Any]]], Iterator[dict[str, Any]]]:
+    """A wrapper of a document stream that tells ``progress`` how far it has got."""
+
+    def wrap(docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        done = 0
+        progress(0, total)
+        for doc in docs:
+            yield doc
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                progress(done, total)
+        progress(done, total)
+
+    return wrap
 
 
 def write_export(config: Config, engine: Engine, item: ExportConfig) -> int:

@@ -1,4 +1,4 @@
-"""Live progress for long syncs: bars on a terminal, plain log lines everywhere else.
+"""Live progress for long syncs and exports: bars on a terminal, plain log lines everywhere else.
 
 Why rich: it draws live per-feed progress and tables that degrade cleanly when stderr is not a
 terminal (cron mails, CI logs), which a hand-written ``\\r`` loop gets wrong.
@@ -7,7 +7,8 @@ terminal (cron mails, CI logs), which a hand-written ``\\r`` loop gets wrong.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
@@ -109,3 +110,62 @@ def make_progress(
     bars = BarProgress(console)  # type: ignore[arg-type]  # a terminal: a rich Console
     with bars.progress:
         yield bars
+
+
+#: Seconds between two progress lines of an export written to a non-terminal.
+EXPORT_LOG_EVERY = 10.0
+
+
+class ExportLog:
+    """An export's progress as a log line every :data:`EXPORT_LOG_EVERY` seconds: a long
+    export in cron or CI says how far it is, a short one says nothing more than its result."""
+
+    def __init__(self, what: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.what = what
+        self.clock = clock
+        self.last = clock()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.last < EXPORT_LOG_EVERY or done >= total:
+            return
+        self.last = now
+        log.info("export %s: %d of %d courses (%d%%)", self.what, done, total, 100 * done // total)
+
+
+@contextmanager
+def export_progress(
+    console: Console | _Terminal | None, what: str
+) -> Iterator[Callable[[int, int], None] | None]:
+    """``progress(done, total)`` for ``scheduler.exports.export``: a bar on a terminal (gone
+    when the export ends), timed log lines otherwise, None (no counting) without a console."""
+    if console is None:
+        yield None
+        return
+    if not console.is_terminal:
+        yield ExportLog(what)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(
+        TextColumn(f"[bold]export {what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("courses"),
+        TimeElapsedColumn(),
+        console=console,  # type: ignore[arg-type]  # a terminal: a rich Console
+        transient=True,
+    )
+    task = bar.add_task(what, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update

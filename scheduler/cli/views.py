@@ -9,6 +9,7 @@ import click
 
 from scheduler.cli.base import (
     _console,
+    _output,
     _State,
     cli,
 )
@@ -41,6 +42,7 @@ from scheduler.sync import open_catalog
 def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None:
     """Export the catalog: JSON (schema mooc-exchange/1), CSV or the static catalog site."""
     from scheduler.exports import export as write
+    from scheduler.progress import export_progress
 
     config = state.config()
     if audience is not None:
@@ -50,10 +52,12 @@ def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None
     if fmt == "site" and out_path == "-":
         raise click.UsageError("the site is a directory: give --out DIR")
     engine = open_catalog(config)
-    if out_path == "-":
-        write(config, engine, fmt, None, audience=audience, stream=sys.stdout)
-        return
-    count = write(config, engine, fmt, Path(out_path), audience=audience)
+    with export_progress(_output(stderr=True), fmt) as progress:
+        if out_path == "-":
+            stream = sys.stdout
+            write(config, engine, fmt, None, audience=audience, stream=stream, progress=progress)
+            return
+        count = write(config, engine, fmt, Path(out_path), audience=audience, progress=progress)
     what = f"rows (one per course run offered to {audience})" if fmt == "csv" else "courses"
     click.echo(f"wrote {count} {what} to {out_path}", err=True)
 
