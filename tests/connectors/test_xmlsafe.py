@@ -13,7 +13,6 @@ import gzip
 import http.server
 import re
 import resource
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from lxml import etree
 
 from connectors import xmlsafe
 from connectors.xmlsafe import XmlError, has_doctype_prolog, iter_elements, parse_document
+from tests.support.loopback import serving
 
 ATTACKS = Path(__file__).resolve().parents[1] / "fixtures" / "xml_attacks"
 SENTINEL_TEXT = "TOP-SECRET-SENTINEL-7f3a"
@@ -158,14 +158,8 @@ def evil_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield base + "/", hits
 
 
 @pytest.mark.parametrize("name", ["external_dtd.xml", "parameter_entity.xml"])

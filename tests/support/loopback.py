@@ -47,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["LoopbackServer", "RecordedRequest", "Reply", "loopback_pair"]
+__all__ = ["LoopbackServer", "RecordedRequest", "Reply", "loopback_pair", "serving"]
 
 
 @dataclass(frozen=True)
@@ -337,3 +337,18 @@ def loopback_pair(**options: Any) -> Iterator[tuple[LoopbackServer, LoopbackServ
     """
     with LoopbackServer(**options) as other, LoopbackServer(peer=other, **options) as server:
         yield server, other
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A request handler of the test's own on ``127.0.0.1`` (a free port), served from daemon
+    threads: yields the base URL ``http://127.0.0.1:PORT`` and stops the server on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
