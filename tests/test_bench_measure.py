@@ -9,7 +9,10 @@ import pytest
 
 from bench import measure
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux",
+    reason="Linux only: elsewhere ru_maxrss is not in KiB and not inherited across exec",
+)
 
 BIG_MIB = 150
 
