@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
@@ -207,6 +208,8 @@ harvest_runs = Table(
     Column("held_withdrawals", Integer, nullable=False, default=0),
     # Why withdrawals were held, when they were.
     Column("guard", Text),
+    # Deletions the source reported for courses this catalog never stored.
+    Column("deleted_unknown", Integer, nullable=False, server_default="0"),
     Index("ix_harvest_runs_feed_started", "feed_id", "started_at"),
 )
 
@@ -278,14 +281,26 @@ course_events = Table(
     Index("ix_course_events_course", "course_id"),
 )
 
-#: One course run open to one audience institution's students, from one exchange rule.
+#: The source's own record of a course, as its connector delivered it with the course's last
+#: change (JSON text): what ``moocx course ID --raw`` shows. Not read by exports.
+course_sources = Table(
+    "course_sources",
+    metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("harvest_id", ForeignKey("harvest_runs.id")),
+    Column("raw", Text),
+)
+
+#: One course run — or a whole course without runs (``run_id`` NULL) — open to one audience
+#: institution's students, from one exchange rule.
 #: Derived data: rebuilt from the catalog and the config's rules (catalog.exchange.rebuild).
 offers = Table(
     "offers",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), nullable=False),
-    Column("run_id", ForeignKey("course_runs.id", ondelete="CASCADE"), nullable=False),
+    # NULL: the course has no runs; it is offered as a whole ("dates set by the platform").
+    Column("run_id", ForeignKey("course_runs.id", ondelete="CASCADE")),
     Column("offering", String(64), nullable=False),
     Column("audience", String(64), nullable=False),
     Column("rule", String(64), nullable=False),
@@ -294,7 +309,9 @@ offers = Table(
     _when("application_end"),
     Column("open_now", Boolean, nullable=False, default=False),
     Column("seats", Integer),
+    # The rule's notes in the audience's language, and all of them by language.
     Column("notes", Text),
+    Column("notes_i18n", JSON),
     Column("host_credits", Float),
     Column("host_system", String(32)),
     Column("home_credits", Float),
@@ -305,6 +322,14 @@ offers = Table(
     Column("equivalence_home_course", String(255)),
     Column("equivalence_terms", JSON),
     UniqueConstraint("run_id", "audience", name="uq_offers_run_audience"),
+    Index(
+        "uq_offers_course_audience_runless",
+        "course_id",
+        "audience",
+        unique=True,
+        sqlite_where=text("run_id IS NULL"),
+        postgresql_where=text("run_id IS NULL"),
+    ),
     Index("ix_offers_audience", "audience"),
     Index("ix_offers_course", "course_id"),
 )

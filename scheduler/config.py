@@ -116,6 +116,9 @@ class InstitutionConfig(_Strict):
     timezone: str = "UTC"
     #: A [[credit_systems]] id: how this institution counts credits.
     credit_system: str | None = None
+    #: The language its students read (vi, zh, en): the site opens in it and offers show the
+    #: rules' notes in it. Default: from the country (VN → vi, CN/TW/HK → zh), else en.
+    language: Literal["vi", "zh", "en"] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -242,7 +245,9 @@ class ExchangeRuleConfig(_Strict):
     exclude: FiltersConfig = FiltersConfig()
     terms: list[TermConfig] = Field(default_factory=list)
     default_credits: float | None = Field(None, ge=0)
-    notes: str | None = None
+    #: Shown to students with every offer: one text, or one per language
+    #: (``notes = { vi = "…", zh = "…", en = "…" }``; students see their own language's).
+    notes: str | Names | None = None
 
 
 class ExportConfig(_Strict):

@@ -1,6 +1,6 @@
--- The SQLite schema the migrations build, at revision 0009. Generated: rewrite it
+-- The SQLite schema the migrations build, at revision 0010. Generated: rewrite it
 -- with `python -m catalog.schema`, never by hand (catalog/schema.py).
--- revision: 0009
+-- revision: 0010
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -40,6 +40,14 @@ CREATE TABLE course_runs (
 	CONSTRAINT uq_course_runs_course_key UNIQUE (course_id, "key")
 );
 CREATE TABLE course_search (course_id INTEGER NOT NULL PRIMARY KEY REFERENCES courses (id) ON DELETE CASCADE, title_lower TEXT NOT NULL, title_folded TEXT NOT NULL, folded TEXT NOT NULL);
+CREATE TABLE course_sources (
+	course_id INTEGER NOT NULL, 
+	harvest_id INTEGER, 
+	raw TEXT, 
+	PRIMARY KEY (course_id), 
+	FOREIGN KEY(course_id) REFERENCES courses (id) ON DELETE CASCADE, 
+	FOREIGN KEY(harvest_id) REFERENCES harvest_runs (id)
+);
 CREATE TABLE courses (
 	id INTEGER NOT NULL, 
 	feed_id VARCHAR(64) NOT NULL, 
@@ -112,7 +120,7 @@ CREATE TABLE harvest_runs (
 	rejected INTEGER NOT NULL, 
 	declared_total INTEGER, 
 	error TEXT, 
-	"trigger" VARCHAR(16) NOT NULL, mode VARCHAR(16) DEFAULT 'full' NOT NULL, chain_id INTEGER, resumed_from INTEGER, source_count INTEGER DEFAULT '0' NOT NULL, degraded BOOLEAN DEFAULT 0 NOT NULL, held_withdrawals INTEGER DEFAULT '0' NOT NULL, guard TEXT, 
+	"trigger" VARCHAR(16) NOT NULL, mode VARCHAR(16) DEFAULT 'full' NOT NULL, chain_id INTEGER, resumed_from INTEGER, source_count INTEGER DEFAULT '0' NOT NULL, degraded BOOLEAN DEFAULT 0 NOT NULL, held_withdrawals INTEGER DEFAULT '0' NOT NULL, guard TEXT, deleted_unknown INTEGER DEFAULT '0' NOT NULL, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(feed_id) REFERENCES feeds (id)
 );
@@ -136,10 +144,10 @@ CREATE TABLE institutions (
 	timezone VARCHAR(64) NOT NULL, 
 	PRIMARY KEY (id)
 );
-CREATE TABLE offers (
+CREATE TABLE "offers" (
 	id INTEGER NOT NULL, 
 	course_id INTEGER NOT NULL, 
-	run_id INTEGER NOT NULL, 
+	run_id INTEGER, 
 	offering VARCHAR(64) NOT NULL, 
 	audience VARCHAR(64) NOT NULL, 
 	rule VARCHAR(64) NOT NULL, 
@@ -157,10 +165,11 @@ CREATE TABLE offers (
 	equivalence_status VARCHAR(16), 
 	equivalence_home_course VARCHAR(255), 
 	equivalence_terms JSON, 
+	notes_i18n JSON, 
 	PRIMARY KEY (id), 
+	CONSTRAINT uq_offers_run_audience UNIQUE (run_id, audience), 
 	FOREIGN KEY(course_id) REFERENCES courses (id) ON DELETE CASCADE, 
-	FOREIGN KEY(run_id) REFERENCES course_runs (id) ON DELETE CASCADE, 
-	CONSTRAINT uq_offers_run_audience UNIQUE (run_id, audience)
+	FOREIGN KEY(run_id) REFERENCES course_runs (id) ON DELETE CASCADE
 );
 CREATE TABLE rejected_records (
 	id INTEGER NOT NULL, 
@@ -181,5 +190,6 @@ CREATE INDEX ix_harvest_runs_feed_started ON harvest_runs (feed_id, started_at);
 CREATE INDEX ix_held_withdrawals_feed ON held_withdrawals (feed_id);
 CREATE INDEX ix_offers_audience ON offers (audience);
 CREATE INDEX ix_offers_course ON offers (course_id);
+CREATE UNIQUE INDEX uq_offers_course_audience_runless ON offers (course_id, audience) WHERE run_id IS NULL;
 CREATE TRIGGER course_search_ad AFTER DELETE ON course_search BEGIN INSERT INTO course_search_fts (course_search_fts, rowid, folded) VALUES ('delete', old.course_id, old.folded); END;
 CREATE TRIGGER course_search_au AFTER UPDATE ON course_search BEGIN INSERT INTO course_search_fts (course_search_fts, rowid, folded) VALUES ('delete', old.course_id, old.folded); INSERT INTO course_search_fts (rowid, folded) VALUES (new.course_id, new.folded); END;

@@ -141,7 +141,7 @@ def test_a_catalog_with_the_positional_trigram_table_upgrades_without_losing_sea
     assert before == [["K0"], ["K1"], ["K2"], ["K0"], []]
     assert "detail" not in table_sql()
 
-    assert schema.upgrade(engine) == ("0008", "0009")
+    assert schema.upgrade(engine) == ("0008", schema.head_revision())
     assert table_sql() == textsearch.fts_table_statement()
     assert "detail=none" in table_sql()
     assert found() == before
