@@ -41,7 +41,7 @@ def course_id(feed_id: str, key: str) -> str:
 
 def institutions(conn: Connection) -> list[dict[str, Any]]:
     return [
-        {"id": row.id, "names": row.names, "country": row.country}
+        {"id": row.id, "names": row.names, "country": row.country, "language": row.language}
         for row in conn.execute(select(tables.institutions).order_by(tables.institutions.c.id))
     ]
 
@@ -109,6 +109,12 @@ def _json_list(value: Any) -> list[Any]:
     return value or []
 
 
+def _json_object(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or None
+
+
 def _raw(column: Any) -> Any:
     """The column as the driver returns it: no per-row conversion by SQLAlchemy."""
     return type_coerce(column, String()).label(column.name)
@@ -171,8 +177,9 @@ def course_documents(
     offers = select(
         o.course_id, o.run_id, o.audience, o.offering, o.rule, o.term,
         _raw(o.application_start), _raw(o.application_end), o.open_now, o.seats, o.notes,
-        o.host_credits, o.host_system, o.home_credits, o.home_system, o.credits_source,
-        o.equivalence_status, o.equivalence_home_course, _raw(o.equivalence_terms),
+        _raw(o.notes_i18n), o.host_credits, o.host_system, o.home_credits, o.home_system,
+        o.credits_source, o.equivalence_status, o.equivalence_home_course,
+        _raw(o.equivalence_terms),
     ).order_by(o.course_id, o.id)  # fmt: skip
     courses = _visible(courses, audience=audience, include_withdrawn=include_withdrawn)
     if audience is not None:
@@ -253,7 +260,7 @@ def _offer(
 ) -> dict[str, Any]:
     (
         _course, run_id, audience, offering, rule, term, app_start, app_end, open_now, seats,
-        notes, host_credits, host_system, home_credits, home_system, credits_source,
+        notes, notes_i18n, host_credits, host_system, home_credits, home_system, credits_source,
         eq_status, eq_home_course, eq_terms,
     ) = offer  # fmt: skip
     zone = zones.get(offering)
@@ -277,6 +284,7 @@ def _offer(
         "audience": audience,
         "offering": offering,
         "run": run_keys.get(run_id),
+        "whole_course": run_id is None,
         "rule": rule,
         "term": term,
         "application_start": zoned(app_start, zone),
@@ -284,6 +292,7 @@ def _offer(
         "open_now": open_now,
         "seats": seats,
         "notes": notes,
+        "notes_by_language": _json_object(notes_i18n),
         "credits": credits,
         "equivalence": equivalence,
     }

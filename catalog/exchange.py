@@ -1,10 +1,17 @@
-"""The course exchange: which courses of one institution are open to another's students, when,
-with how many seats, and what their credits are worth at home.
+"""The course exchange's rules: which courses of one institution are open to another's
+students, in which term, with how many seats, and what their credits are worth at home.
 
-Offers are *derived* data: :func:`rebuild` recomputes them from the catalog and the rules in the
-config (the scheduler builds the plain values below from it) after every sync that changed the
-catalog, and on ``moocx exchange``. One offer per (course run, audience), from the first rule
-that matches; a course may be offered under several rules to several audiences.
+This module holds the plain values the scheduler builds from the config and the pure decisions
+made from them; :mod:`catalog.offers` applies them to the whole catalog (the offers table) and
+:mod:`catalog.explain` to one course, with every reason spelled out. Both ask the same
+functions, so what ``moocx exchange --explain`` says is what the rebuild did.
+
+A rule takes the courses of ``from`` that meet every ``include`` criterion and no ``exclude``
+criterion. Each run of such a course is offered in the first of the rule's terms it fits:
+its start (in the offering institution's zone) lies in the term's run window, and it did not
+end before the term's application window opens — self-paced and undated runs fit every term,
+and take the first whose application window has not closed. A course without runs (OAI-PMH, a
+plain catalogue) is offered as a whole in that same term: its dates are set by the platform.
 
 Credits: the host credits come from the source, else the rule's default. The home equivalent
 goes through contact hours (tín chỉ 15 h, 学分 16 h, ECTS 25–30 h as configured) and is rounded
@@ -14,20 +21,14 @@ is shown to students.
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, insert, select
-
-from catalog import tables
-from catalog.tables import utcnow
-
-log = logging.getLogger(__name__)
+#: Why a run fits no term (the codes :func:`run_misses` gives).
+BEFORE, AFTER, ENDED = "before", "after", "ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +49,11 @@ class Filters:
     courses: tuple[str, ...] = ()  # course keys or ids ("feed:key")
 
     def empty(self) -> bool:
-        return not any(
-            (
-                self.languages,
-                self.subjects,
-                self.levels,
-                self.organizations,
-                self.pacing,
-                self.courses,
-            )
-        )
+        return not any(getattr(self, name) for name in CRITERIA)
+
+
+#: The criteria of :class:`Filters`, in the order they are checked and explained.
+CRITERIA = ("languages", "subjects", "levels", "organizations", "pacing", "courses")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +78,8 @@ class Rule:
     exclude: Filters = field(default_factory=Filters)
     terms: tuple[Term, ...] = ()
     default_credits: float | None = None
-    notes: str | None = None
+    #: One text, or one per language ({"vi": …, "zh": …, "en": …}).
+    notes: str | Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,65 +106,114 @@ class ExchangeSettings:
     equivalences: tuple[Equivalence, ...] = ()
 
 
-@dataclass
-class DirectionSummary:
-    offering: str
-    audience: str
-    courses: int = 0
-    runs: int = 0
-    open_now: int = 0
-    #: Seats are per term (for all its runs together), counted once per (rule, term).
-    seats: int = 0
-    terms: set[tuple[str, str]] = field(default_factory=set, repr=False)
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    """What the rules look at in a course."""
+
+    id: str  # "feed:key"
+    key: str
+    language: str | None = None
+    level: str | None = None
+    organization: str | None = None
+    pacing: str | None = None
+    isced: tuple[str, ...] = ()
+
+    def values(self, criterion: str) -> tuple[str | None, ...]:
+        """The course's values for one criterion of :class:`Filters`."""
+        if criterion == "subjects":
+            return self.isced
+        if criterion == "courses":
+            return (self.key, self.id)
+        return (getattr(self, _FIELD_OF[criterion]),)
 
 
-# -- pure rules ---------------------------------------------------------------------------------
+_FIELD_OF = {
+    "languages": "language",
+    "levels": "level",
+    "organizations": "organization",
+    "pacing": "pacing",
+}
 
 
-def matches(filters: Filters, course: dict[str, Any]) -> bool:
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the terms look at in a run."""
+
+    key: str
+    start: datetime | None = None
+    end: datetime | None = None
+    pacing: str | None = None
+    enrollment_start: datetime | None = None
+    enrollment_end: datetime | None = None
+
+
+# -- criteria -----------------------------------------------------------------------------------
+
+
+def _language_fits(wanted: str, language: str | None) -> bool:
+    have, want = (language or "").lower(), wanted.lower()
+    return have == want or have.startswith(want + "-")
+
+
+def criterion_holds(criterion: str, wanted: tuple[str, ...], course: CourseFacts) -> bool:
+    """True when the course meets one criterion (an empty one always holds)."""
+    if not wanted:
+        return True
+    if criterion == "languages":
+        return any(_language_fits(w, course.language) for w in wanted)
+    have = {v.lower() for v in course.values(criterion) if v}
+    return any(w.lower() in have for w in wanted)
+
+
+def failed_criterion(filters: Filters, course: CourseFacts) -> str | None:
+    """The first ``include`` criterion the course does not meet, or None when it meets all."""
+    for name in CRITERIA:
+        if not criterion_holds(name, getattr(filters, name), course):
+            return name
+    return None
+
+
+def excluding_criterion(filters: Filters, course: CourseFacts) -> str | None:
+    """The first ``exclude`` criterion the course meets (any one excludes it), or None."""
+    for name in CRITERIA:
+        wanted = getattr(filters, name)
+        if wanted and criterion_holds(name, wanted, course):
+            return name
+    return None
+
+
+def matches(filters: Filters, course: CourseFacts) -> bool:
     """True when the course meets every non-empty criterion of ``filters``."""
-
-    def any_of(wanted: tuple[str, ...], values: Iterable[str | None]) -> bool:
-        if not wanted:
-            return True
-        have = {v.lower() for v in values if v}
-        return any(w.lower() in have for w in wanted)
-
-    language = course.get("language") or ""
-    return (
-        (
-            not filters.languages
-            or any(
-                language.lower() == w.lower() or language.lower().startswith(w.lower() + "-")
-                for w in filters.languages
-            )
-        )
-        and any_of(filters.subjects, course.get("isced") or ())
-        and any_of(filters.levels, [course.get("level")])
-        and any_of(filters.organizations, [course.get("organization")])
-        and any_of(filters.pacing, [course.get("pacing")])
-        and any_of(filters.courses, [course.get("key"), course.get("id")])
-    )
+    return failed_criterion(filters, course) is None
 
 
-def excluded(filters: Filters, course: dict[str, Any]) -> bool:
+def excluded(filters: Filters, course: CourseFacts) -> bool:
     """An exclude block matches when any one of its criteria matches."""
-    if filters.empty():
-        return False
-    return any(
-        matches(Filters(**{name: getattr(filters, name)}), course)
-        for name in ("languages", "subjects", "levels", "organizations", "pacing", "courses")
-        if getattr(filters, name)
-    )
+    return excluding_criterion(filters, course) is not None
+
+
+def values_text(values: Iterable[str | None]) -> str:
+    shown = [v for v in values if v]
+    return ", ".join(shown) if shown else "none"
+
+
+# -- terms and windows --------------------------------------------------------------------------
 
 
 def in_term(term: Term, run_start: datetime | None, zone: ZoneInfo) -> bool:
+    """True when a run starting then belongs to the term's run window."""
+    return _start_miss(term, run_start, zone) is None
+
+
+def _start_miss(term: Term, run_start: datetime | None, zone: ZoneInfo) -> str | None:
     if run_start is None:
-        return True  # self-paced or undated: available in every term
+        return None  # self-paced or undated: available in every term
     local = run_start.astimezone(zone).date()
     if term.runs_starting_from and local < term.runs_starting_from:
-        return False
-    return not (term.runs_starting_until and local > term.runs_starting_until)
+        return BEFORE
+    if term.runs_starting_until and local > term.runs_starting_until:
+        return AFTER
+    return None
 
 
 def window(day: date | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
@@ -196,11 +242,17 @@ def is_open(start: datetime | None, end: datetime | None, now: datetime) -> bool
     return (start is None or start <= now) and (end is None or now <= end)
 
 
-# -- rebuilding the offers ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PlacedTerm:
+    """A term with its application window as datetimes in the offering institution's zone."""
+
+    term: Term
+    opens: datetime | None
+    closes: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
-class _PreparedRule:
+class PreparedRule:
     """A rule with what every course it is tried on shares: zone, credit systems, and each
     term's application window as datetimes."""
 
@@ -208,20 +260,62 @@ class _PreparedRule:
     zone: ZoneInfo
     host: CreditSystem | None
     home: CreditSystem | None
-    terms: tuple[tuple[Term, datetime | None, datetime | None], ...]
+    terms: tuple[PlacedTerm, ...]
+
+    def undated_term(self, now: datetime) -> PlacedTerm:
+        """The term of a self-paced or undated run, or of a course without runs: the first
+        whose application window has not closed, else the last."""
+        for placed in self.terms:
+            if placed.closes is None or placed.closes >= now:
+                return placed
+        return self.terms[-1]
+
+    def place(self, run: RunFacts, now: datetime) -> PlacedTerm | None:
+        """The first term the run fits, or None (:func:`run_misses` says why). Self-paced and
+        undated runs fit every term."""
+        if run.start is None or run.pacing == "self":
+            return self.undated_term(now)
+        for placed in self.terms:
+            if _start_miss(placed.term, run.start, self.zone) is None and not _ended_before(
+                run, placed
+            ):
+                return placed
+        return None
+
+    def run_misses(self, run: RunFacts) -> list[tuple[PlacedTerm, str]]:
+        """Why the run fits none of the terms: (term, BEFORE | AFTER | ENDED) for each."""
+        out = []
+        for placed in self.terms:
+            miss = _start_miss(placed.term, run.start, self.zone)
+            if miss is None and _ended_before(run, placed):
+                miss = ENDED
+            if miss is not None:
+                out.append((placed, miss))
+        return out
 
 
-def _prepare(
-    rule: Rule, settings: ExchangeSettings, systems: dict[str, CreditSystem]
-) -> _PreparedRule:
+def _ended_before(run: RunFacts, placed: PlacedTerm) -> bool:
+    """A run (not self-paced) that ended before the term's application window opens cannot be
+    taken in that term."""
+    return (
+        run.pacing != "self"
+        and run.end is not None
+        and placed.opens is not None
+        and run.end < placed.opens
+    )
+
+
+def prepare(
+    rule: Rule, settings: ExchangeSettings, systems: Mapping[str, CreditSystem]
+) -> PreparedRule:
     zone = ZoneInfo(settings.institution_zones.get(rule.offering, "UTC"))
-    return _PreparedRule(
+    return PreparedRule(
         rule=rule,
         zone=zone,
         host=systems.get(settings.institution_systems.get(rule.offering, "")),
         home=systems.get(settings.institution_systems.get(rule.audience, "")),
         terms=tuple(
-            (
+            PlacedTerm(
                 term,
                 window(term.application_start, zone, end=False),
                 window(term.application_end, zone, end=True),
@@ -231,167 +325,18 @@ def _prepare(
     )
 
 
-def rebuild(
-    engine: Engine,
-    settings: ExchangeSettings,
-    *,
-    isced: Callable[[Sequence[str]], list[str]] = lambda _subjects: [],
-    now: datetime | None = None,
-) -> list[DirectionSummary]:
-    """Recompute every offer from the catalog and the rules, in one transaction.
-
-    Courses are read in batches of their id, with only the columns the rules look at, and
-    offers are inserted a thousand at a time.
-    """
-    now = now or utcnow()
-    systems = {s.id: s for s in settings.credit_systems}
-    summaries: dict[tuple[str, str], DirectionSummary] = {}
-    offers_t, c, r = tables.offers, tables.courses.c, tables.course_runs.c
-    with engine.begin() as conn:
-        conn.execute(delete(offers_t))
-        f = tables.feeds.c
-        institution_of = dict(conn.execute(select(f.id, f.institution_id)).all())
-        known = set(conn.execute(select(tables.institutions.c.id)).scalars())
-        rules = [
-            _prepare(x, settings, systems)
-            for x in settings.rules
-            if x.offering in known and x.audience in known
-        ]
-        if not rules:
-            return []
-        courses_q = select(
-            c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.subjects,
-            c.credits,
-        ).where(c.status == "active")  # fmt: skip
-        runs_q = select(r.id, r.course_id, r.start, r.enrollment_start, r.enrollment_end)
-        last_id, batch_rows = 0, []
-        while True:
-            courses = conn.execute(courses_q.where(c.id > last_id).order_by(c.id).limit(500)).all()
-            if not courses:
-                break
-            last_id = courses[-1].id
-            runs: dict[int, list[Any]] = {}
-            for run in conn.execute(runs_q.where(r.course_id.in_([x.id for x in courses]))):
-                runs.setdefault(run.course_id, []).append(run)
-            for row in courses:
-                offering = institution_of.get(row.feed_id)
-                doc = {
-                    "id": f"{row.feed_id}:{row.key}",
-                    "key": row.key,
-                    "language": row.language,
-                    "level": row.level,
-                    "organization": row.organization,
-                    "pacing": row.pacing,
-                    "isced": isced(row.subjects or []),
-                }
-                batch_rows.extend(
-                    _offers_for(
-                        row,
-                        doc=doc,
-                        runs=runs.get(row.id, []),
-                        offering=offering,
-                        rules=rules,
-                        settings=settings,
-                        now=now,
-                        summaries=summaries,
-                    )
-                )
-            if len(batch_rows) >= 1000:
-                conn.execute(insert(offers_t), batch_rows)
-                batch_rows = []
-        if batch_rows:
-            conn.execute(insert(offers_t), batch_rows)
-    return sorted(summaries.values(), key=lambda s: (s.offering, s.audience))
+def notes_for(notes: str | Mapping[str, str] | None, language: str) -> str | None:
+    """A rule's notes in one language: its own text, else English, else any it has."""
+    if notes is None or isinstance(notes, str):
+        return notes
+    return notes.get(language) or notes.get("en") or next(iter(notes.values()), None)
 
 
-def _offers_for(
-    row: Any,
-    *,
-    doc: dict[str, Any],
-    runs: list[Any],
-    offering: str | None,
-    rules: list[_PreparedRule],
-    settings: ExchangeSettings,
-    now: datetime,
-    summaries: dict[tuple[str, str], DirectionSummary],
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    taken: set[tuple[int, str]] = set()  # (run id, audience): the first matching rule wins
-    for prepared in rules:
-        rule = prepared.rule
-        if (
-            rule.offering != offering
-            or not matches(rule.include, doc)
-            or excluded(rule.exclude, doc)
-        ):
-            continue
-        zone, host, home = prepared.zone, prepared.host, prepared.home
-        summary = summaries.get((rule.offering, rule.audience))
-        if summary is None:
-            summary = summaries[(rule.offering, rule.audience)] = DirectionSummary(
-                rule.offering, rule.audience
-            )
-        counted = False
-        host_credits = row.credits if row.credits is not None else rule.default_credits
-        credits_source = "source" if row.credits is not None else "rule"
-        converted = (
-            convert(host_credits, host, home, settings.credit_rounding)
-            if host_credits is not None
-            else None
-        )
-        for run in runs:
-            if (run.id, rule.audience) in taken:
-                continue
-            for term, term_start, term_end in prepared.terms:
-                if not in_term(term, run.start, zone):
-                    continue
-                start = term_start or run.enrollment_start
-                end = term_end or run.enrollment_end
-                home_credits, source = converted, credits_source
-                eq = _equivalence(settings.equivalences, doc, rule.audience, term.name)
-                if eq is not None and eq.home_credits is not None:
-                    home_credits, source = eq.home_credits, "equivalence"
-                open_now = is_open(start, end, now)
-                out.append(
-                    {
-                        "course_id": row.id,
-                        "run_id": run.id,
-                        "audience": rule.audience,
-                        "offering": rule.offering,
-                        "rule": rule.id,
-                        "term": term.name or None,
-                        "application_start": start,
-                        "application_end": end,
-                        "open_now": open_now,
-                        "seats": term.seats,
-                        "notes": rule.notes,
-                        "host_credits": host_credits,
-                        "host_system": host.id if host else None,
-                        "home_credits": home_credits,
-                        "home_system": home.id if home else None,
-                        "credits_source": source if host_credits is not None else None,
-                        "equivalence_status": eq.status if eq else None,
-                        "equivalence_home_course": eq.home_course if eq else None,
-                        "equivalence_terms": list(eq.valid_terms) if eq else None,
-                    }
-                )
-                taken.add((run.id, rule.audience))
-                summary.runs += 1
-                summary.open_now += open_now
-                if (rule.id, term.name) not in summary.terms:
-                    summary.terms.add((rule.id, term.name))
-                    summary.seats += term.seats or 0
-                counted = True
-                break
-        summary.courses += counted
-    return out
-
-
-def _equivalence(
-    register: tuple[Equivalence, ...], doc: dict[str, Any], audience: str, term: str
+def equivalence_for(
+    register: tuple[Equivalence, ...], course: CourseFacts, audience: str, term: str
 ) -> Equivalence | None:
     for eq in register:
-        if eq.audience != audience or eq.host_course not in (doc["key"], doc["id"]):
+        if eq.audience != audience or eq.host_course not in (course.key, course.id):
             continue
         if eq.valid_terms and term and term not in eq.valid_terms:
             continue

@@ -31,6 +31,8 @@ class InstitutionInfo:
     names: dict[str, str]
     country: str | None
     timezone: str
+    #: The language its students read (vi, zh, en).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +56,12 @@ def register(
                 "names": inst.names,
                 "country": inst.country,
                 "timezone": inst.timezone,
+                "language": inst.language,
             }
             old = known_inst.get(inst.id)
             if old is None:
                 conn.execute(insert(inst_t).values(id=inst.id, **values))
-            elif (old.names, old.country, old.timezone) != tuple(values.values()):
+            elif (old.names, old.country, old.timezone, old.language) != tuple(values.values()):
                 conn.execute(update(inst_t).where(inst_t.c.id == inst.id).values(**values))
         known_feeds = {row.id: row for row in conn.execute(select(feed_t))}
         for feed in feeds:

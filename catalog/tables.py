@@ -77,6 +77,8 @@ institutions = Table(
     Column("names", JSON, nullable=False, default=dict),
     Column("country", String(2)),
     Column("timezone", String(64), nullable=False, default="UTC"),
+    # The language its students read (vi, zh, en): offers show the rules' notes in it.
+    Column("language", String(8)),
 )
 
 feeds = Table(

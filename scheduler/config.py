@@ -120,6 +120,15 @@ class InstitutionConfig(_Strict):
     #: rules' notes in it. Default: from the country (VN → vi, CN/TW/HK → zh), else en.
     language: Literal["vi", "zh", "en"] | None = None
 
+    @property
+    def reading_language(self) -> str:
+        """``language``, else the language of its country (VN → vi, CN/TW/HK/MO → zh), else en."""
+        if self.language:
+            return self.language
+        return {"VN": "vi", "CN": "zh", "TW": "zh", "HK": "zh", "MO": "zh"}.get(
+            self.country or "", "en"
+        )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -15,16 +15,15 @@ from sqlalchemy import Engine
 
 from catalog.exchange import (
     CreditSystem,
-    DirectionSummary,
     Equivalence,
     ExchangeSettings,
     Filters,
     Rule,
     Term,
-    rebuild,
 )
+from catalog.offers import ExchangeReport, rebuild
 from catalog.subjects import load_subjects
-from scheduler.config import Config, ConfigError, FiltersConfig
+from scheduler.config import Config, ConfigError, FiltersConfig, Names
 
 log = logging.getLogger(__name__)
 REGISTER_COLUMNS = (
@@ -87,6 +86,12 @@ def load_register(path: Path) -> tuple[Equivalence, ...]:
     return tuple(out)
 
 
+def _notes(notes: str | Names | None) -> str | dict[str, str] | None:
+    if notes is None or isinstance(notes, str):
+        return notes
+    return notes.model_dump(exclude_none=True) or None
+
+
 def settings(config: Config) -> ExchangeSettings:
     """The exchange's plain settings from the config (and the register file it names)."""
     register = (
@@ -98,7 +103,7 @@ def settings(config: Config) -> ExchangeSettings:
                 id=r.id, offering=r.offering, audience=r.audience,
                 include=_filters(r.include), exclude=_filters(r.exclude),
                 terms=tuple(Term(**t.model_dump()) for t in r.terms),
-                default_credits=r.default_credits, notes=r.notes,
+                default_credits=r.default_credits, notes=_notes(r.notes),
             )
             for r in config.exchange
         ),
@@ -121,18 +126,22 @@ def isced_for(config: Config):
     return isced, catalog.labels
 
 
-def rebuild_exchange(config: Config, engine: Engine) -> list[DirectionSummary]:
-    """Recompute every offer; a summary per direction (offering → audience)."""
+def rebuild_exchange(config: Config, engine: Engine) -> ExchangeReport:
+    """Recompute every offer; a summary per direction (offering → audience) and per rule."""
     isced, _labels = isced_for(config)
-    summaries = rebuild(engine, settings(config), isced=isced)
-    for s in summaries:
+    report = rebuild(engine, settings(config), isced=isced)
+    for s in report.directions:
         log.info(
-            "exchange %s → %s: %d courses, %d runs, %d open now, %d seats",
-            s.offering,
-            s.audience,
-            s.courses,
-            s.runs,
-            s.open_now,
-            s.seats,
-        )
-    return summaries
+            "exchange %s → %s: %d courses, %d runs, %d courses without runs, %d open now, "
+            "%d seats",
+            s.offering, s.audience, s.courses, s.runs, s.whole, s.open_now, s.seats,
+        )  # fmt: skip
+    for rule in report.rules:
+        if rule.skipped:
+            log.warning("exchange rule %s not applied: %s", rule.rule, rule.skipped)
+        elif rule.missed:
+            log.info(
+                "exchange rule %s: %d of %d matching courses get no offer",
+                rule.rule, sum(rule.missed.values()), rule.matched,
+            )  # fmt: skip
+    return report

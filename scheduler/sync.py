@@ -110,6 +110,7 @@ def open_catalog(config: Config) -> Engine:
                 names=i.names.model_dump(exclude_none=True),
                 country=i.country,
                 timezone=i.timezone,
+                language=i.reading_language,
             )
             for i in config.institutions
         ],

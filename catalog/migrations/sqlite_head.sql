@@ -141,7 +141,7 @@ CREATE TABLE institutions (
 	id VARCHAR(64) NOT NULL, 
 	names JSON NOT NULL, 
 	country VARCHAR(2), 
-	timezone VARCHAR(64) NOT NULL, 
+	timezone VARCHAR(64) NOT NULL, language VARCHAR(8), 
 	PRIMARY KEY (id)
 );
 CREATE TABLE "offers" (
@@ -167,9 +167,9 @@ CREATE TABLE "offers" (
 	equivalence_terms JSON, 
 	notes_i18n JSON, 
 	PRIMARY KEY (id), 
-	CONSTRAINT uq_offers_run_audience UNIQUE (run_id, audience), 
 	FOREIGN KEY(course_id) REFERENCES courses (id) ON DELETE CASCADE, 
-	FOREIGN KEY(run_id) REFERENCES course_runs (id) ON DELETE CASCADE
+	FOREIGN KEY(run_id) REFERENCES course_runs (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_offers_run_audience UNIQUE (run_id, audience)
 );
 CREATE TABLE rejected_records (
 	id INTEGER NOT NULL, 

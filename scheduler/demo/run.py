@@ -183,7 +183,7 @@ def run_demo(directory: Path, console: Console) -> int:
             console.print(f"  · {title}", markup=False)
 
     console.print("\nThe exchange:")
-    for s in rebuild_exchange(config, engine):
+    for s in rebuild_exchange(config, engine).directions:
         console.print(
             f"  {s.offering} → {s.audience}: {s.courses} courses, {s.runs} runs, "
             f"{s.open_now} open for application now, {s.seats} seats",

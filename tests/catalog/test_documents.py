@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from catalog import documents, harvests
 from catalog.db import read_only
 from catalog.documents import course_documents
-from catalog.exchange import CreditSystem, ExchangeSettings, Filters, Rule, Term, rebuild
+from catalog.exchange import CreditSystem, ExchangeSettings, Filters, Rule, Term
 from catalog.ingest import Ingestor
 from catalog.models import Course, CourseRun, Offer
+from catalog.offers import rebuild
 from connectors.records import CourseRecord, Page
 from connectors.records import CourseRun as RunRecord
 
@@ -90,7 +91,7 @@ def _expected(conn, audience: str | None, include_withdrawn: bool) -> dict[str, 
             continue
         offer_q = (
             select(Offer.audience, CourseRun.key)
-            .join(CourseRun, CourseRun.id == Offer.run_id)
+            .outerjoin(CourseRun, CourseRun.id == Offer.run_id)
             .where(Offer.course_id == cid)
             .order_by(Offer.id)
         )

@@ -3,6 +3,7 @@ conversion both ways, and the equivalence register overriding the computed value
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from catalog import harvests
 from catalog.db import read_only
 from catalog.documents import course_documents
 from catalog.exchange import (
+    CourseFacts,
     CreditSystem,
     Equivalence,
     ExchangeSettings,
@@ -24,12 +26,12 @@ from catalog.exchange import (
     in_term,
     is_open,
     matches,
-    rebuild,
     round_to,
     window,
 )
 from catalog.ingest import Ingestor
 from catalog.models import Offer
+from catalog.offers import rebuild
 from connectors.records import CourseRecord, CourseRun, Page
 
 TIN_CHI, XUEFEN, ECTS = (
@@ -39,9 +41,9 @@ TIN_CHI, XUEFEN, ECTS = (
 )
 HANOI, BEIJING = ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("Asia/Shanghai")
 
-COURSE = {"id": "vnu:UETx+INT1001", "key": "UETx+INT1001", "language": "vi",
-          "level": "Introductory", "organization": "UETx", "pacing": "instructor",
-          "isced": ["06"]}  # fmt: skip
+COURSE = CourseFacts(id="vnu:UETx+INT1001", key="UETx+INT1001", language="vi",
+                     level="Introductory", organization="UETx", pacing="instructor",
+                     isced=("06",))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_include_filters(filters: Filters, expected: bool) -> None:
 
 
 def test_region_tags_match_their_language() -> None:
-    assert matches(Filters(languages=("zh",)), {**COURSE, "language": "zh-Hans"})
+    assert matches(Filters(languages=("zh",)), replace(COURSE, language="zh-Hans"))
 
 
 def test_an_exclude_block_matches_when_any_criterion_does() -> None:
@@ -162,7 +164,7 @@ def test_offers_one_per_run_and_audience_with_windows_seats_and_credits(engine) 
         equivalences=(Equivalence("UETx+INT3401", "tsinghua", "THU-30240243", "approved", 3.5,
                                   ("2025-2026 HK2",)),),
     )  # fmt: skip
-    [summary] = rebuild(engine, settings, now=datetime(2026, 1, 10, tzinfo=UTC))
+    [summary] = rebuild(engine, settings, now=datetime(2026, 1, 10, tzinfo=UTC)).directions
     assert (summary.offering, summary.audience, summary.courses, summary.runs) == (
         "vnu",
         "tsinghua",
@@ -197,6 +199,6 @@ def test_offers_one_per_run_and_audience_with_windows_seats_and_credits(engine) 
         assert conn.execute(select(Offer.id)).all()
 
     # Rebuilding replaces the offers; with no rules there are none.
-    assert rebuild(engine, ExchangeSettings()) == []
+    assert rebuild(engine, ExchangeSettings()).directions == []
     with read_only(engine) as conn:
         assert conn.execute(select(Offer.id)).all() == []

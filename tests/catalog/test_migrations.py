@@ -104,12 +104,9 @@ def test_a_catalog_with_the_positional_trigram_table_upgrades_without_losing_sea
     if not textsearch.trigram_available():
         pytest.skip("this SQLite has no FTS5 trigram tokenizer")
     engine = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
-    schema.upgrade(engine, "0008")
-    fts = textsearch.FTS_TABLE
-    with engine.begin() as conn:
-        # The table as revision 0006 built it before 0009: with positions (FTS5's default).
-        conn.execute(text(f"DROP TABLE {fts}"))
-        conn.execute(text(textsearch.fts_table_statement().replace(", detail=none", "")))
+    # Courses stored by this version, then the schema taken back to revision 0008 with the
+    # table as revision 0006 built it before 0009: with positions (FTS5's default).
+    schema.upgrade(engine)
     harvests.register(
         engine,
         [harvests.InstitutionInfo("vnu", {"vi": "ĐHQGHN"}, "VN", "UTC")],
@@ -125,6 +122,12 @@ def test_a_catalog_with_the_positional_trigram_table_upgrades_without_losing_sea
             last=True,
         )
     )
+    command.downgrade(schema._config(engine), "0008")
+    fts = textsearch.FTS_TABLE
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {fts}"))
+        conn.execute(text(textsearch.fts_table_statement().replace(", detail=none", "")))
+        conn.execute(text(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')"))
     queries = ("giao duc", "人工智能", "c++ [nang", "hoc dai", "nothing here")
 
     def table_sql() -> str:
