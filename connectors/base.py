@@ -69,6 +69,7 @@ class Connector(ABC, Generic[OptionsT]):
     """Base class of every connector. Subclasses set ``kind`` and ``Options``."""
 
     kind: ClassVar[str]
+    accepts_auth: ClassVar[bool] = False  #: sends [feeds.auth]; else auth is a config error
     Options: ClassVar[type[Any]] = NoOptions
     #: One line for ``moocx connectors`` and the docs.
     description: ClassVar[str] = ""

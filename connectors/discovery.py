@@ -89,6 +89,7 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
     """Harvests courses, with their runs, from an Open edX course-discovery service."""
 
     kind = "discovery"
+    accepts_auth = True
     Options = DiscoveryOptions
     description = "Open edX course-discovery API (/api/v1/courses/), incremental by timestamp"
 

@@ -57,6 +57,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
     """Harvests an Open edX LMS through its public Courses API."""
 
     kind = "openedx"
+    accepts_auth = True
     Options = OpenEdxOptions
     description = "Open edX LMS Courses API (/api/courses/v1/courses/), runs grouped into courses"
 

@@ -1,16 +1,23 @@
 """The TOML config: read, interpolate ``${ENV_VARS}``, validate, and hand out typed values.
 
-Every error is collected — not just the first — and named by its key path
-(``feeds[1].schedule: "0 25 * * *" is not a cron expression: …``), so an admin fixes a file in
-one go. Unknown keys are errors (a typo must not silently fall back to a default). Connector
-options are validated against the connector's own ``Options`` dataclass, found through the
-registry, with the same key paths. Secret values never appear in a message.
+Every error is collected — not just the first — and named by its key path and the entry's id
+(``feeds[1] (vnu-oai).schedule: "0 25 * * *" is not a cron expression: …``), so an admin fixes a
+file in one go. Unknown keys are errors with a did-you-mean (a typo must not silently fall back
+to a default). Connector options are validated against the connector's own ``Options``
+dataclass, found through the registry, with the same key paths. Checks across entries live in
+:mod:`scheduler.config_checks`, the key paths in :mod:`scheduler.config_paths`.
+
+Secrets are needed only where they are used. A ``${VAR}`` that is unset inside what only a
+harvest reads — ``[http]`` and a feed's ``options``, ``auth`` and ``http`` — does not fail the
+load: it is recorded, and :meth:`Config.require_secrets` refuses it for the feeds a harvest is
+about to run (``export``, ``search`` or ``feeds`` never need the harvesters' secrets). Anything
+else every command reads (the catalog URL, ids, paths) must resolve at load. Secret values never
+appear in a message.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import tomllib
@@ -31,7 +38,6 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -40,6 +46,8 @@ from connectors import registry
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
 from connectors.http import HttpSettings
+from scheduler.config_checks import connector_checks, cross_checks
+from scheduler.config_paths import KeyPaths, Loc, Problem, misplaced, pydantic_problem, suggest
 
 ENV_CONFIG = "MOOCX_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -296,6 +304,8 @@ class FeedConfig(_Strict):
         try:
             cron_trigger(value)
         except ValueError as exc:
+            if value.strip().startswith("@"):  # a shorthand's message says what it is
+                raise ValueError(str(exc)) from None
             raise ValueError(f'"{value}" is not a cron expression: {exc}') from None
         return value
 
@@ -312,6 +322,21 @@ class _ConfigModel(_Strict):
     subjects: dict[str, str] = Field(default_factory=dict)
     institutions: list[InstitutionConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PendingSecret:
+    """A ``${VAR}`` that was unset when the config loaded, in a value only a harvest reads."""
+
+    #: The key path, as messages write it: ``feeds[1] (tsinghua-xuetangx).auth.client_secret``.
+    where: str
+    variable: str
+    #: The feed that needs it; ``None`` for ``[http]``, which every feed needs.
+    feed_id: str | None
+    loc: Loc = field(repr=False, default=())
+
+    def message(self) -> str:
+        return f"{self.where}: environment variable {self.variable} is not set (or is empty)"
 
 
 @dataclass(frozen=True)
@@ -332,6 +357,8 @@ class Config:
     institutions: tuple[InstitutionConfig, ...]
     feeds: tuple[FeedConfig, ...]
     feed_options: Mapping[str, Any]
+    #: Unset ``${VAR}`` of the harvest-only values; see :meth:`require_secrets`.
+    pending_secrets: tuple[PendingSecret, ...] = ()
 
     def institution(self, institution_id: str) -> InstitutionConfig:
         for institution in self.institutions:
@@ -349,7 +376,25 @@ class Config:
         known = ", ".join(f.id for f in self.feeds) or "none configured"
         raise ConfigError([f"unknown feed {feed_id!r}; configured feeds: {known}"], self.path)
 
+    def require_secrets(self, feed_ids: Iterable[str] | None = None) -> None:
+        """Refuse to harvest ``feed_ids`` (default: every enabled feed) while a ``${VAR}`` they
+        need is unset: a :class:`ConfigError` naming each key path and variable.
+
+        ``sync``, ``check`` and ``serve`` (at start and on reload) call it before anything runs;
+        commands that only read the catalog never do, so they work without the secrets.
+        """
+        wanted = {f.id for f in self.feeds if f.enabled} if feed_ids is None else set(feed_ids)
+        missing = [
+            p.message()
+            for p in self.pending_secrets
+            if p.feed_id in wanted or (p.feed_id is None and wanted)
+        ]
+        if missing:
+            raise ConfigError(missing, self.path)
+
     def feed_context(self, feed: FeedConfig) -> FeedContext:
+        """What the feed's connector is built from; refuses a feed whose secrets are unset."""
+        self.require_secrets([feed.id])
         http = self.http
         if feed.http is not None:
             http = http.model_copy(update=feed.http.model_dump(exclude_none=True))
@@ -382,10 +427,13 @@ class Config:
 
     def secrets(self) -> list[str]:
         """Every secret value in the config, for the log redaction filter."""
+        unresolved = {p.loc for p in self.pending_secrets}
         found = [
             f.auth.client_secret.get_secret_value()
-            for f in self.feeds
-            if f.auth is not None and f.auth.client_secret.get_secret_value()
+            for i, f in enumerate(self.feeds)
+            if f.auth is not None
+            and f.auth.client_secret.get_secret_value()
+            and ("feeds", i, "auth", "client_secret") not in unresolved  # "${VAR}": no secret
         ]
         try:
             password = make_url(self.catalog_url).password
@@ -424,20 +472,24 @@ def parse_config(
 ) -> Config:
     """Validate an already-parsed TOML document (tests and ``moocx demo`` use this directly)."""
     env = os.environ if env is None else env
-    errors: list[str] = []
-    secrets: list[str] = []
-    data = _interpolate(data, env, (), errors, secrets)
+    paths = KeyPaths(data)  # the raw document: ids in key paths are never interpolated
+    interpolate = _Interpolator(env)
+    data = interpolate(data)
+    problems, secrets, pending = interpolate.problems, interpolate.secrets, interpolate.pending
 
     model: _ConfigModel | None = None
     try:
         model = _ConfigModel.model_validate(data)
     except ValidationError as exc:
-        errors.extend(_format(err) for err in exc.errors())
-
-    feed_options, option_errors = _validate_connectors(data.get("feeds"))
-    errors.extend(option_errors)
-    errors.extend(_cross_checks(data))
-    if errors:
+        problems.extend(
+            p for err in exc.errors() if (p := pydantic_problem(err, _ConfigModel, data))
+        )
+    feed_options, option_problems = _validate_connectors(data.get("feeds"))
+    problems.extend(option_problems)
+    problems.extend(cross_checks(data))
+    if problems:
+        problems.sort(key=lambda problem: _document_order(data, problem[0]))
+        errors = [_render(loc, message, paths, pending) for loc, message in problems]
         raise ConfigError(_mask(_dedupe(errors), secrets), path)
     assert model is not None
     return Config(
@@ -460,6 +512,15 @@ def parse_config(
         institutions=tuple(model.institutions),
         feeds=tuple(model.feeds),
         feed_options=feed_options,
+        pending_secrets=tuple(
+            PendingSecret(
+                where=paths(loc),
+                variable=name,
+                feed_id=model.feeds[loc[1]].id if loc[0] == "feeds" else None,
+                loc=loc,
+            )
+            for loc, name in pending
+        ),
     )
 
 
@@ -470,166 +531,123 @@ def _first(value: float | None, default: float) -> float:
     return default if value is None else value
 
 
-def _interpolate(
-    value: Any, env: Mapping[str, str], loc: tuple[Any, ...], errors: list[str], secrets: list[str]
-) -> Any:
-    if isinstance(value, dict):
-        return {k: _interpolate(v, env, (*loc, k), errors, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(v, env, (*loc, i), errors, secrets) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+def _harvest_only(loc: Loc) -> bool:
+    """Values only a harvest reads: there an unset ``${VAR}`` waits for :meth:`require_secrets`."""
+    return loc[:1] == ("http",) or (
+        len(loc) >= 3 and loc[0] == "feeds" and loc[2] in ("auth", "options", "http")
+    )
+
+
+class _Interpolator:
+    """Replaces every ``${VAR}``. An unset one is a problem, or — in a harvest-only value —
+    recorded in ``pending`` and left as written (``${VAR}`` is no secret)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[Problem] = []
+        self.secrets: list[str] = []
+        self.pending: list[tuple[Loc, str]] = []
+
+    def __call__(self, value: Any, loc: Loc = ()) -> Any:
+        if isinstance(value, dict):
+            return {k: self(v, (*loc, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v, (*loc, i)) for i, v in enumerate(value)]
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        return _ENV_REF.sub(lambda match: self._substitute(match, loc), value)
+
+    def _substitute(self, match: re.Match[str], loc: Loc) -> str:
+        name = match.group(1)
+        value = self.env.get(name)
+        if not value:
+            if _harvest_only(loc):
+                self.pending.append((loc, name))
+                return match.group(0)
+            self.problems.append((loc, _unset(name)))
+            return ""
+        if len(value) >= 4:  # masking "1" everywhere would garble messages, not hide a secret
+            self.secrets.append(value)
         return value
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not env.get(name):
-            errors.append(f"{_path(loc)}: environment variable {name} is not set (or is empty)")
-            return ""
-        if len(env[name]) >= 4:  # masking "1" everywhere would garble messages, not hide a secret
-            secrets.append(env[name])
-        return env[name]
 
-    return _ENV_REF.sub(substitute, value)
+def _unset(name: str) -> str:
+    return f"environment variable {name} is not set (or is empty)"
 
 
-def _validate_connectors(feeds: Any) -> tuple[dict[str, Any], list[str]]:
+def _document_order(data: Mapping[str, Any], loc: Loc) -> tuple[int, int]:
+    """Where a problem is in the file, roughly: its section, then its entry (the sort is
+    stable, so one entry's problems keep the order the checks found them in)."""
+    if not loc:
+        return -1, -1
+    sections = list(data)
+    section = sections.index(loc[0]) if loc[0] in sections else len(sections)
+    return section, loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
+
+
+def _render(loc: Loc, message: str, paths: KeyPaths, pending: list[tuple[Loc, str]]) -> str:
+    """One problem as its line. A value that failed because its ``${VAR}`` is unset (a URL
+    still reading ``${TOKEN_URL}``) is reported as the unset variable, not as a bad value."""
+    unset = [name for at, name in pending if loc[: len(at)] == at]
+    return f"{paths(loc)}: {_unset(unset[0]) if unset else message}"
+
+
+def _validate_connectors(feeds: Any) -> tuple[dict[str, Any], list[Problem]]:
     """Check each feed's connector name and options against the connector's Options."""
     options: dict[str, Any] = {}
-    errors: list[str] = []
+    problems: list[Problem] = []
     if not isinstance(feeds, list):
-        return options, errors
+        return options, problems
     known = registry.available()
     for i, feed in enumerate(feeds):
         if not isinstance(feed, dict) or not isinstance(feed.get("connector"), str):
             continue
         name = feed["connector"]
         if name not in known:
-            errors.append(
-                f"feeds[{i}].connector: unknown connector {name!r}; known connectors: "
-                + ", ".join(known)
+            problems.append(
+                (
+                    ("feeds", i, "connector"),
+                    f"unknown connector {name!r}{suggest(name, known)}; known connectors: "
+                    + ", ".join(known),
+                )
             )
             continue
         try:
             cls = registry.load(name)
         except LookupError as exc:
-            errors.append(f"feeds[{i}].connector: {exc}")
+            problems.append((("feeds", i, "connector"), str(exc)))
             continue
+        problems.extend(connector_checks(i, feed, cls))
         raw = feed.get("options", {})
         if not isinstance(raw, dict):
             continue  # the model check reports the wrong type
-        errors.extend(_option_errors(cls.Options, raw, (f"feeds[{i}].options",)))
+        problems.extend(_option_problems(cls.Options, raw, ("feeds", i, "options")))
         try:
             options[str(feed.get("id"))] = TypeAdapter(cls.Options).validate_python(raw)
         except ValidationError as exc:
-            errors.extend(
-                _format(err, prefix=f"feeds[{i}].options")
+            problems.extend(
+                p
                 for err in exc.errors()
                 if err["type"] != "unexpected_keyword_argument"
+                and (p := pydantic_problem(err, cls.Options, raw, prefix=("feeds", i, "options")))
             )
-    return options, errors
+    return options, problems
 
 
-def _option_errors(options_cls: type, raw: dict[str, Any], loc: tuple[str, ...]) -> list[str]:
+def _option_problems(options_cls: type, raw: dict[str, Any], loc: Loc) -> list[Problem]:
     names = [f.name for f in dataclasses.fields(options_cls)]
+    feed_keys = [info.alias or name for name, info in FeedConfig.model_fields.items()]
     return [
-        f"{loc[0]}.{key}: unknown option{_suggest(key, names)}; this connector takes: "
-        + (", ".join(names) or "no options")
+        (
+            (*loc, key),
+            f"unknown option; {misplaced(key, loc)}"
+            if key in feed_keys
+            else f"unknown option{suggest(key, names)}; this connector takes: "
+            + (", ".join(names) or "no options"),
+        )
         for key in raw
         if key not in names
     ]
-
-
-def _cross_checks(data: Mapping[str, Any]) -> Iterable[str]:
-    """Checks across entries, on the raw document so they also run when another key is wrong."""
-    seen: dict[str, int] = {}
-    for i, inst in _entries(data.get("institutions")):
-        inst_id = inst.get("id")
-        if isinstance(inst_id, str):
-            if inst_id in seen:
-                first = seen[inst_id]
-                yield f"institutions[{i}].id: {inst_id!r} is already used by institutions[{first}]"
-            seen.setdefault(inst_id, i)
-        names = inst.get("names")
-        if isinstance(names, dict) and not any(names.get(k) for k in ("vi", "zh", "en")):
-            yield f"institutions[{i}].names: give at least one of vi, zh, en"
-    check_institutions = isinstance(data.get("institutions", []), list)
-    subjects = data.get("subjects")
-    if isinstance(subjects, dict) and subjects:
-        from catalog.subjects import load_subjects
-
-        for category, code in subjects.items():
-            try:
-                load_subjects().check_extra({category: code})
-            except ValueError as exc:
-                yield f"subjects.{category}: {exc}"
-    feed_ids: dict[str, int] = {}
-    for i, feed in _entries(data.get("feeds")):
-        feed_id, institution = feed.get("id"), feed.get("institution")
-        if isinstance(feed_id, str):
-            if feed_id in feed_ids:
-                yield f"feeds[{i}].id: {feed_id!r} is already used by feeds[{feed_ids[feed_id]}]"
-            feed_ids.setdefault(feed_id, i)
-        if check_institutions and isinstance(institution, str) and institution not in seen:
-            listing = ", ".join(seen) or "none are configured"
-            yield (
-                f"feeds[{i}].institution: unknown institution {institution!r}; "
-                f"[[institutions]] ids: {listing}"
-            )
-    systems = {
-        c.get("id")
-        for _i, c in _entries(data.get("credit_systems"))
-        if isinstance(c.get("id"), str)
-    }
-    for i, inst in _entries(data.get("institutions")):
-        system = inst.get("credit_system")
-        if isinstance(system, str) and system not in systems:
-            yield f"institutions[{i}].credit_system: unknown credit system {system!r}"
-    for i, rule in _entries(data.get("exchange")):
-        for key in ("from", "to"):
-            value = rule.get(key)
-            if check_institutions and isinstance(value, str) and value not in seen:
-                yield f"exchange[{i}].{key}: unknown institution {value!r}"
-    for i, export in _entries(data.get("exports")):
-        audience = export.get("audience")
-        if export.get("format") in ("csv", "site") and not audience:
-            yield f"exports[{i}].audience: the {export['format']} export is for one audience"
-        if check_institutions and isinstance(audience, str) and audience not in seen:
-            yield f"exports[{i}].audience: unknown institution {audience!r}"
-
-
-def _entries(value: Any) -> list[tuple[int, dict[str, Any]]]:
-    """The tables of an array of tables, with their index (nothing when it is not one)."""
-    if not isinstance(value, list):
-        return []
-    return [(i, entry) for i, entry in enumerate(value) if isinstance(entry, dict)]
-
-
-def _format(err: ErrorDetails, prefix: str = "") -> str:
-    loc = (prefix, *err["loc"]) if prefix else tuple(err["loc"])
-    where = _path(loc)
-    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-        return f"{where}: unknown key"
-    message = err["msg"]
-    for noise in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(noise)
-    if err["type"] == "missing":
-        message = "missing (required)"
-    return f"{where}: {message}"
-
-
-def _path(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def _suggest(key: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(key, names, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _mask(errors: list[str], secrets: list[str]) -> list[str]:

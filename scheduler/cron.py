@@ -4,16 +4,30 @@ APScheduler's own ``CronTrigger.from_crontab`` numbers weekdays from Monday (0 =
 crontab numbers them from Sunday (0 and 7 = Sunday). An admin who copies ``0 2 * * 0`` ("every
 Sunday") from a crontab would silently get Mondays. Numeric weekdays are therefore translated to
 names first, so ``schedule`` means exactly what it means in cron.
+
+Crontab's shorthands are accepted too (``@daily`` is ``0 0 * * *``, as in cron(8)); ``@reboot``
+is refused with the reason: the service runs feeds on a clock and has no boot of its own.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+#: crontab(5)'s shorthands, as Vixie cron and cronie expand them.
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 _DAY_NUMBERS = {name: str(number) for number, name in enumerate(_DAY_NAMES)}
 
 
@@ -60,10 +74,11 @@ def cron_trigger(
 ) -> CronTrigger:
     """A trigger for a crontab expression; ValueError with the reason otherwise.
 
-    Five fields, as in crontab. Six fields put seconds first (``*/10 * * * * *``: every ten
-    seconds), for tests and demos that cannot wait for the next minute.
+    Five fields, as in crontab, or one of its ``@`` shorthands (:data:`MACROS`). Six fields put
+    seconds first (``*/10 * * * * *``: every ten seconds), for tests and demos that cannot wait
+    for the next minute.
     """
-    fields = expression.split()
+    fields = expand_macro(expression).split()
     second = "0"
     if len(fields) == 6:
         second, *fields = fields
@@ -89,3 +104,21 @@ def cron_trigger(
         timezone=timezone,
         jitter=int(jitter) if jitter else None,
     )
+
+
+def expand_macro(expression: str) -> str:
+    """``@daily`` → ``0 0 * * *``; any other expression unchanged; ValueError for ``@reboot``
+    and for an ``@`` word crontab does not know."""
+    word = expression.strip()
+    if not word.startswith("@"):
+        return expression
+    if word.lower() == "@reboot":
+        raise ValueError(
+            "@reboot is not supported: moocx serve runs feeds on a clock, not at boot; give a "
+            "schedule such as @daily (to sync at boot, put `moocx sync` in a @reboot crontab line)"
+        )
+    if word.lower() not in MACROS:
+        close = difflib.get_close_matches(word.lower(), list(MACROS), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"unknown shorthand {word}{hint}; crontab knows {', '.join(MACROS)}")
+    return MACROS[word.lower()]

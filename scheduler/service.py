@@ -90,6 +90,7 @@ class Service:
         *,
         scheduler_class: type[BaseScheduler] = BlockingScheduler,
     ) -> None:
+        config.require_secrets()  # every enabled feed's ${VAR}s, before anything is scheduled
         self.config_path = config_path
         self.config = config
         self.engine: Engine = open_catalog(config)
@@ -151,6 +152,7 @@ class Service:
         """Read the config again; refuse it (and keep the old schedule) if it has errors."""
         try:
             config = load_config(self.config_path)
+            config.require_secrets()  # a feed whose secret is unset makes a broken config
         except ConfigError as exc:
             log.error("reload refused, the old schedule keeps running: %s", exc)
             return False

@@ -66,6 +66,7 @@ def sync(
     chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
     if not chosen:
         raise ConfigError(["no enabled feeds to sync; add [[feeds]] to the config"], config.path)
+    config.require_secrets(chosen)  # only these feeds' ${VAR}s; nothing has run yet
     engine = open_catalog(config)
     with make_progress(None if quiet else _output(stderr=True), quiet=quiet) as progress:
         results = sync_feeds(
@@ -115,6 +116,7 @@ def check(state: _State, feeds: tuple[str, ...]) -> None:
     for feed_id in feeds:
         config.feed(feed_id)
     chosen = list(feeds) or [f.id for f in config.feeds if f.enabled]
+    config.require_secrets(chosen)
     out = _output()
     results = []
     for feed_id in chosen:

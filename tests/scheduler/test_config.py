@@ -279,12 +279,12 @@ def test_cli_reads_moocx_config_but_config_option_wins(
     code, _, err = run_cli(capsys)
     assert code == 2
     assert "env.toml" in err
-    assert "feeds[0].options.page_size:" in err
+    assert "feeds[0] (vnu-openedx).options.page_size:" in err
 
     code, _, err = run_cli(capsys, "--config", str(given))
     assert code == 2
     assert "given.toml" in err
-    assert "feeds[0].options.org:" in err
+    assert "feeds[0] (vnu-openedx).options.org:" in err
     assert "env.toml" not in err
 
 
@@ -323,14 +323,14 @@ ERROR_CASES = [
     pytest.param(
         edit(VALID, 'schedule = "0 2 * * 1-5"', 'shedule = "0 2 * * 1-5"'),
         ENV,
-        "feeds[0].shedule: unknown key",
+        "feeds[0] (vnu-openedx).shedule: unknown key",
         [],
         id="unknown-key-in-feed",
     ),
     pytest.param(
         edit(VALID, "read_timeout = 90", "read_timout = 90"),
         ENV,
-        "feeds[0].http.read_timout: unknown key",
+        "feeds[0] (vnu-openedx).http.read_timout: unknown key",
         [],
         id="unknown-key-in-feed-http",
     ),
@@ -341,35 +341,35 @@ ERROR_CASES = [
             'client_id = "moocx-harvester"\ntoken_typ = "jwt"',
         ),
         ENV,
-        "feeds[0].auth.token_typ: unknown key",
+        "feeds[0] (vnu-openedx).auth.token_typ: unknown key",
         [],
         id="unknown-key-in-feed-auth",
     ),
     pytest.param(
         edit(VALID, "page_size = 50", "pagesize = 50"),
         ENV,
-        "feeds[0].options.pagesize: unknown option (did you mean 'page_size'?)",
+        "feeds[0] (vnu-openedx).options.pagesize: unknown option (did you mean 'page_size'?)",
         ["this connector takes: page_size, org, include_hidden"],
         id="unknown-connector-option-did-you-mean",
     ),
     pytest.param(
         edit(VALID, "page_size = 50", "page_size = 500"),
         ENV,
-        "feeds[0].options.page_size:",
+        "feeds[0] (vnu-openedx).options.page_size:",
         ["less than or equal to 100"],
         id="option-out-of-range",
     ),
     pytest.param(
         edit(VALID, "page_size = 50", 'page_size = "fifty"'),
         ENV,
-        "feeds[0].options.page_size:",
+        "feeds[0] (vnu-openedx).options.page_size:",
         ["valid integer"],
         id="option-wrong-type-int",
     ),
     pytest.param(
         edit(VALID, "include_hidden = true", 'include_hidden = "perhaps"'),
         ENV,
-        "feeds[1].options.include_hidden:",
+        "feeds[1] (tsinghua-openedx).options.include_hidden:",
         ["valid boolean"],
         id="option-wrong-type-bool",
     ),
@@ -387,49 +387,49 @@ ERROR_CASES = [
             'institution = "tsinghua"\nconnector = "moodle"',
         ),
         ENV,
-        "feeds[1].connector: unknown connector 'moodle'; known connectors:",
+        "feeds[1] (tsinghua-openedx).connector: unknown connector 'moodle'; known connectors:",
         ["openedx"],
         id="unknown-connector",
     ),
     pytest.param(
         edit(VALID, 'institution = "tsinghua"', 'institution = "tsinghu"'),
         ENV,
-        "feeds[1].institution: unknown institution 'tsinghu'",
+        "feeds[1] (tsinghua-openedx).institution: unknown institution 'tsinghu'",
         ["vnu, tsinghua"],
         id="unknown-institution",
     ),
     pytest.param(
         edit(VALID, "enabled = false", 'enabled = false\nschedule = "0 25 * * *"'),
         ENV,
-        'feeds[1].schedule: "0 25 * * *" is not a cron expression',
+        'feeds[1] (tsinghua-openedx).schedule: "0 25 * * *" is not a cron expression',
         ["maximum value (23)"],
         id="bad-cron-on-a-disabled-feed",
     ),
     pytest.param(
         edit(VALID, "enabled = false", 'enabled = false\nschedule = "0 3 * *"'),
         ENV,
-        'feeds[1].schedule: "0 3 * *" is not a cron expression',
+        'feeds[1] (tsinghua-openedx).schedule: "0 3 * *" is not a cron expression',
         ["expected 5 fields"],
         id="cron-with-four-fields",
     ),
     pytest.param(
-        VALID,
-        {},
-        "feeds[0].auth.client_secret: environment variable VNU_CLIENT_SECRET is not set",
+        edit(VALID, 'url = "sqlite:///data/catalog.db"', 'url = "sqlite:///${CATALOG_DIR}/c.db"'),
+        ENV,
+        "catalog.url: environment variable CATALOG_DIR is not set",
         [],
-        id="missing-env-var",
+        id="missing-env-var-every-command-reads",
     ),
     pytest.param(
         edit(VALID, 'timezone = "Asia/Shanghai"', 'timezone = "Asia/Beijing"'),
         ENV,
-        "institutions[1].timezone: 'Asia/Beijing' is not an IANA time zone",
+        "institutions[1] (tsinghua).timezone: 'Asia/Beijing' is not an IANA time zone",
         [],
         id="bad-time-zone",
     ),
     pytest.param(
         edit(VALID, 'id = "tsinghua-openedx"', 'id = "vnu-openedx"'),
         ENV,
-        "feeds[1].id: 'vnu-openedx' is already used by feeds[0]",
+        "feeds[1] (vnu-openedx).id: 'vnu-openedx' is already used by feeds[0]",
         [],
         id="duplicate-feed-id",
     ),
@@ -438,21 +438,21 @@ ERROR_CASES = [
             'institution = "tsinghua"', 'institution = "vnu"'
         ),
         ENV,
-        "institutions[1].id: 'vnu' is already used by institutions[0]",
+        "institutions[1] (vnu).id: 'vnu' is already used by institutions[0]",
         [],
         id="duplicate-institution-id",
     ),
     pytest.param(
         edit(VALID, 'base_url = "https://openedx', 'base_url = "ftp://openedx'),
         ENV,
-        "feeds[1].base_url: 'ftp://openedx.tsinghua.edu.cn' is not an http(s) URL",
+        "feeds[1] (tsinghua-openedx).base_url: 'ftp://openedx.tsinghua.edu.cn' is not an http(s)",
         [],
         id="non-http-base-url",
     ),
     pytest.param(
         edit(VALID, 'base_url = "https://openedx.tsinghua.edu.cn"\n', ""),
         ENV,
-        "feeds[1].base_url: missing (required)",
+        "feeds[1] (tsinghua-openedx).base_url: missing (required)",
         [],
         id="missing-required-key",
     ),
@@ -513,7 +513,8 @@ def test_unknown_connector_lists_every_installed_connector(tmp_path: Path) -> No
     known = registry.available()
     assert "openedx" in known
     assert error.errors == [
-        f"feeds[0].connector: unknown connector 'moodle'; known connectors: {', '.join(known)}"
+        "feeds[0] (vnu-openedx).connector: unknown connector 'moodle'; "
+        f"known connectors: {', '.join(known)}"
     ]
 
 
@@ -548,16 +549,17 @@ def test_every_error_in_a_file_is_reported_at_once(
     text = edit(text, 'institution = "tsinghua"', 'institution = "tsinghu"')
     text = edit(text, "enabled = false", 'enabled = false\nschedule = "0 25 * * *"')
     text = edit(text, 'id = "tsinghua-openedx"', 'id = "vnu-openedx"')
+    text = edit(text, 'url = "sqlite:///data/catalog.db"', 'url = "sqlite:///${CATALOG_DIR}/c.db"')
     path = write(tmp_path, text)
     expected = [
-        "feeds[0].auth.client_secret: environment variable VNU_CLIENT_SECRET is not set",
+        "catalog.url: environment variable CATALOG_DIR is not set",
         "harvest_everything: unknown key",
-        "institutions[1].timezone: 'Asia/Beijing' is not an IANA time zone",
-        "feeds[0].shedule: unknown key",
-        'feeds[1].schedule: "0 25 * * *" is not a cron expression',
-        "feeds[0].options.pagesize: unknown option (did you mean 'page_size'?)",
-        "feeds[1].institution: unknown institution 'tsinghu'",
-        "feeds[1].id: 'vnu-openedx' is already used by feeds[0]",
+        "institutions[1] (tsinghua).timezone: 'Asia/Beijing' is not an IANA time zone",
+        "feeds[0] (vnu-openedx).shedule: unknown key",
+        'feeds[1] (vnu-openedx).schedule: "0 25 * * *" is not a cron expression',
+        "feeds[0] (vnu-openedx).options.pagesize: unknown option (did you mean 'page_size'?)",
+        "feeds[1] (vnu-openedx).institution: unknown institution 'tsinghu'",
+        "feeds[1] (vnu-openedx).id: 'vnu-openedx' is already used by feeds[0]",
     ]
 
     error = load_errors(path, {})
@@ -600,7 +602,10 @@ def test_secret_is_masked_in_config_errors_and_cli_output(
 
     error = load_errors(path, {"VNU_CLIENT_SECRET": secret})
     assert len(error.errors) == 2
-    assert "feeds[0].base_url: 'ftp://harvester:***@courses.vnu.edu.vn/' is not" in str(error)
+    assert (
+        "feeds[0] (vnu-openedx).base_url: 'ftp://harvester:***@courses.vnu.edu.vn/' is not"
+        in str(error)
+    )
     assert "S3NT1NEL" not in str(error)
     assert "S3NT1NEL" not in repr(error)
     assert all("S3NT1NEL" not in e for e in error.errors)
@@ -609,7 +614,7 @@ def test_secret_is_masked_in_config_errors_and_cli_output(
     monkeypatch.delenv(ENV_CONFIG, raising=False)
     code, out, err = run_cli(capsys, "--config", str(path))
     assert code == 2
-    assert "feeds[0].base_url:" in err
+    assert "feeds[0] (vnu-openedx).base_url:" in err
     assert "S3NT1NEL" not in out
     assert "S3NT1NEL" not in err
 

@@ -85,12 +85,60 @@ def test_minute_hour_day_and_month_fields_are_passed_through() -> None:
     [
         pytest.param("0 2 * *", 4, id="four-fields"),
         pytest.param("0 0 2 * * * 2025", 7, id="seven-fields-with-year"),
-        pytest.param("@daily", 1, id="macro"),
         pytest.param("", 0, id="empty"),
     ],
 )
 def test_five_fields_are_required_or_six_with_seconds(expression: str, count: int) -> None:
     with pytest.raises(ValueError, match=rf"expected 5 fields .*, got {count}$"):
+        cron_trigger(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "first"),
+    [
+        pytest.param("@yearly", datetime(2026, 1, 1, 0, 0, tzinfo=UTC), id="yearly"),
+        pytest.param("@annually", datetime(2026, 1, 1, 0, 0, tzinfo=UTC), id="annually"),
+        pytest.param("@monthly", datetime(2025, 2, 1, 0, 0, tzinfo=UTC), id="monthly"),
+        pytest.param("@weekly", datetime(2025, 1, 5, 0, 0, tzinfo=UTC), id="weekly-on-sunday"),
+        pytest.param("@daily", datetime(2025, 1, 2, 0, 0, tzinfo=UTC), id="daily"),
+        pytest.param("@midnight", datetime(2025, 1, 2, 0, 0, tzinfo=UTC), id="midnight"),
+        pytest.param(
+            "@hourly", datetime(2025, 1, 1, 12, 0, tzinfo=UTC), id="hourly-now-is-on-the-hour"
+        ),
+        pytest.param(" @Daily ", datetime(2025, 1, 2, 0, 0, tzinfo=UTC), id="case-and-spaces"),
+    ],
+)
+def test_crontab_shorthands_fire_as_in_cron(expression: str, first: datetime) -> None:
+    assert cron_trigger(expression).get_next_fire_time(None, NOW) == first
+
+
+def test_shorthands_keep_firing_on_their_period() -> None:
+    assert [t.day for t in fire_times("@daily", days=3)] == [2, 3, 4]
+    assert {t.strftime("%a %H:%M") for t in fire_times("@weekly", days=21)} == {"Sun 00:00"}
+    hourly = fire_times("@hourly", days=1)
+    assert {t.minute for t in hourly} == {0}
+    assert len(hourly) == 25  # 12:00 today to 12:00 tomorrow, both ends included
+
+
+def test_a_shorthand_is_read_in_the_service_time_zone() -> None:
+    # 12:00 UTC is 19:00 in Hanoi: the next local midnight is 17:00 UTC.
+    first = cron_trigger("@daily", "Asia/Ho_Chi_Minh").get_next_fire_time(None, NOW)
+    assert first is not None
+    assert first.astimezone(UTC) == datetime(2025, 1, 1, 17, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        pytest.param("@reboot", r"^@reboot is not supported: moocx serve runs feeds", id="reboot"),
+        pytest.param("@dialy", r"^unknown shorthand @dialy \(did you mean @daily\?\)", id="typo"),
+        pytest.param("@often", r"crontab knows @yearly, @annually, @monthly", id="unknown"),
+    ],
+)
+def test_shorthands_crontab_lacks_or_serve_cannot_honour_are_refused(
+    expression: str, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
         cron_trigger(expression)
 
 
