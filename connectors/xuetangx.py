@@ -220,6 +220,8 @@ class XuetangXConnector(Connector[XuetangXOptions]):
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 

@@ -248,3 +248,22 @@ def test_without_quiet_every_feed_is_detailed_and_the_retry_shows(
     assert "sample: oai:hou.edu.vn:mooc/ECO101" in captured.out
     assert "hou-old (oaipmh)" in captured.out
     assert captured.err.count("retrying in") == 1
+
+
+def test_a_silent_endpoint_is_given_up_after_two_read_timeouts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with LoopbackServer(slow_seconds=5.0) as silent:
+        config = _config(tmp_path, ("hou-oai", silent.url("/slow"), ""))
+        text = Path(config).read_text(encoding="utf-8")
+        Path(config).write_text(text + "\n[feeds.http]\nread_timeout = 0.3\n", encoding="utf-8")
+        assert run(["--config", config, "check"]) == 1
+        assert silent.wait_for_hits(2, "/slow")
+        hits, url = silent.hits("/slow"), silent.url("/slow")
+    out = capsys.readouterr().out
+    assert hits == 2
+    assert (
+        f"no answer from {url}?verb=ListRecords&metadataPrefix=oai_dc: "
+        "timed out after 0.3 s (http.read_timeout) (gave up after 2 attempts)"
+    ) in out
+    assert "failed: hou-oai (timed out)" in out
