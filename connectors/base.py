@@ -156,7 +156,8 @@ class Connector(ABC, Generic[OptionsT]):
         """Facts about the source for ``moocx check``, shown besides its first page.
 
         Called once, after ``harvest(None)`` yielded its first page (``first``) or failed
-        (``error``) — never when no connection could be made at all. The default has nothing to
+        (``error``) — never when that request got no answer at all (``error.cause`` set: refused,
+        timed out…), since every further request would fail alike. The default has nothing to
         add. Prefer what the first page already told (a count, a version header kept while
         fetching it); a connector whose protocol describes itself (OAI-PMH's ``Identify``) may
         send a few requests through ``self.http``. A request that fails becomes a warning
