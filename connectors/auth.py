@@ -118,6 +118,7 @@ class OAuth2ClientCredentials:
             raise RetriesExhausted(
                 f"{prefix}could not get a token from {where}: {str(exc).removeprefix(prefix)}",
                 url=self.token_url,
+                cause=exc.cause,
             ) from None
         except FeedError as exc:
             raise AuthError(

@@ -17,10 +17,15 @@ Writing one::
             yield Page(items=..., cursor={"next": next_url}, url=url, number=n, last=not next_url)
 
 and register it under the ``mooc_exchange.connectors`` entry-point group.
+
+Optional hooks, each with a default that does nothing special: :meth:`Connector.http_settings`
+(the connector's own HTTP limits), :meth:`Connector.make_auth` (its credentials) and
+:meth:`Connector.diagnose` (what ``moocx check`` shows about the source besides its first page).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from connectors.auth import OAuth2ClientCredentials, Secret
+from connectors.errors import FeedError
 from connectors.http import AuthProvider, HttpClient, HttpSettings
 from connectors.records import Cursor, Page
 from connectors.unchanged import fingerprint
@@ -58,6 +64,38 @@ class FeedContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """One line of what ``moocx check`` shows about a source: ``label: value``.
+
+    Plain text, no markup. ``warning`` marks something the admin should look at (a metadata
+    prefix the repository does not offer, a version about to be retired); it is shown, it does
+    not fail the check.
+    """
+
+    label: str
+    value: str
+    warning: bool = False
+
+
+def count_fact(first: Page | None, unit: str, note: str = "") -> list[Fact]:
+    """``API count: 98 course runs on 4 pages``, from the total the first page declares.
+
+    The page count is what the source's own page size makes of it (a server may cap the size
+    asked for), so it tells how many requests a full harvest costs. Nothing when the source
+    declares no total.
+    """
+    if first is None or first.declared_total is None:
+        return []
+    total = first.declared_total
+    per_page = first.source_count if first.source_count is not None else len(first.items)
+    pages = 1 if first.last else (math.ceil(total / per_page) if per_page else None)
+    text = f"{total} {unit}"
+    if pages:
+        text += f" on {pages} page{'s' if pages != 1 else ''}"
+    return [Fact("API count", f"{text}; {note}" if note else text)]
+
+
+@dataclass(frozen=True, slots=True)
 class NoOptions:
     """For connectors that take no options."""
 
@@ -73,6 +111,8 @@ class Connector(ABC, Generic[OptionsT]):
     Options: ClassVar[type[Any]] = NoOptions
     #: One line for ``moocx connectors`` and the docs.
     description: ClassVar[str] = ""
+    #: What should answer at ``base_url``, for messages ("the Open edX Courses API").
+    api: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -112,6 +152,19 @@ class Connector(ABC, Generic[OptionsT]):
     @abstractmethod
     def harvest(self, cursor: Cursor) -> Iterator[Page]:
         """Yield the feed's pages, starting where ``cursor`` says (``None``: from the start)."""
+
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """Facts about the source for ``moocx check``, shown besides its first page.
+
+        Called once, after ``harvest(None)`` yielded its first page (``first``) or failed
+        (``error``) — never when that request got no answer at all (``error.cause`` set: refused,
+        timed out…), since every further request would fail alike. The default has nothing to
+        add. Prefer what the first page already told (a count, a version header kept while
+        fetching it); a connector whose protocol describes itself (OAI-PMH's ``Identify``) may
+        send a few requests through ``self.http``. A request that fails becomes a warning
+        fact rather than an exception, so one answer missing never hides the others.
+        """
+        return []
 
     def close(self) -> None:
         self.http.close()

@@ -39,8 +39,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from annotated_types import Ge, Le
 
-from connectors.base import Connector
-from connectors.errors import AuthError, BadResponseError, RecordError
+from connectors.base import Connector, Fact, count_fact
+from connectors.errors import AuthError, BadResponseError, FeedError, RecordError
 from connectors.http import AuthProvider, HttpResponse, decode_json, redact_url
 from connectors.normalize import absolute_url, clean_text, language_tag, parse_datetime
 from connectors.paging import PageGuard, follow_next
@@ -92,6 +92,7 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
     accepts_auth = True
     Options = DiscoveryOptions
     description = "Open edX course-discovery API (/api/v1/courses/), incremental by timestamp"
+    api = "course-discovery API"
 
     def make_auth(self) -> AuthProvider | None:
         """Like the base class, but without the default token URL: discovery issues no tokens."""
@@ -129,7 +130,7 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
         while True:
             guard.visit(url, url=url)
             response = self.http.request("GET", url, auth=self.auth)
-            body = decode_json(response, feed_id=self.feed.feed_id)
+            body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
             results, next_value, count = parse_envelope(body, url=url, feed_id=self.feed.feed_id)
             mark = high_water_mark(
                 results, not_after=server_date(response), feed_id=self.feed.feed_id
@@ -158,6 +159,16 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
             if next_url is None:
                 return
             url, number = next_url, number + 1
+
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """The API's count of courses, and whether later runs can be incremental."""
+        if self.options.catalog_id:
+            how = f"catalog {self.options.catalog_id}: every run reads it in full (no filters)"
+        elif self.options.incremental:
+            how = "later runs ask only for changes (?timestamp=)"
+        else:
+            how = "every run reads it in full (options.incremental = false)"
+        return count_fact(first, "courses with their runs", how)
 
     def _cursor_time(self, state: dict[str, Any], name: str) -> datetime | None:
         try:

@@ -10,11 +10,14 @@
         ├── HttpStatusError        a 4xx the source will not change its mind about
         ├── ResponseTooLarge       the decoded body passed the configured cap
         ├── BadResponseError       not JSON / not XML / not the expected shape / bad encoding
+        │   └── WrongEndpointError …because base_url is not this API's address (an HTML page)
         ├── PaginationError        a next link that repeats or leaves the source's host
         └── CursorExpired          a resume cursor the source no longer honours (start over)
     RecordError                    one source item cannot be mapped: skip it, keep going
 
-Every message names the feed (where known) and the URL, never a credential.
+Every message names the feed (where known) and the URL, never a credential. A request that got
+no answer at all (refused, name not resolved, timed out, TLS) also carries its ``cause`` in a few
+words, so a caller can sum it up without parsing the message.
 """
 
 from __future__ import annotations
@@ -23,10 +26,21 @@ from __future__ import annotations
 class FeedError(Exception):
     """Root of every error a connector raises for a feed."""
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        cause: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        #: Why no answer came, for a request that got none: ``"connection refused"``,
+        #: ``"name not resolved"``, ``"timed out"``, ``"TLS/certificate error"``… ``None`` when
+        #: the source did answer (with a status, a body) or the failure is not the network's.
+        self.cause = cause
 
 
 class TransientFeedError(FeedError):
@@ -55,6 +69,11 @@ class ResponseTooLarge(FatalFeedError):
 
 class BadResponseError(FatalFeedError):
     """The response is not what the format promises: wrong content, shape or encoding."""
+
+
+class WrongEndpointError(BadResponseError):
+    """The URL answered, but not as the API the connector speaks: an HTML page where JSON or
+    OAI-PMH XML should be, another protocol's document. ``base_url`` is most likely wrong."""
 
 
 class PaginationError(FatalFeedError):

@@ -40,7 +40,9 @@ from connectors.errors import (
     ResponseTooLarge,
     RetriesExhausted,
     TransientFeedError,
+    WrongEndpointError,
 )
+from connectors.netcause import NetFailure, explain
 from connectors.version import USER_AGENT
 
 log = logging.getLogger(__name__)
@@ -255,8 +257,9 @@ class HttpClient:
             except TransientFeedError as exc:
                 if attempt >= s.max_retries:
                     raise RetriesExhausted(
-                        f"{self._prefix()}{exc} (gave up after {attempt + 1} attempts)",
+                        f"{self._prefix()}{exc} (gave up after {_attempts(attempt + 1)})",
                         url=exc.url,
+                        cause=exc.cause,
                     ) from None
                 delay = self._backoff(attempt)
                 log.warning("%s%s; retrying in %.1f s", self._prefix(), exc, delay)
@@ -287,7 +290,7 @@ class HttpClient:
                 if attempt >= s.max_retries:
                     raise RetriesExhausted(
                         f"{self._prefix()}HTTP {status} from {redact_url(response.url)} "
-                        f"(gave up after {attempt + 1} attempts){_body_hint(response)}",
+                        f"(gave up after {_attempts(attempt + 1)}){_body_hint(response)}",
                         url=response.url,
                         status=status,
                     )
@@ -440,13 +443,10 @@ class HttpClient:
                 allow_redirects=False,
                 stream=True,
             )
-        except requests.Timeout as exc:
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            failure = self._explain(exc, url)
             raise TransientFeedError(
-                f"timed out talking to {redact_url(url)} ({type(exc).__name__})", url=url
-            ) from None
-        except requests.ConnectionError as exc:
-            raise TransientFeedError(
-                f"cannot connect to {redact_url(url)} ({_short_reason(exc)})", url=url
+                failure.message(redact_url(url)), url=url, cause=failure.cause
             ) from None
         except requests.RequestException as exc:
             raise BadResponseError(
@@ -496,24 +496,46 @@ class HttpClient:
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # Truncated bodies (IncompleteRead), resets mid-body, read timeouts while streaming
             # and corrupt compressed data all land here; a partial body is never parsed.
+            failure = self._explain(exc, url)
             raise TransientFeedError(
-                f"reading the body of {redact_url(url)} failed ({_short_reason(exc)})", url=url
+                f"reading the body of {redact_url(url)} failed: {failure.text}",
+                url=url,
+                cause=failure.cause,
             ) from None
         return b"".join(chunks)
 
+    def _explain(self, exc: BaseException, url: str) -> NetFailure:
+        """The readable cause of a request's failure (connectors/netcause.py)."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            host, port = "<unparseable URL>", None
+        return explain(
+            exc,
+            host=host,
+            port=port,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+        )
 
-def decode_json(response: HttpResponse, *, feed_id: str = "") -> Any:
-    """Strictly decode a JSON body: UTF-8 (BOM allowed), never guessed, never an HTML page."""
+
+def decode_json(response: HttpResponse, *, feed_id: str = "", api: str | None = None) -> Any:
+    """Strictly decode a JSON body: UTF-8 (BOM allowed), never guessed, never an HTML page.
+
+    ``api`` names what should have answered ("the Open edX Courses API") in the message an HTML
+    page gets: a login page, a portal's home page or a maintenance notice where the API should
+    be almost always means a wrong ``base_url``.
+    """
     prefix = f"feed {feed_id}: " if feed_id else ""
     where = redact_url(response.url)
-    ctype = response.content_type
-    head = response.content[:512].lstrip().lower()
-    if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
-        raise BadResponseError(
-            f"{prefix}{where} returned an HTML page (HTTP {response.status}, {ctype or 'no type'})"
-            f" instead of JSON{_html_title(response.content)}; is base_url right, or is the site"
-            " down for maintenance?",
+    if is_html(response):
+        raise WrongEndpointError(
+            f"{prefix}{where} answered {describe_html(response)}, not "
+            f"{f'the {api}' if api else 'JSON'}: is base_url the API root (or is the site down "
+            "for maintenance)?",
             url=response.url,
+            status=response.status,
         )
     try:
         text = response.content.decode("utf-8-sig")
@@ -533,6 +555,23 @@ def decode_json(response: HttpResponse, *, feed_id: str = "") -> Any:
         ) from None
 
 
+def is_html(response: HttpResponse) -> bool:
+    """An HTML page, by its Content-Type or by its first bytes (servers mislabel them)."""
+    head = response.content[:512].lstrip().lower()
+    return response.content_type in ("text/html", "application/xhtml+xml") or head.startswith(
+        (b"<!doctype html", b"<html")
+    )
+
+
+def describe_html(response: HttpResponse) -> str:
+    """``an HTML page (HTTP 200, text/html, "Sign in")``: what a person needs to recognise it."""
+    facts = [f"HTTP {response.status}", response.content_type or "no type"]
+    title = _page_title(response.content)
+    if title:
+        facts.append(f'"{title}"')
+    return f"an HTML page ({', '.join(facts)})"
+
+
 def _with_params(url: str, params: Mapping[str, Any]) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -540,13 +579,8 @@ def _with_params(url: str, params: Mapping[str, Any]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
-def _short_reason(exc: BaseException) -> str:
-    text = str(exc)
-    # urllib3 nests reasons; keep the innermost readable part and drop any URL it repeats.
-    text = re.sub(r"https?://\S+", "<url>", text)
-    # urllib3 also names the bare path and query ("Max retries exceeded with url: /x?key=…").
-    text = re.sub(r"(url: )\S+", r"\1<url>", text)
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"
 
 
 def _body_hint(response: HttpResponse) -> str:
@@ -563,11 +597,14 @@ def _body_hint(response: HttpResponse) -> str:
 
 
 def _html_title(content: bytes) -> str:
+    title = _page_title(content)
+    return f' ("{title}")' if title else ""
+
+
+def _page_title(content: bytes) -> str | None:
     match = re.search(rb"<title[^>]*>(.*?)</title>", content[:8192], re.I | re.S)
-    if not match:
-        return ""
-    title = match.group(1).decode("utf-8", "replace").strip()
-    return f' ("{title[:120]}")' if title else ""
+    title = " ".join(match.group(1).decode("utf-8", "replace").split()) if match else ""
+    return title[:120] or None
 
 
 def conditional_headers(validators: Mapping[str, Any] | None) -> dict[str, str]:

@@ -27,8 +27,8 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
 
-from connectors.base import Connector
-from connectors.errors import BadResponseError, HttpStatusError, RecordError
+from connectors.base import Connector, Fact
+from connectors.errors import BadResponseError, FeedError, HttpStatusError, RecordError
 from connectors.http import HttpResponse, decode_json, redact_url
 from connectors.normalize import (
     absolute_url,
@@ -72,7 +72,10 @@ class MoochubConnector(Connector[MoochubOptions]):
     kind = "moochub"
     Options = MoochubOptions
     description = "MOOChub course feed (v3 and v2.3, JSON:API pages), start dates become runs"
+    api = "MOOChub API"
     _sunset_warned = False
+    #: The version the last response's Content-Type named, and its Sunset header (for check).
+    _answered: tuple[str | None, str | None] = (None, None)
 
     def first_url(self) -> str:
         path = self.options.path if self.options.path.startswith("/") else f"/{self.options.path}"
@@ -102,7 +105,7 @@ class MoochubConnector(Connector[MoochubOptions]):
                     return
                 url, number = page.cursor["next"], int(page.cursor.get("page") or number + 1)
                 continue
-            body = decode_json(response, feed_id=self.feed.feed_id)
+            body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
             data, links = parse_envelope(body, url, feed_id)
             next_url = self._checked_next(links.get("next"), url)
             yield Page(
@@ -137,6 +140,7 @@ class MoochubConnector(Connector[MoochubOptions]):
                 status=406,
             )
         sunset = response.headers.get("Sunset")
+        self._answered = (answered_version(response.headers.get("Content-Type", "")), sunset)
         if sunset and not self._sunset_warned:
             self._sunset_warned = True
             log.warning(
@@ -148,6 +152,24 @@ class MoochubConnector(Connector[MoochubOptions]):
             )
         return response
 
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """The version asked for and the one the server says it answered (no extra request)."""
+        if first is None:
+            return []
+        answered, sunset = self._answered
+        asked = self.options.version
+        said = f"answered {answered}" if answered else "the answer's Content-Type names none"
+        facts = [
+            Fact("MOOChub version", f"asked {asked}, {said}", bool(answered) and answered != asked)
+        ]
+        raws = [getattr(i, "raw", None) for i in first.items]
+        shapes = sorted({schema_version(r) for r in raws if isinstance(r, dict)})
+        if shapes:
+            facts.append(Fact("items", f"MOOChub {' and '.join(shapes)} shapes on the first page"))
+        if sunset:
+            facts.append(Fact("Sunset", f"{sunset}: move options.version to a newer one", True))
+        return facts
+
     def _checked_next(self, value: object, current: str) -> str | None:
         if isinstance(value, dict):  # JSON:API 1.1 link object
             value = value.get("href")
@@ -158,6 +180,12 @@ class MoochubConnector(Connector[MoochubOptions]):
             feed_id=self.feed.feed_id,
             what="links.next",
         )
+
+
+def answered_version(content_type: str) -> str | None:
+    """``moochub-version`` of a Content-Type (``application/vnd.api+json; moochub-version=3``)."""
+    match = re.search(r"moochub-version\s*=\s*\"?([\w.]+)", content_type, re.I)
+    return match.group(1) if match else None
 
 
 def _problem_title(content: bytes) -> str:

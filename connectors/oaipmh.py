@@ -30,10 +30,18 @@ from urllib.parse import urlencode
 from annotated_types import Ge, MinLen
 from lxml import etree
 
-from connectors.base import Connector
-from connectors.errors import BadResponseError, PaginationError, RecordError
-from connectors.http import redact_url
+from connectors.base import Connector, Fact
+from connectors.errors import (
+    BadResponseError,
+    FeedError,
+    HttpStatusError,
+    PaginationError,
+    RecordError,
+    WrongEndpointError,
+)
+from connectors.http import describe_html, is_html, redact_url
 from connectors.normalize import clean_text, language_tag, parse_datetime, summary
+from connectors.oaipmh_repository import OaiErrors, repository_facts
 from connectors.records import CourseRecord, Cursor, Item, Page, Rejected, Withdrawn, is_http_url
 from connectors.xmlsafe import XmlError, iter_elements, parse_document
 
@@ -49,6 +57,11 @@ ROOT = f"{OAI}OAI-PMH"
 _DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
 _FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
+#: What a wrong base_url is told: an HTML page, a 404, JSON, another XML, badVerb.
+ENDPOINT_HINT = (
+    "base_url must be the repository's OAI-PMH endpoint (the URL that answers ?verb=Identify)"
+)
+_NOT_FOUND = frozenset({404, 410})
 _TAGS = tuple(
     f"{OAI}{t}" for t in ("responseDate", "error", "record", "resumptionToken", "ListRecords")
 )
@@ -97,6 +110,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     kind = "oaipmh"
     Options = OaiPmhOptions
     description = "OAI-PMH 2.0 repository (ListRecords; oai_dc or IEEE LOM), incremental by from"
+    api = "OAI-PMH endpoint"
 
     def harvest(self, cursor: Cursor) -> Iterator[Page]:
         state = dict(cursor or {})
@@ -133,6 +147,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
                 described = "; ".join(f"{c}: {t}" if t else c for c, t in response.errors)
                 hint = _FORMAT_HINT.format(self.options.metadata_prefix)
                 hint = hint if "cannotDisseminateFormat" in codes else ""
+                hint = f"; {ENDPOINT_HINT}" if "badVerb" in codes else hint
                 raise BadResponseError(
                     f"feed {self.feed.feed_id}: {redact_url(url)} answered with OAI-PMH error "
                     f"{described}{hint}",
@@ -199,24 +214,55 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     def _parse(self, body: bytes) -> ListRecordsResponse:
         return parse_list_records(body, language=self.options.language)
 
-    def _fetch(self, url: str, parse: Callable[[bytes], T]) -> T:
-        """GET ``url`` and parse its body; an HTML page, JSON or bad XML fails naming the URL."""
-        response = self.http.request("GET", url)
-        where = f"feed {self.feed.feed_id}: {redact_url(url)}"
-        head = response.content[:512].lstrip().lower()
-        if response.content_type in ("text/html", "application/xhtml+xml") or head.startswith(
-            (b"<!doctype html", b"<html")
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """Identify, ListMetadataFormats and ListSets, unless base_url is plainly not the
+        endpoint (the harvest's error already says so, and these would only repeat it)."""
+        if isinstance(error, WrongEndpointError) or (
+            isinstance(error, HttpStatusError) and error.status in _NOT_FOUND
         ):
-            raise BadResponseError(
-                f"{where} returned an HTML page (HTTP {response.status}) instead of OAI-PMH XML; "
-                "is base_url the repository's OAI endpoint?",
+            return []
+        return repository_facts(
+            lambda verb, parse: self._fetch(self._url({"verb": verb}), parse),
+            metadata_prefix=self.options.metadata_prefix,
+            set_spec=self.options.set,
+            base_url=self.feed.base_url,
+        )
+
+    def _fetch(self, url: str, parse: Callable[[bytes], T]) -> T:
+        """GET ``url`` and parse its body. An answer that is not OAI-PMH (an HTML page, a 404,
+        JSON, another XML document) fails naming the URL and what base_url must be."""
+        where = f"feed {self.feed.feed_id}: {redact_url(url)}"
+        try:
+            response = self.http.request("GET", url)
+        except HttpStatusError as exc:
+            if exc.status not in _NOT_FOUND:
+                raise
+            raise HttpStatusError(
+                f"{str(exc).rstrip('.')}; {ENDPOINT_HINT}", url=exc.url, status=exc.status
+            ) from None
+        if is_html(response):
+            raise WrongEndpointError(
+                f"{where} answered {describe_html(response)}, not OAI-PMH XML: {ENDPOINT_HINT}",
                 url=url,
+                status=response.status,
             )
+        head = response.content[:2048].lstrip()
         if head[:1] in (b"{", b"["):
-            raise BadResponseError(f"{where} returned JSON instead of OAI-PMH XML", url=url)
+            raise WrongEndpointError(
+                f"{where} answered JSON, not OAI-PMH XML: {ENDPOINT_HINT}", url=url
+            )
         try:
             return parse(response.content)
+        except OaiErrors as exc:
+            hint = f"; {ENDPOINT_HINT}" if "badVerb" in exc.codes else ""
+            raise BadResponseError(
+                f"{where} answered with OAI-PMH error {exc}{hint}", url=url
+            ) from None
         except XmlError as exc:
+            if b"OAI-PMH" not in head:  # another document, well-formed or not
+                raise WrongEndpointError(
+                    f"{where} is not an OAI-PMH response ({exc}): {ENDPOINT_HINT}", url=url
+                ) from None
             raise BadResponseError(
                 f"{where} is not a valid OAI-PMH response: {exc}", url=url
             ) from None

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from annotated_types import Ge, Le
 
-from connectors.base import Connector
-from connectors.errors import BadResponseError, RecordError
+from connectors.base import Connector, Fact, count_fact
+from connectors.errors import BadResponseError, FeedError, RecordError
 from connectors.http import conditional_headers, decode_json, response_validators
 from connectors.normalize import absolute_url, clean_text, guess_language, parse_datetime
 from connectors.paging import PageGuard, follow_next
@@ -60,6 +60,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
     accepts_auth = True
     Options = OpenEdxOptions
     description = "Open edX LMS Courses API (/api/courses/v1/courses/), runs grouped into courses"
+    api = "Open edX Courses API"
 
     def first_url(self) -> str:
         params = f"page_size={self.options.page_size}"
@@ -97,7 +98,7 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                     return
                 url, number = page.cursor["next"], int(page.cursor.get("page") or number + 1)
                 continue
-            body = decode_json(response, feed_id=self.feed.feed_id)
+            body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
             results, pagination = parse_envelope(body, url=url, feed_id=self.feed.feed_id)
             items = map_runs(
                 results,
@@ -128,6 +129,10 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
                 return
             url = next_url
             number += 1
+
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """The API's count: runs, which the catalog groups into fewer courses."""
+        return count_fact(first, "course runs", "grouped into courses (ORG+NUM) as they arrive")
 
 
 def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[list[Any], dict[str, Any]]:

@@ -28,8 +28,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Gt, Predicate
 
-from connectors.base import Connector
-from connectors.errors import BadResponseError, HttpStatusError, PaginationError, RecordError
+from connectors.base import Connector, Fact, count_fact
+from connectors.errors import (
+    BadResponseError,
+    FeedError,
+    HttpStatusError,
+    PaginationError,
+    RecordError,
+)
 from connectors.http import HttpSettings, decode_json, redact_url
 from connectors.normalize import (
     absolute_url,
@@ -91,6 +97,7 @@ class XuetangXConnector(Connector[XuetangXOptions]):
     kind = "xuetangx"
     Options = XuetangXOptions
     description = "XuetangX (学堂在线) product list (/api/v1/lms/get_product_list/), terms as runs"
+    api = "XuetangX API"
 
     def http_settings(self, settings: HttpSettings) -> HttpSettings:
         interval = 1 / self.options.requests_per_second
@@ -144,7 +151,7 @@ class XuetangXConnector(Connector[XuetangXOptions]):
                 number = int(page.cursor.get("page") or number + 1)
                 previous = None
                 continue
-            body = decode_json(response, feed_id=feed_id)
+            body = decode_json(response, feed_id=feed_id, api=self.api)
             count, products = parse_envelope(body, url=url, feed_id=feed_id)
             signs = tuple(str(p.get("sign")) for p in products if isinstance(p, dict))
             if signs and signs == previous:
@@ -171,6 +178,17 @@ class XuetangXConnector(Connector[XuetangXOptions]):
                 return
             number += 1
 
+    def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
+        """The platform's count, and what a full harvest costs at the polite rate."""
+        if first is None or first.declared_total is None:
+            return []
+        total = first.declared_total
+        requests = math.ceil(total / PAGE_SIZE) + (total if self.options.enrich_terms else 0)
+        seconds = requests / self.options.requests_per_second
+        cost = f"a full harvest is about {requests} requests, {_duration(seconds)} at "
+        cost += f"{self.options.requests_per_second:g} a second"
+        return count_fact(first, "courses", cost)
+
     def _enriched(self, item: Item) -> Item:
         """The course with its terms from the classroom endpoint, or Rejected if they fail."""
         if not self.options.enrich_terms or not isinstance(item, CourseRecord):
@@ -182,7 +200,7 @@ class XuetangXConnector(Connector[XuetangXOptions]):
             response = self.http.request(
                 "GET", self.base_url + CLASSROOM_PATH + query, headers=HEADERS
             )
-            body = decode_json(response, feed_id=self.feed.feed_id)
+            body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
             runs = map_classroom(body, base_url=self.base_url, sign=item.key)
         except HttpStatusError as exc:
             if not (exc.status and 400 <= exc.status < 500):
@@ -199,6 +217,12 @@ class XuetangXConnector(Connector[XuetangXOptions]):
     def _rejected(self, item: CourseRecord, reason: str) -> Rejected:
         log.warning("feed %s: course %s rejected: %s", self.feed.feed_id, item.key, reason)
         return Rejected(reason=reason, key=item.key, raw=item.raw)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[int | None, list[Any]]:

@@ -103,19 +103,24 @@ class PlainOutput:
     def file(self) -> TextIO:
         return sys.stderr if self.stderr else sys.stdout
 
-    def print(self, text: str, *, style: str | None = None, markup: bool = False) -> None:
-        if not markup and isinstance(text, str) and _prints_as_is(text):
+    def print(
+        self, text: str, *, style: str | None = None, markup: bool = False, soft_wrap: bool = False
+    ) -> None:
+        """``soft_wrap``: never break the line (an error a log reader greps for stays whole)."""
+        if not markup and isinstance(text, str) and _prints_as_is(text, any_width=soft_wrap):
             self.file.write(text + "\n")
             self.file.flush()
             return
         if self._rich is None:
             self._rich = _console(self.stderr)
-        self._rich.print(text, style=style, markup=markup)
+        self._rich.print(text, style=style, markup=markup, soft_wrap=soft_wrap)
 
 
-def _prints_as_is(text: str) -> bool:
+def _prints_as_is(text: str, *, any_width: bool = False) -> bool:
     if not text.isprintable() or _RICH_EMOJI_CODE.search(text):
         return False
+    if any_width:
+        return True
     # Upper bound of the cells the text takes: 1 for Latin letters (Vietnamese included) and
     # punctuation, at most 2 for any other printable character.
     cells = sum(1 if ch < "\u0300" or "\u1e00" <= ch <= "\u1eff" else 2 for ch in text)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -107,10 +110,13 @@ _STATUS_STYLE = {"succeeded": "green", "skipped": "yellow", "interrupted": "yell
 
 @cli.command()
 @click.argument("feeds", nargs=-1, metavar="[FEED]...")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Only errors and the summary: no retry warnings, no detail."
+)
 @click.pass_obj
-def check(state: _State, feeds: tuple[str, ...]) -> None:
+def check(state: _State, feeds: tuple[str, ...], quiet: bool) -> None:
     """Fetch the first page of feeds and show what would be harvested; writes nothing."""
-    from scheduler.check import check_feed, describe
+    from scheduler.check import check_feed, describe, error_lines, summary
 
     config = state.config()
     for feed_id in feeds:
@@ -119,13 +125,36 @@ def check(state: _State, feeds: tuple[str, ...]) -> None:
     config.require_secrets(chosen)
     out = _output()
     results = []
-    for feed_id in chosen:
-        result = check_feed(config, feed_id)
-        results.append(result)
-        for i, line in enumerate(describe(result)):
-            style = "bold" if i == 0 else ("red" if "FAILED" in line or "error:" in line else None)
-            out.print(line, style=style, markup=False)
+    with _connector_warnings(shown=not quiet):
+        for feed_id in chosen:
+            result = check_feed(config, feed_id)
+            results.append(result)
+            if quiet and result.ok:
+                continue
+            lines = describe(result) if not quiet else [describe(result)[0], *error_lines(result)]
+            for line in lines:
+                out.print(
+                    line.text, style=_CHECK_STYLE.get(line.kind), markup=False, soft_wrap=True
+                )
+    line = summary(results)
+    out.print(line.text, style=_CHECK_STYLE.get(line.kind), markup=False, soft_wrap=True)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+_CHECK_STYLE = {"title": "bold", "error": "red", "warning": "yellow"}
+
+
+@contextmanager
+def _connector_warnings(*, shown: bool) -> Iterator[None]:
+    """Connectors' warnings (a retry, a rejected record) on stderr unless ``shown`` is false."""
+    logger = logging.getLogger("connectors")
+    level = logger.level
+    if not shown:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @cli.command()

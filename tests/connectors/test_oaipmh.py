@@ -417,9 +417,9 @@ def test_gzip_compressed_responses_work() -> None:
 @pytest.mark.parametrize(
     ("name", "content_type", "message"),
     [
-        pytest.param("error_page.html", "text/html", "returned an HTML page", id="html"),
-        pytest.param("error_page.html", "text/xml", "returned an HTML page", id="html-as-xml"),
-        pytest.param("error.json", "application/json", "returned JSON", id="json"),
+        pytest.param("error_page.html", "text/html", "answered an HTML page", id="html"),
+        pytest.param("error_page.html", "text/xml", "answered an HTML page", id="html-as-xml"),
+        pytest.param("error.json", "application/json", "answered JSON", id="json"),
         pytest.param("Identify.xml", "text/xml", "neither <ListRecords> nor <error>",
                      id="wrong-verb"),
     ],
@@ -444,7 +444,7 @@ def test_xml_that_is_not_oai_pmh_fails() -> None:
 @responses.activate
 def test_a_broken_identify_fails_naming_its_url() -> None:
     responses.get(IDENTIFY, body=_body("error_page.html"), content_type="text/html")
-    with pytest.raises(BadResponseError, match="returned an HTML page") as info:
+    with pytest.raises(BadResponseError, match="answered an HTML page") as info:
         list(_connector().harvest({"from": "2025-03-02T10:15:00Z"}))
     assert info.value.url == IDENTIFY
 

@@ -578,7 +578,7 @@ def test_a_page_that_is_not_a_product_list_fails_the_run_naming_the_url(
         ),
         pytest.param(
             {"body": b"<html><title>Busy</title></html>", "content_type": "text/html"},
-            "returned an HTML page",
+            "answered an HTML page",
             id="html-body",
         ),
         pytest.param(

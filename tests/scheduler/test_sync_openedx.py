@@ -292,7 +292,7 @@ def test_persistent_500_fails_the_run_with_url_and_status_and_keeps_the_catalog(
                 "body": "<html><head><title>Đang bảo trì</title></head></html>",
                 "content_type": "text/html",
             },
-            "returned an HTML page",
+            "answered an HTML page",
             id="html-error-page",
         ),
         pytest.param({"body": '{"results": [{"id": '}, "invalid JSON", id="invalid-json"),
