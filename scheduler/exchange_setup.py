@@ -23,6 +23,7 @@ from catalog.exchange import (
 )
 from catalog.offers import ExchangeReport, rebuild
 from catalog.subjects import load_subjects
+from connectors.normalize import language_tag
 from scheduler.config import Config, ConfigError, FiltersConfig, Names
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ STATUSES = ("approved", "conditional", "partial")
 
 
 def _filters(f: FiltersConfig) -> Filters:
+    # Tags as the connectors store them: a rule's "vie" or "zh-hans" must match "vi", "zh-Hans".
+    languages = tuple(language_tag(tag) or tag for tag in f.languages)
     return Filters(
-        languages=tuple(f.languages), subjects=tuple(f.subjects), levels=tuple(f.levels),
+        languages=languages, subjects=tuple(f.subjects), levels=tuple(f.levels),
         organizations=tuple(f.organizations), pacing=tuple(f.pacing), courses=tuple(f.courses),
     )  # fmt: skip
 
