@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
+from scheduler.display import plural
 from scheduler.sync import FeedResult, NullProgress
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ class LogProgress(NullProgress):
 
     def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
         log.info(
-            "feed %s: page %d done (%d items; %d new, %d updated, %d rejected; %d received so far)",
+            "feed %s: page %d done (%s; %d new, %d updated, %d rejected; %d received so far)",
             feed_id,
             page.number,
-            len(page.items),
+            plural(len(page.items), "item"),
             outcome.new,
             outcome.updated,
             outcome.rejected,
@@ -79,14 +80,14 @@ class BarProgress(NullProgress):
     def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
         self.progress.update(
             self.tasks[feed_id],
-            detail=f"page {page.number} · {received} records",
+            detail=f"page {page.number} · {plural(received, 'record')}",
         )
 
     def feed_finished(self, result: FeedResult) -> None:
         task = self.tasks[result.feed_id]
         self.progress.update(
             task,
-            detail=f"{result.status} · {result.received} records",
+            detail=f"{result.status} · {plural(result.received, 'record')}",
             total=1,
             completed=1,
         )
@@ -130,7 +131,13 @@ class ExportLog:
         if now - self.last < EXPORT_LOG_EVERY or done >= total:
             return
         self.last = now
-        log.info("export %s: %d of %d courses (%d%%)", self.what, done, total, 100 * done // total)
+        log.info(
+            "export %s: %d of %s (%d%%)",
+            self.what,
+            done,
+            plural(total, "course"),
+            100 * done // total,
+        )
 
 
 @contextmanager

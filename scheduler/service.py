@@ -14,23 +14,31 @@ sure a feed is never harvested by two of them at once.
   with its cursor and releases its lease; the process exits 0 — after ``stop_timeout`` at the
   latest. SIGHUP: the config is read again; a config with errors is refused and the old schedule
   keeps running.
-- A status file, rewritten after every run and on a heartbeat, feeds ``moocx status``.
+- A status file, rewritten after every run and on a heartbeat, feeds ``moocx status``; a clean
+  stop writes ``stopped`` into it (:mod:`scheduler.status`).
+- What the service does is said in one line per event (:mod:`scheduler.events`): start, each run,
+  each reload, stop. APScheduler's own lines are internals, shown with ``-vv`` only.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import socket
 import threading
-from dataclasses import asdict, dataclass
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -38,11 +46,13 @@ from sqlalchemy import Engine
 
 from catalog import harvests
 from catalog.tables import utcnow
-from connectors.version import __version__
+from scheduler import events, logs
+from scheduler import status as status_file
 from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger
 from scheduler.exchange_setup import rebuild_exchange
 from scheduler.exports import rebuild_all
+from scheduler.status import FeedStatus
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
 log = logging.getLogger(__name__)
@@ -53,20 +63,12 @@ _service: Service | None = None
 
 def run_feed_job(feed_id: str) -> None:
     """The scheduled job: an importable function of the feed id alone."""
-    if _service is not None:
+    if _service is None:
+        return
+    try:
         _service.run_feed(feed_id)
-
-
-@dataclass
-class FeedStatus:
-    schedule: str
-    last_run_id: int | None = None
-    last_status: str | None = None
-    last_finished_at: str | None = None
-    next_run_at: str | None = None
-    backoff_until: str | None = None
-    consecutive_failures: int = 0
-    last_error: str | None = None
+    except Exception:  # noqa: BLE001 -- the job's last line of defence: name the feed, go on
+        events.job_crashed(feed_id)
 
 
 def backoff(failures: int, base: timedelta, cap: timedelta) -> timedelta:
@@ -100,32 +102,58 @@ class Service:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self.feeds: dict[str, FeedStatus] = {}
+        #: What each scheduled feed's trigger was built from, to tell a reload what changed.
+        self._triggers: dict[str, tuple[object, ...]] = {}
+        self.outcomes: Counter[str] = Counter()
+        self.signal_name: str | None = None
+        self.stopped_at: datetime | None = None
+        self._status_lock = threading.Lock()
         self.scheduler = scheduler_class(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=config.service.timezone,
         )
-        self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._overlapped, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+
+    @property
+    def timezone(self) -> str:
+        """``[service] timezone``: schedules are read in it, and every time is shown in it."""
+        return self.config.service.timezone
 
     # -- the schedule -------------------------------------------------------------------------
 
-    def schedule(self) -> None:
-        """Make the scheduler's jobs match the config: add, remove, reschedule."""
+    def schedule(self) -> tuple[dict[str, str | None], list[str]]:
+        """Make the scheduler's jobs match the config: add, remove, reschedule.
+
+        Returns what changed: ``{feed id: "added" | "rescheduled" | None}`` for every scheduled
+        feed, and the feeds removed.
+        """
         service = self.config.service
         wanted = {f.id: f for f in self.config.feeds if f.enabled}
+        changes: dict[str, str | None] = {}
+        removed = []
         for job in self.scheduler.get_jobs():
             feed_id = job.id.removeprefix("feed:")
             if feed_id not in wanted:
                 job.remove()
                 self.feeds.pop(feed_id, None)
-                log.info("feed %s: removed from the schedule", feed_id)
+                self._triggers.pop(feed_id, None)
+                removed.append(feed_id)
+                log.debug("%s: removed from the schedule", feed_id)
         for feed in wanted.values():
+            made_of = (feed.schedule, service.timezone, service.jitter)
             trigger = cron_trigger(
                 feed.schedule,
                 service.timezone,
                 jitter=service.jitter.total_seconds() if service.jitter else None,
             )
             job = self.scheduler.get_job(job_id(feed.id))
+            before = self._triggers.get(feed.id)
+            changes[feed.id] = (
+                "added" if job is None else "rescheduled" if before != made_of else None
+            )
+            self._triggers[feed.id] = made_of
             if job is None:
                 self.scheduler.add_job(
                     run_feed_job,
@@ -136,17 +164,37 @@ class Service:
                     misfire_grace_time=int(service.misfire_grace_time.total_seconds()),
                     replace_existing=True,
                 )
-                log.info("feed %s: scheduled (%s %s)", feed.id, feed.schedule, service.timezone)
+                log.debug("%s: scheduled (%s %s)", feed.id, feed.schedule, service.timezone)
             else:
                 job.modify(misfire_grace_time=int(service.misfire_grace_time.total_seconds()))
                 job.reschedule(trigger)
             self.feeds.setdefault(
                 feed.id, FeedStatus(schedule=feed.schedule)
             ).schedule = feed.schedule
+        return changes, removed
 
     def next_run(self, feed_id: str) -> datetime | None:
+        """When the feed runs next; None when it is not scheduled or the service stops."""
         job = self.scheduler.get_job(job_id(feed_id))
-        return getattr(job, "next_run_time", None) if job is not None else None
+        if job is None or self.stop.is_set():
+            return None
+        if hasattr(job, "next_run_time"):
+            return job.next_run_time
+        # A job added before the scheduler started has no run time yet: its trigger's next one.
+        return job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+
+    def planned(self, changes: dict[str, str | None] | None = None) -> list[events.Planned]:
+        """Every scheduled feed with its next run, in config order (for the events)."""
+        return [
+            events.Planned(
+                feed=f.id,
+                schedule=f.schedule,
+                next_run=self.next_run(f.id),
+                change=(changes or {}).get(f.id),
+            )
+            for f in self.config.feeds
+            if f.id in self.feeds
+        ]
 
     def reload(self) -> bool:
         """Read the config again; refuse it (and keep the old schedule) if it has errors."""
@@ -154,16 +202,22 @@ class Service:
             config = load_config(self.config_path)
             config.require_secrets()  # a feed whose secret is unset makes a broken config
         except ConfigError as exc:
-            log.error("reload refused, the old schedule keeps running: %s", exc)
+            events.reload_refused(exc.errors, config=self.config_path)
             return False
         if config.catalog_url != self.config.catalog_url:
-            log.error("reload refused: [catalog] url cannot change while the service runs")
+            events.reload_refused(
+                ["[catalog] url cannot change while the service runs (restart it instead)"],
+                config=self.config_path,
+            )
             return False
+        logs.redactor().add(config.secrets())
         self.config = config
         open_catalog(config)  # mirror new institutions and feeds
-        self.schedule()
+        changes, removed = self.schedule()
         self._publish_schedule()
-        log.info("config reloaded from %s", self.config_path)
+        events.reload_applied(
+            self.planned(changes), removed, tz=self.timezone, config=self.config_path
+        )
         return True
 
     # -- runs ---------------------------------------------------------------------------------
@@ -177,33 +231,21 @@ class Service:
             result = sync_feed(
                 self.config, self.engine, feed_id, stop=self.stop, trigger="schedule"
             )
-            log.info(
-                "feed %s: %s",
-                feed_id,
-                result.summary(),
-                extra={
-                    "feed": feed_id,
-                    "run_id": result.run_id,
-                    "event": "run_finished",
-                    "status": result.status,
-                    "new": result.new,
-                    "updated": result.updated,
-                    "unchanged": result.unchanged,
-                    "withdrawn": result.withdrawn,
-                    "rejected": result.rejected,
-                },
-            )
-            if result.error and result.status != "succeeded":
-                log.warning(
-                    "feed %s: %s",
-                    feed_id,
-                    result.error,
-                    extra={"feed": feed_id, "run_id": result.run_id, "event": "run_error"},
+            self.outcomes[result.status] += 1
+            try:
+                if result.new or result.updated or result.withdrawn:
+                    rebuild_exchange(self.config, self.engine)
+                    rebuild_all(self.config, self.engine)
+            finally:  # the status file says "succeeded" once the exports are current
+                until = self._after_run(feed_id, result)
+                events.run_finished(
+                    result,
+                    tz=self.timezone,
+                    next_run=self.next_run(feed_id),
+                    backoff_until=until,
+                    failures=self.feeds[feed_id].consecutive_failures,
+                    stopping=self.stop.is_set(),
                 )
-            self._after_run(feed_id, result)
-            if result.new or result.updated or result.withdrawn:
-                rebuild_exchange(self.config, self.engine)
-                rebuild_all(self.config, self.engine)
             return result
         finally:
             with self._lock:
@@ -211,14 +253,16 @@ class Service:
                 self._idle.notify_all()
             self.write_status()
 
-    def _after_run(self, feed_id: str, result: FeedResult) -> None:
+    def _after_run(self, feed_id: str, result: FeedResult) -> datetime | None:
+        """Record the run in the feed's status; back off a failing feed. Returns the back-off's
+        end, if it backs off."""
         status = self.feeds.setdefault(feed_id, FeedStatus(schedule="?"))
         status.last_run_id = result.run_id
         status.last_status = result.status
         status.last_finished_at = utcnow().isoformat()
         status.last_error = result.error
         if result.status == "skipped":
-            return
+            return None
         failures = harvests.consecutive_failures(self.engine, feed_id)
         status.consecutive_failures = failures
         job = self.scheduler.get_job(job_id(feed_id))
@@ -228,14 +272,7 @@ class Service:
             until = utcnow() + backoff(failures, svc.backoff_base, svc.backoff_max)
             following = job.trigger.get_next_fire_time(None, utcnow())
             if following is None or until > following:
-                job.modify(next_run_time=until)
-                log.warning(
-                    "feed %s: %d failure(s) in a row; backing off until %s",
-                    feed_id,
-                    failures,
-                    until.isoformat(timespec="seconds"),
-                    extra={"feed": feed_id, "event": "backoff"},
-                )
+                job.modify(next_run_time=until)  # said by the run's line (events.run_finished)
             else:
                 until = None
         elif result.ok and job is not None and job.next_run_time is not None:
@@ -247,41 +284,48 @@ class Service:
         next_at = self.next_run(feed_id)
         status.next_run_at = next_at.isoformat() if next_at else None
         harvests.record_schedule(self.engine, feed_id, next_at, until)
+        return until
 
-    def _skipped(self, event: JobEvent) -> None:
-        log.warning("%s: still running; this firing was skipped (max_instances=1)", event.job_id)
+    def _overlapped(self, event: JobSubmissionEvent) -> None:
+        due = event.scheduled_run_times[-1] if event.scheduled_run_times else None
+        events.overlapped(event.job_id.removeprefix("feed:"), due, tz=self.timezone)
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        feed_id = event.job_id.removeprefix("feed:")
+        events.missed(feed_id, event.scheduled_run_time, tz=self.timezone)
 
     def _publish_schedule(self) -> None:
-        for feed_id, status in self.feeds.items():
-            next_at = self.next_run(feed_id)
-            status.next_run_at = next_at.isoformat() if next_at else None
-            harvests.record_schedule(self.engine, feed_id, next_at, None)
+        for feed_id in self.feeds:
+            harvests.record_schedule(self.engine, feed_id, self.next_run(feed_id), None)
         self.write_status()
 
     # -- status -------------------------------------------------------------------------------
 
+    def state(self) -> str:
+        """running, stopping (no new runs; running syncs finish their page) or stopped."""
+        if self.stopped_at is not None:
+            return "stopped"
+        return "stopping" if self.stop.is_set() else "running"
+
     def write_status(self) -> None:
-        payload = {
-            "service": {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "version": __version__,
-                "config": str(self.config_path),
-                "started_at": self.started_at.isoformat(),
-                "heartbeat_at": utcnow().isoformat(),
-                "heartbeat_interval": self.config.service.heartbeat_interval.total_seconds(),
-                "stopping": self.stop.is_set(),
-            },
-            "feeds": {k: asdict(v) for k, v in sorted(self.feeds.items())},
-        }
-        path = status_path(self.config)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.error("cannot write the status file %s: %s", path, exc)
+        """Rewrite the status file: the service's state and every feed's last and next run."""
+        with self._status_lock:  # the heartbeat, the runs and the stop write it
+            for feed_id, feed in self.feeds.items():
+                next_at = self.next_run(feed_id)
+                feed.next_run_at = next_at.isoformat() if next_at else None
+            payload = status_file.payload(
+                self.config.service,
+                state=self.state(),
+                config=self.config_path,
+                started_at=self.started_at,
+                stopped_at=self.stopped_at,
+                feeds=self.feeds,
+            )
+            path = status_path(self.config)
+            try:
+                status_file.write(path, payload)
+            except OSError as exc:
+                log.error("cannot write the status file %s: %s", path, exc)
 
     def _heartbeat(self) -> None:
         while not self.stop.wait(self.config.service.heartbeat_interval.total_seconds()):
@@ -299,24 +343,30 @@ class Service:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
-        log.info(
-            "moocx serve started: %d feed(s), pid %d",
-            len(self.feeds),
-            os.getpid(),
-            extra={"event": "service_started"},
-        )
+        self.scheduler.add_listener(self._started, EVENT_SCHEDULER_STARTED)
         self.scheduler.start()  # blocks until shutdown
         return self._drain()
+
+    def _started(self, _event: object) -> None:
+        """The scheduler holds the jobs now, with their run times: say what runs when."""
+        self._publish_schedule()
+        events.started(
+            self.planned(),
+            tz=self.timezone,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            config=self.config_path,
+        )
 
     def _on_stop(self, signum: int, _frame: Any) -> None:
         if self.stop.is_set():
             return
-        log.warning(
-            "%s received: no new runs; waiting for running syncs to finish their page",
-            signal.Signals(signum).name,
-            extra={"event": "stopping"},
-        )
+        self.signal_name = signal.Signals(signum).name
         self.stop.set()
+        if self.running:
+            events.stopping(
+                self.signal_name, self.running, self.config.service.stop_timeout.total_seconds()
+            )
         self.scheduler.shutdown(wait=False)
 
     def _on_reload(self, _signum: int, _frame: Any) -> None:
@@ -327,17 +377,13 @@ class Service:
         with self._idle:
             self._idle.wait_for(lambda: self.running == 0, timeout=timeout)
             still = self.running
+        self.stopped_at = utcnow()
         self.write_status()
-        if still:
-            log.error(
-                "%d sync(s) still running after %.0f s; stopping anyway (the next run "
-                "resumes from the last committed page)",
-                still,
-                timeout,
-            )
+        uptime = (self.stopped_at - self.started_at).total_seconds()
+        events.stopped(self.signal_name, self.outcomes, uptime, still)
+        if still:  # past stop_timeout: the next run resumes from the last committed page
             logging.shutdown()
             os._exit(0)
-        log.info("moocx serve stopped", extra={"event": "service_stopped"})
         return 0
 
 

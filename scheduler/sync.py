@@ -27,6 +27,7 @@ from connectors.base import Connector
 from connectors.errors import CursorExpired, FeedError, HttpStatusError
 from connectors.records import Page
 from scheduler.config import Config
+from scheduler.display import plural
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class FeedResult:
             counts += f" · held {self.held}"
         mode = self.mode + (", resumed" if self.resumed else "")
         return (
-            f"{self.feed_id}: {self.status} ({mode}) · {counts} · {self.pages} pages · "
+            f"{self.feed_id}: {self.status} ({mode}) · {counts} · {plural(self.pages, 'page')} · "
             f"{self.duration:.1f} s"
         )
 
@@ -209,7 +210,12 @@ def _sync_leased(
         log.warning("feed %s: %d earlier run(s) had died mid-harvest", feed_id, abandoned)
     if accept_withdrawals:
         accepted, held_run = harvests.accept_held_withdrawals(engine, lease)
-        log.warning("feed %s: applied %d withdrawals held by run %s", feed_id, accepted, held_run)
+        log.warning(
+            "feed %s: applied %s held by run %s",
+            feed_id,
+            plural(accepted, "withdrawal"),
+            held_run,
+        )
     the_plan = harvests.plan(engine, feed_id, policy, force_full=full)
     run_id = harvests.start_run(engine, feed_id, trigger=trigger, plan=the_plan)
     log.info("feed %s: run %d (%s: %s)", feed_id, run_id, the_plan.kind, the_plan.why)

@@ -23,6 +23,7 @@ from scheduler.cli.base import (
     cli,
 )
 from scheduler.config import ConfigError
+from scheduler.display import plural
 from scheduler.progress import make_progress
 from scheduler.sync import open_catalog, sync_feeds
 
@@ -93,7 +94,7 @@ def sync(
             )
         if r.held:
             out.print(
-                f"  {r.held} withdrawals held back: {r.guard}. Review them with "
+                f"  {plural(r.held, 'withdrawal')} held back: {r.guard}. Review them with "
                 f"`moocx runs show {r.run_id}`, then `moocx sync --accept-withdrawals {r.feed_id}`",
                 style="yellow",
                 markup=False,
@@ -160,11 +161,18 @@ def _connector_warnings(*, shown: bool) -> Iterator[None]:
 @cli.command()
 @click.pass_obj
 def serve(state: _State) -> None:
-    """Run the sync service: every enabled feed on its schedule, until SIGTERM or SIGINT."""
+    """Run the sync service: every enabled feed on its schedule, until SIGTERM or SIGINT.
+
+    It logs one line at start (the feeds and their next runs), one per run, one per reload and
+    one at stop (``--log-format json``: one object per line); -v adds each sync's own lines,
+    -vv APScheduler's. Log times are in ``[service] timezone``, with their offset.
+    """
+    from scheduler import logs
     from scheduler.service import Service
 
     config = state.config()
     assert config.path is not None
+    logs.use_timezone(config.service.timezone)
     sys.exit(Service(config.path, config).serve())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,11 +13,10 @@ from scheduler.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
     _console,
-    _output,
     _State,
-    _when,
     cli,
 )
+from scheduler.display import plural, when
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +33,7 @@ def feeds(state: _State) -> None:
 
     config = state.config()
     engine = open_catalog(config)
+    tz = config.service.timezone
     enabled = {f.id: f.enabled for f in config.feeds}
     table = Table(box=None, header_style="bold")
     columns = (
@@ -62,15 +63,15 @@ def feeds(state: _State) -> None:
             f.id,
             f.institution,
             f.connector,
-            _when(f.last_run_started),
+            when(f.last_run_started, tz),
             status,
             str(f.courses),
-            _when(f.last_success),
+            when(f.last_success, tz),
             str(f.consecutive_failures),
             "NEEDS REVIEW" if f.needs_review else "-",
             f.lease or "-",
-            _when(f.next_run),
-            f"until {_when(f.backoff_until)}" if f.backoff_until else "-",
+            when(f.next_run, tz),
+            f"until {when(f.backoff_until, tz)}" if f.backoff_until else "-",
         )
         if f.needs_review:
             notes.append(f"{f.id}: {f.review_reason}")
@@ -97,7 +98,7 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     if args and args[0] == "show":
         if len(args) != 2 or not args[1].isdigit():
             raise click.UsageError("usage: moocx runs show RUN_ID")
-        _show_run(out, engine, int(args[1]))
+        _show_run(out, engine, int(args[1]), config.service.timezone)
         return
     if len(args) > 1:
         raise click.UsageError("give at most one feed id")
@@ -114,6 +115,8 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
         "upd",
         "same",
         "rej",
+        "withdrawn",
+        "held",
         "pages",
         "secs",
     ):
@@ -126,12 +129,14 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
         table.add_row(
             str(r.id),
             r.feed_id,
-            _when(r.started_at),
+            when(r.started_at, config.service.timezone),
             r.status,
             str(r.new),
             str(r.updated),
             str(r.unchanged),
             str(r.rejected),
+            str(r.withdrawn),
+            str(r.held_withdrawals),
             str(r.pages),
             f"{r.duration:.1f}" if r.duration is not None else "-",
         )
@@ -142,7 +147,7 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
         out.print(line, style="red", markup=False)
 
 
-def _show_run(out: Console, engine: object, run_id: int) -> None:
+def _show_run(out: Console, engine: object, run_id: int, tz: str) -> None:
     from catalog import queries
 
     detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
@@ -156,8 +161,8 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
         f"{' (degraded)' if run.degraded else ''}; {run.mode} harvest{resumed}",
         markup=False,
     )
-    out.print(f"  started:   {_when(run.started_at)}", markup=False)
-    out.print(f"  finished:  {_when(run.finished_at)}", markup=False)
+    out.print(f"  started:   {when(run.started_at, tz)}", markup=False)
+    out.print(f"  finished:  {when(run.finished_at, tz)}", markup=False)
     carried = f" ({run.not_modified_pages} not modified)" if run.not_modified_pages else ""
     out.print(
         f"  pages {run.pages}{carried} · received {run.received} · new {run.new} · updated "
@@ -198,16 +203,41 @@ def _show_run(out: Console, engine: object, run_id: int) -> None:
     metavar="SECONDS",
     help="Heartbeat age that counts as stale (default: 3 heartbeat intervals).",
 )
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read this status file (default: [service] status_file of the config).",
+)
 @click.pass_obj
-def status(state: _State, max_age: float | None) -> None:
-    """Show the sync service's status file; exit 1 when it is stale or a feed keeps failing."""
-    from scheduler.status import check_status
+def status(state: _State, max_age: float | None, status_file: Path | None) -> None:
+    """Judge the sync service from its status file: exit 1 when it is stopped, not running,
+    stale or a feed keeps failing. A broken config is warned about, not fatal."""
+    from scheduler.config import ConfigError, config_path, status_path
+    from scheduler.status import check_status, fallback_path
 
-    config = state.config()
-    lines, healthy = check_status(config, max_age=max_age)
-    out = _output()
-    for line in lines:
-        out.print(line, markup=False, style="red" if line.startswith("UNHEALTHY") else None)
+    try:
+        config = state.config()
+    except ConfigError as exc:
+        # The service may be running fine on the config it read before the edit: still report.
+        path = status_file or fallback_path(config_path(state.config_arg))
+        first = f" (the first: {exc.errors[0]})" if exc.errors else ""
+        click.secho(  # one line, never wrapped: monitoring mails quote it
+            f"warning: {exc.path or 'the config'} has {plural(len(exc.errors), 'error')}{first};"
+            f" reporting from the status file {path} alone",
+            fg="yellow",
+            err=True,
+        )
+        lines, healthy = check_status(path, max_age=max_age)
+    else:
+        lines, healthy = check_status(
+            status_file or status_path(config),
+            timezone=config.service.timezone,
+            max_failures=config.service.max_consecutive_failures,
+            max_age=max_age,
+        )
+    for line in lines:  # never wrapped: a monitoring check quotes them
+        click.secho(line, fg="red" if line.startswith("UNHEALTHY") else None)
     sys.exit(EXIT_OK if healthy else EXIT_FAILED)
 
 

@@ -97,6 +97,7 @@ def _print_exchange(out: Console, report: ExchangeReport) -> None:
     from rich.table import Table
 
     from catalog.offers import MISSED
+    from scheduler.display import plural
 
     table = Table(box=None, header_style="bold")
     for column in ("from", "to", "courses", "runs", "whole courses", "open now", "seats"):
@@ -115,8 +116,8 @@ def _print_exchange(out: Console, report: ExchangeReport) -> None:
         if rule.skipped:
             out.print(head + f"not applied: {rule.skipped}", style="yellow", markup=False)
             continue
-        text = f"{rule.matched} {'course matches' if rule.matched == 1 else 'courses match'}, "
-        text += f"{rule.offered} offered"
+        matched = plural(rule.matched, "course matches", "courses match")
+        text = f"{matched}, {rule.offered} offered"
         if rule.earlier:
             text += f", {rule.earlier} already offered under an earlier rule"
         missed = sum(rule.missed.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -15,10 +16,17 @@ from pathlib import Path
 
 import pytest
 import responses
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from scheduler import service as service_module
 from scheduler.cli import run
 from scheduler.config import load_config
 from scheduler.demo.server import DemoServer, load_sample
@@ -196,7 +204,7 @@ def test_a_failing_feed_backs_off_without_delaying_others_and_a_success_resets_i
     assert run(["--config", str(config), "feeds"]) == 0
     header, row = capsys.readouterr().out.splitlines()[:2]
     assert header.split()[-4:] == ["by", "next", "run", "back-off"]  # every value has a header
-    assert row.rstrip().endswith(f"until {second.astimezone():%Y-%m-%d %H:%M}")
+    assert row.rstrip().endswith(f"until {second.astimezone(UTC):%Y-%m-%d %H:%M} +00:00")
 
     responses.reset()
     feed.serve([feed.run("C01")], page_size=25)
@@ -210,6 +218,63 @@ def test_a_failing_feed_backs_off_without_delaying_others_and_a_success_resets_i
     job = service.scheduler.get_job(job_id("vnu"))
     assert job.next_run_time - datetime.now(UTC) <= timedelta(minutes=1, seconds=1)
     assert json.loads((tmp_path / "exports" / "catalog.json").read_text())["courses"]
+    service.scheduler.shutdown(wait=False)
+
+
+@responses.activate
+def test_a_run_that_raises_is_named_in_one_line_and_the_feed_stays_scheduled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write(tmp_path / "c.toml", f"sqlite:///{tmp_path / 'c.db'}", feed.BASE)
+    service = service_for(config)
+    service.schedule()
+    feed.serve([feed.run("C01")], page_size=25)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("the exchange rules could not be applied")
+
+    monkeypatch.setattr(service_module, "rebuild_exchange", broken)
+    monkeypatch.setattr(service_module, "_service", service)
+    with caplog.at_level(logging.INFO, logger="moocx.service"):
+        service_module.run_feed_job("vnu")  # as APScheduler calls it: it must not raise
+    by_event = {r.event: r for r in caplog.records if hasattr(r, "event")}
+    assert by_event["run_finished"].outcome == "succeeded"  # the run is still said, and recorded
+    crashed = by_event["run_crashed"]
+    assert crashed.feed == "vnu" and crashed.levelno == logging.ERROR
+    assert crashed.getMessage() == "vnu: the run failed unexpectedly; the schedule goes on"
+    assert "the exchange rules could not be applied" in caplog.text  # the traceback follows
+    assert service.feeds["vnu"].last_status == "succeeded"
+    assert service.scheduler.get_job(job_id("vnu")) is not None
+    service.scheduler.shutdown(wait=False)
+
+
+def test_missed_and_overlapping_runs_are_said_in_the_service_zone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        f"sqlite:///{tmp_path / 'c.db'}",
+        "https://lms.example",
+        timezone="Asia/Ho_Chi_Minh",
+    )
+    service = service_for(config)
+    due = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    with caplog.at_level(logging.INFO, logger="moocx.service"):
+        service._missed(JobExecutionEvent(EVENT_JOB_MISSED, "feed:vnu", "default", due))
+        service._overlapped(
+            JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "feed:vnu", "default", [due])
+        )
+    missed, overlapped = caplog.records
+    assert missed.getMessage().startswith("vnu: the run due at 2026-12-02 08:00 +07:00 was missed")
+    assert (missed.event, missed.feed, missed.due) == (
+        "run_missed",
+        "vnu",
+        "2026-12-02T08:00:00+07:00",
+    )
+    assert overlapped.getMessage() == (
+        "vnu: still running; the run due at 2026-12-02 08:00 +07:00 was skipped"
+    )
+    assert overlapped.event == "run_overlapped"
     service.scheduler.shutdown(wait=False)
 
 
@@ -350,7 +415,7 @@ def test_serve_syncs_on_schedule_rebuilds_exports_and_stops_cleanly_on_sigterm_m
     events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(e.get("event") == "stopping" for e in events)
     finished = [e for e in events if e.get("event") == "run_finished"]
-    assert finished and finished[-1]["status"] == "interrupted" and finished[-1]["feed"] == "vnu"
+    assert finished and finished[-1]["outcome"] == "interrupted" and finished[-1]["feed"] == "vnu"
 
     last = rows(catalog_url, "SELECT id, status, pages FROM harvest_runs ORDER BY id DESC")[0]
     assert last.status == "interrupted" and last.pages == 2
@@ -414,7 +479,7 @@ def test_two_replicas_never_harvest_one_feed_at_once_and_both_feeds_get_synced(
         for line in err.splitlines()
         if line.startswith("{")
     ]
-    assert any(e.get("event") == "run_finished" and e["status"] == "skipped" for e in events)
+    assert any(e.get("event") == "run_finished" and e["outcome"] == "skipped" for e in events)
     runs = rows(
         catalog_url,
         "SELECT feed_id, started_at, finished_at FROM harvest_runs ORDER BY feed_id, started_at",
