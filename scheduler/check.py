@@ -42,7 +42,10 @@ def check_feed(config: Config, feed_id: str) -> CheckResult:
     feed = config.feed(feed_id)
     base = {"feed_id": feed.id, "connector": feed.connector, "base_url": feed.base_url}
     started = time.monotonic()
-    connector = build_connector(config, feed_id)
+    try:
+        connector = build_connector(config, feed_id)
+    except FeedError as exc:  # known before any request (a demo's platform that is not running)
+        return CheckResult(**base, ok=False, error=str(exc))
     auth = "anonymous"
     if isinstance(connector.auth, OAuth2ClientCredentials):
         auth = f"{connector.auth.token_type.upper()} token from {connector.auth.token_url}"

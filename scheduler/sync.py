@@ -24,9 +24,10 @@ from catalog.ingest import Ingestor, PageOutcome
 from catalog.policy import HarvestPolicy
 from connectors import registry
 from connectors.base import Connector
-from connectors.errors import CursorExpired, FeedError, HttpStatusError
+from connectors.errors import CursorExpired, FatalFeedError, FeedError, HttpStatusError
 from connectors.records import Page
 from scheduler.config import Config
+from scheduler.demo.state import stopped_platform
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ def build_connector(
 ) -> Connector:
     """The configured connector for ``feed_id``, with its validated options."""
     feed = config.feed(feed_id)
+    stopped = stopped_platform(config.path, feed.base_url)  # a demo's feed: one line, no retries
+    if stopped:
+        raise FatalFeedError(f"feed {feed_id}: {stopped}", url=feed.base_url)
     cls = registry.load(feed.connector)
     return cls(config.feed_context(feed), config.feed_options[feed.id], stop=stop)
 
