@@ -37,10 +37,14 @@ def write_json(
     isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
     courses: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] | None = None,
+    audience: str | None = None,
 ) -> int:
     """Write the whole catalog, with its offers, to ``out``; returns the number of courses.
 
-    ``courses``, if given, wraps the stream of course documents (the export's progress)."""
+    With ``audience``, one institution's view instead, as the CSV and the site show it: only the
+    active courses offered to its students, each with only their offers (the same documents,
+    so the same schema). ``courses``, if given, wraps the stream of course documents (the
+    export's progress)."""
     generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
     with read_only(engine) as conn:  # one read transaction: a consistent snapshot
         out.write('{"schema":' + _dump(SCHEMA))
@@ -49,7 +53,13 @@ def write_json(
         out.write(',"courses":[')
         count = 0
         write = out.write
-        documents: Iterable[dict[str, Any]] = course_documents(conn, isced=isced, labels=labels)
+        documents: Iterable[dict[str, Any]] = course_documents(
+            conn,
+            audience=audience,
+            isced=isced,
+            labels=labels,
+            include_withdrawn=audience is None,
+        )
         for course in courses(documents) if courses else documents:
             write(("," if count else "") + "\n" + _dump(course))
             count += 1

@@ -86,7 +86,10 @@ def check_settings(settings: HttpSettings) -> HttpSettings:
 
 def build_check_connector(config: Config, feed_id: str) -> Connector:
     """The feed's connector as ``sync`` builds it, but with :func:`check_settings`."""
+    from scheduler.sync import refuse_stopped_demo
+
     feed = config.feed(feed_id)
+    refuse_stopped_demo(config, feed_id)
     context = config.feed_context(feed)
     context = dataclasses.replace(context, http=check_settings(context.http))
     return registry.load(feed.connector)(context, config.feed_options[feed.id])

@@ -1,27 +1,30 @@
 """Writing exports so that a reader never sees half a file: a temporary file, then a rename.
 
-Used by ``moocx export``, by ``moocx demo`` and by ``moocx serve``, which rebuilds the configured
-``[[exports]]`` after every sync that changed the catalog. Every format is a view of the course
-documents (catalog.documents): JSON (everything), CSV and the static site (one audience). Each
-writer is imported when its format is asked for, so a JSON export does not load the site's
-Jinja2 and nh3.
+Used by ``moocx export`` (one export, or ``--all`` the configured ``[[exports]]``), by
+``moocx demo`` and by ``moocx serve``, which builds the missing ``[[exports]]`` at start and
+rebuilds them all after every sync that changed the catalog. Every format is a view of the
+course documents (catalog.documents): JSON (everything, or one audience's view), CSV and the
+static site (one audience). Files are created like the site's (catalog/files.py: ``0666`` less
+the umask), so a web server can serve them. Each writer is imported when its format is asked
+for, so a JSON export does not load the site's Jinja2 and nh3.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.db import read_only
 from catalog.documents import count_documents, course_documents, institutions
+from catalog.errors import CatalogError
+from catalog.files import atomic_text
 from scheduler.config import Config, ExportConfig
 from scheduler.exchange_setup import isced_for
 
@@ -31,20 +34,10 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 #: Courses between two progress reports (a report costs a call, not a redraw: the UI throttles).
 PROGRESS_EVERY = 500
+#: What may stop one export without stopping the others: the disk, a bad target, the database.
+EXPORT_ERRORS = (OSError, ValueError, CatalogError, SQLAlchemyError)
 
-
-@contextmanager
-def atomic_text(path: Path, *, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Write to a temporary file beside ``path`` and rename it into place when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["Built", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
 
 
 def export(
@@ -58,21 +51,12 @@ def export(
     progress: Progress | None = None,
 ) -> int:
     """Write one export (to ``out``, or to ``stream`` for JSON/CSV); returns the courses written
-    (for CSV, the rows: one per offered run). ``progress(done, total)`` is told the courses
-    written so far, every :data:`PROGRESS_EVERY` and at the end."""
+    (for CSV, the rows: one per offered run). JSON with ``audience`` is that institution's view
+    (its offers only). ``progress(done, total)`` is told the courses written so far, every
+    :data:`PROGRESS_EVERY` and at the end."""
     isced, labels = isced_for(config)
     if fmt == "json":
-        from catalog.export_json import write_json
-
-        counted = None
-        if progress is not None:
-            with read_only(engine) as conn:
-                counted = _reporting(count_documents(conn), progress)
-        if stream is not None:
-            return write_json(engine, stream, isced=isced, labels=labels, courses=counted)
-        assert out is not None
-        with atomic_text(out) as fh:
-            return write_json(engine, fh, isced=isced, labels=labels, courses=counted)
+        return _export_json(engine, out, audience, stream, progress, isced=isced, labels=labels)
     if audience is None:
         raise ValueError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
@@ -105,6 +89,28 @@ def export(
     raise ValueError(f"unknown export format {fmt!r}")
 
 
+def _export_json(
+    engine: Engine,
+    out: Path | None,
+    audience: str | None,
+    stream: TextIO | None,
+    progress: Progress | None,
+    **options: Any,
+) -> int:
+    """The JSON export: the whole catalog, or with ``audience`` that institution's view."""
+    from catalog.export_json import write_json
+
+    if progress is not None:
+        with read_only(engine) as conn:
+            total = count_documents(conn, audience=audience, include_withdrawn=audience is None)
+        options["courses"] = _reporting(total, progress)
+    if stream is not None:
+        return write_json(engine, stream, audience=audience, **options)
+    assert out is not None
+    with atomic_text(out) as fh:
+        return write_json(engine, fh, audience=audience, **options)
+
+
 def _reporting(
     total: int, progress: Progress
 ) -> Callable[[Iterable[dict[str, Any]]], Iterator[dict[str, Any]]]:
@@ -123,18 +129,57 @@ def _reporting(
     return wrap
 
 
-def write_export(config: Config, engine: Engine, item: ExportConfig) -> int:
-    """One configured ``[[exports]]`` entry, written in place atomically."""
-    return export(config, engine, item.format, Path(item.path), audience=item.audience)
+@dataclass(frozen=True)
+class Built:
+    """How one configured ``[[exports]]`` entry went: what it wrote, or why it could not."""
+
+    item: ExportConfig
+    #: Courses written (for CSV, rows); None when it failed.
+    count: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
-def rebuild_all(config: Config, engine: Engine) -> list[tuple[ExportConfig, int]]:
+def build(
+    config: Config, engine: Engine, item: ExportConfig, *, progress: Progress | None = None
+) -> Built:
+    """One configured export, written in place atomically; its failure is returned, not raised,
+    so the next export still runs."""
+    try:
+        count = export(
+            config,
+            engine,
+            item.format,
+            Path(item.path),
+            audience=item.audience,
+            progress=progress,
+        )
+    except EXPORT_ERRORS as exc:
+        log.error("export %s (%s) could not be written: %s", item.path, item.format, exc)
+        return Built(item, error=str(exc) or type(exc).__name__)
+    log.info("export %s (%s) written: %d", item.path, item.format, count)
+    return Built(item, count=count)
+
+
+def rebuild_all(config: Config, engine: Engine) -> list[Built]:
     """Every configured export; a failing one does not stop the rest."""
-    done = []
-    for item in config.exports:
-        try:
-            done.append((item, write_export(config, engine, item)))
-            log.info("export %s rebuilt (%s)", item.path, item.format)
-        except (OSError, ValueError) as exc:
-            log.error("export %s could not be written: %s", item.path, exc)
-    return done
+    return [build(config, engine, item) for item in config.exports]
+
+
+def build_missing(config: Config, engine: Engine) -> list[Built]:
+    """The configured exports whose file or site directory does not exist, built now.
+
+    ``moocx serve`` calls it at start: exports are otherwise rebuilt only after a sync that
+    changed the catalog, so a new ``[[exports]]`` entry, a fresh server or a deleted file would
+    wait — for ever, with a quiet source — for a change that may never come."""
+    missing = [item for item in config.exports if not Path(item.path).exists()]
+    if missing:
+        log.info(
+            "building %d missing export(s): %s",
+            len(missing),
+            ", ".join(item.path for item in missing),
+        )
+    return [build(config, engine, item) for item in missing]

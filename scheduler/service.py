@@ -51,7 +51,7 @@ from scheduler import status as status_file
 from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger
 from scheduler.exchange_setup import rebuild_exchange
-from scheduler.exports import rebuild_all
+from scheduler.exports import build_missing, rebuild_all
 from scheduler.status import FeedStatus
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
@@ -339,6 +339,7 @@ class Service:
         _service = self
         self.schedule()
         self._publish_schedule()
+        build_missing(self.config, self.engine)  # else they wait for a sync that changes something
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)

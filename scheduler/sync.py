@@ -24,9 +24,10 @@ from catalog.ingest import Ingestor, PageOutcome
 from catalog.policy import HarvestPolicy
 from connectors import registry
 from connectors.base import Connector
-from connectors.errors import CursorExpired, FeedError, HttpStatusError
+from connectors.errors import CursorExpired, FatalFeedError, FeedError, HttpStatusError
 from connectors.records import Page
 from scheduler.config import Config
+from scheduler.demo.state import stopped_platform
 from scheduler.display import plural
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,18 @@ def build_connector(
 ) -> Connector:
     """The configured connector for ``feed_id``, with its validated options."""
     feed = config.feed(feed_id)
+    refuse_stopped_demo(config, feed_id)
     cls = registry.load(feed.connector)
     return cls(config.feed_context(feed), config.feed_options[feed.id], stop=stop)
+
+
+def refuse_stopped_demo(config: Config, feed_id: str) -> None:
+    """A feed of ``moocx demo`` whose sample platform is not running fails at once, in one
+    line that says how to start it, instead of retrying a closed port."""
+    feed = config.feed(feed_id)
+    stopped = stopped_platform(config.path, feed.base_url)
+    if stopped:
+        raise FatalFeedError(f"feed {feed_id}: {stopped}", url=feed.base_url)
 
 
 def sync_feed(

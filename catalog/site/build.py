@@ -19,6 +19,8 @@ the old one deleted. Each rename is atomic, so a reader sees the old site, the n
 the instant between the two renames — no directory, but never a mix. A symlink swap would close
 that instant, but ``DIR`` must stay a plain folder a student can copy to a USB stick or zip.
 A crash leaves the old site whole and a ``.tmp-`` folder that the next export removes.
+Files get the mode of catalog/files.py (``0666`` less the umask: ``0644`` under umask ``022``),
+folders ``0777`` less the umask, like the JSON and CSV exports: a web server may serve them.
 An existing ``DIR`` is replaced only if it is empty or carries the ``.moocx-site`` marker, so a
 mistyped ``--out ~/Documents`` cannot delete anyone's files.
 
@@ -51,6 +53,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from catalog.errors import CatalogError
+from catalog.files import create_new
 from catalog.site.i18n import (
     ENDONYMS,
     LANGUAGES,
@@ -246,15 +249,6 @@ class _Pages:
     """The ``courses/`` folder: one file per course, created exclusively (``O_EXCL``), so a
     course met twice finds its page already there and no set of ids seen has to grow."""
 
-    # O_BINARY: on Windows a descriptor is in text mode otherwise, and "\n" would become "\r\n"
-    FLAGS = (
-        os.O_WRONLY
-        | os.O_CREAT
-        | os.O_EXCL
-        | getattr(os, "O_CLOEXEC", 0)
-        | getattr(os, "O_BINARY", 0)
-    )
-
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.fd: int | None = None
@@ -271,8 +265,8 @@ class _Pages:
 
     def _open(self, name: str) -> int:
         if self.fd is not None:
-            return os.open(name, self.FLAGS, 0o644, dir_fd=self.fd)
-        return os.open(self.folder / name, self.FLAGS, 0o644)
+            return create_new(name, dir_fd=self.fd)
+        return create_new(self.folder / name)
 
     def claim(self, slug: str, course_id: str) -> tuple[str, int] | None:
         """Create ``<slug>.html``: (the slug used, its open descriptor, for the caller to write

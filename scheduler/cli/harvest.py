@@ -183,10 +183,19 @@ def serve(state: _State) -> None:
     default="moocx-demo",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the demo writes its config, catalog and export.",
+    help="Where the demo writes its config, catalog and exports.",
 )
-def demo(directory: str) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the sample platforms running until Ctrl-C, for sync/check/serve on the demo's "
+    "config (if DIR holds a demo already: only start them, on the same addresses).",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the demo's config even if it was edited since."
+)
+def demo(directory: str, serve: bool, force: bool) -> None:
     """Run the whole pipeline on bundled sample feeds served locally (no network needed)."""
     from scheduler.demo.run import run_demo
 
-    sys.exit(run_demo(Path(directory), _console()))
+    sys.exit(run_demo(Path(directory), _console(), force=force, serve=serve))

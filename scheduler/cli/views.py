@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from scheduler.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
     _console,
     _output,
     _State,
@@ -31,30 +34,57 @@ if TYPE_CHECKING:
     type=click.Choice(["json", "csv", "site"]),
     default="json",
     show_default=True,
-    help="json: the whole catalog; csv and site: one audience's view.",
+    help="json: the whole catalog (or one audience's view); csv and site: one audience's view.",
 )
 @click.option(
     "--out",
     "-o",
     "out_path",
-    required=True,
     metavar="PATH",
     help="File (json, csv; - for stdout) or directory (site) to write.",
 )
 @click.option(
     "--audience",
     metavar="INSTITUTION",
-    help="Whose students the csv or site is for (an [[institutions]] id).",
+    help="Whose students it is for (an [[institutions]] id): required for csv and site; "
+    "for json, only the courses offered to them, with only their offers.",
 )
-@click.pass_obj
-def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None:
+@click.option(
+    "--all",
+    "build_all",
+    is_flag=True,
+    help="Build every [[exports]] entry of the config now (instead of --format/--out).",
+)
+@click.pass_context
+def export(
+    ctx: click.Context, fmt: str, out_path: str | None, audience: str | None, build_all: bool
+) -> None:
     """Export the catalog: JSON (schema mooc-exchange/1), CSV or the static catalog site."""
     from scheduler.exports import export as write
     from scheduler.progress import export_progress
 
+    state: _State = ctx.obj
+    if build_all:
+        given = [
+            option
+            for option, name in (
+                ("--format", "fmt"),
+                ("--out", "out_path"),
+                ("--audience", "audience"),
+            )
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(
+                f"--all builds the config's [[exports]]; it takes no {', '.join(given)}"
+            )
+        _export_all(state)
+        return
+    if out_path is None:
+        raise click.UsageError("give --out PATH (or --all for the config's [[exports]])")
     config = state.config()
     if audience is not None:
-        config.institution(audience)
+        _known_institution(config, audience, "audience")
     if fmt in ("csv", "site") and audience is None:
         raise click.UsageError(f"the {fmt} export is for one audience: add --audience")
     if fmt == "site" and out_path == "-":
@@ -66,8 +96,64 @@ def export(state: _State, fmt: str, out_path: str, audience: str | None) -> None
             write(config, engine, fmt, None, audience=audience, stream=stream, progress=progress)
             return
         count = write(config, engine, fmt, Path(out_path), audience=audience, progress=progress)
-    what = f"rows (one per course run offered to {audience})" if fmt == "csv" else "courses"
-    click.echo(f"wrote {count} {what} to {out_path}", err=True)
+    click.echo(f"wrote {_written(fmt, count, audience)} to {out_path}", err=True)
+
+
+def _written(fmt: str, count: int, audience: str | None) -> str:
+    """What an export wrote, as its result line says it."""
+    if fmt == "csv":
+        return f"{count} rows (one per course run offered to {audience})"
+    if fmt == "json" and audience is not None:
+        return f"{count} courses (those offered to {audience}, with {audience}'s offers only)"
+    return f"{count} courses"
+
+
+def _export_all(state: _State) -> None:
+    """``moocx export --all``: every configured export now, one line each; exit 1 if any
+    failed (the others are still written)."""
+    from scheduler.config import ConfigError
+    from scheduler.exports import build
+    from scheduler.progress import export_progress
+
+    config = state.config()
+    if not config.exports:
+        raise ConfigError(
+            [
+                "no [[exports]] in the config: add one (see config.example.toml), "
+                "or give --format and --out"
+            ],
+            config.path,
+        )
+    engine = open_catalog(config)
+    out = _output()
+    failed = 0
+    for item in config.exports:
+        what = item.format if item.audience is None else f"{item.format} for {item.audience}"
+        with export_progress(_output(stderr=True), item.format) as progress:
+            built = build(config, engine, item, progress=progress)
+        if built.ok:
+            assert built.count is not None
+            line = (
+                f"{what}: wrote {_written(item.format, built.count, item.audience)} to {item.path}"
+            )
+            out.print(line, style="green", markup=False)
+        else:
+            failed += 1
+            line = f"{what}: could not write {item.path}: {built.error}"
+            out.print(line, style="red", markup=False)
+    if failed:
+        out.print(f"{failed} of {len(config.exports)} exports failed", style="red", markup=False)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _known_institution(config: Config, value: str, what: str) -> None:
+    """Refuse an ``--audience`` / ``--institution`` the config does not know, as a command-line
+    mistake (exit 2) that lists the institutions it does know."""
+    known = sorted(i.id for i in config.institutions)
+    if value not in known:
+        raise click.UsageError(
+            f"unknown {what} {value!r}: known institutions: {', '.join(known) or 'none configured'}"
+        )
 
 
 @cli.command()
@@ -184,9 +270,9 @@ def search(  # noqa: PLR0917 -- click passes options positionally
     from catalog.db import read_only
 
     config = state.config()
-    for inst in (institution, audience):
+    for inst, what in ((institution, "institution"), (audience, "audience")):
         if inst is not None:
-            config.institution(inst)
+            _known_institution(config, inst, what)
     engine = open_catalog(config)
     with read_only(engine) as conn:
         hits = textsearch.search(

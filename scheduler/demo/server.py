@@ -146,13 +146,22 @@ class _PlatformServer(ThreadingHTTPServer):
 
 
 class DemoServer:
-    """Starts one loopback server per platform; use as a context manager."""
+    """Starts one loopback server per platform; use as a context manager.
+
+    Each platform gets its preferred port, else any free one — or, with ``exact``, its
+    preferred port or an ``OSError`` naming it (``moocx demo --serve`` must answer where the
+    demo's config points)."""
 
     def __init__(
-        self, platforms: dict[str, Handler], preferred_ports: dict[str, int] | None = None
+        self,
+        platforms: dict[str, Handler],
+        preferred_ports: dict[str, int] | None = None,
+        *,
+        exact: bool = False,
     ) -> None:
         self.platforms = platforms
         self.preferred_ports = preferred_ports or {}
+        self.exact = exact
         self._servers: dict[str, _PlatformServer] = {}
         self._threads: list[threading.Thread] = []
 
@@ -161,25 +170,38 @@ class DemoServer:
         return f"http://{host}:{port}"
 
     def start(self) -> DemoServer:
-        for name, platform in self.platforms.items():
-            server = None
-            port = self.preferred_ports.get(name, 0)
-            for candidate in (port, 0) if port else (0,):
-                try:
-                    server = _PlatformServer(("127.0.0.1", candidate), platform)
-                    break
-                except OSError:
-                    continue
-            assert server is not None
-            self._servers[name] = server
+        try:
+            for name, platform in self.platforms.items():
+                self._servers[name] = self._bind(name, platform)
+        except BaseException:
+            self.stop()
+            raise
+        for name, server in self._servers.items():
             thread = threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
 
+    def _bind(self, name: str, platform: Handler) -> _PlatformServer:
+        port = self.preferred_ports.get(name, 0)
+        if self.exact:
+            try:
+                return _PlatformServer(("127.0.0.1", port), platform)
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"cannot serve {name} at 127.0.0.1:{port}: {exc.strerror}"
+                ) from None
+        try:
+            return _PlatformServer(("127.0.0.1", port), platform)
+        except OSError:
+            if not port:
+                raise
+            return _PlatformServer(("127.0.0.1", 0), platform)
+
     def stop(self) -> None:
         for server in self._servers.values():
-            server.shutdown()
+            if self._threads:  # serve_forever is running: shutdown() waits for it to return
+                server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
