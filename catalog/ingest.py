@@ -507,8 +507,9 @@ class Ingestor:
             "updated": counts["updated"],
             "unchanged": counts["unchanged"],
             "rejected": self.tally.rejected,
-            "deleted_unknown": self.tally.deleted_unknown,
         }
+        if self.tally.deleted_unknown:  # the column's default is 0
+            values["deleted_unknown"] = self.tally.deleted_unknown
         if page.declared_total is not None:
             values["declared_total"] = page.declared_total
         if self.tally.incremental:
