@@ -134,6 +134,8 @@ class HarvestTally:
 
     withdrawn: int = 0
     held: int = 0
+    #: Deletions the source reported for keys this feed never stored (nothing to withdraw).
+    deleted_unknown: int = 0
     rejected: int = 0
     received: int = 0
     source_count: int = 0
@@ -305,6 +307,8 @@ class Ingestor:
             if self.lease is not None:
                 renew_in(conn, self.lease)
             results = self._upsert_courses(conn, records, page.url, now, outcome)
+            if withdrawn:
+                self.tally.deleted_unknown += self._never_stored(conn, withdrawn)
             if rejected:
                 conn.execute(
                     insert(tables.rejected_records),
@@ -343,6 +347,23 @@ class Ingestor:
         for result in results.values():
             setattr(outcome, result, getattr(outcome, result) + 1)
         return outcome
+
+    def _never_stored(self, conn: Any, keys: list[str]) -> int:
+        """How many of a page's deleted ``keys`` this feed has never stored.
+
+        Such a deletion changes nothing (the withdrawal step only withdraws stored courses), but
+        the run counts it, so an admin can tell "the source deletes courses we never had" (an
+        OAI-PMH repository's persistent deletions, a delta feed replaying old deletions) from
+        deletions that withdrew something. A key listed on the same page counts as stored. Keys
+        are counted per page (memory stays flat): a source lists a deletion once per harvest.
+        """
+        distinct = sorted(set(keys))
+        stored = Bulk(conn).select_in(
+            "SELECT key FROM courses WHERE feed_id = {mark} AND key IN ({in})",
+            distinct,
+            before=(self.feed_id,),
+        )
+        return len(distinct) - len(stored)
 
     def _apply_not_modified(self, pages: list[Page], now: datetime) -> PageOutcome:
         """Pages the source vouched for (a 304, the same bytes): carry their keys and counts over.
@@ -487,6 +508,8 @@ class Ingestor:
             "unchanged": counts["unchanged"],
             "rejected": self.tally.rejected,
         }
+        if self.tally.deleted_unknown:  # the column's default is 0
+            values["deleted_unknown"] = self.tally.deleted_unknown
         if page.declared_total is not None:
             values["declared_total"] = page.declared_total
         if self.tally.incremental:

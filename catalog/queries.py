@@ -67,6 +67,8 @@ class RunInfo:
     guard: str | None
     #: Pages the source vouched for (a 304, or the same bytes as last time): carried over unread.
     not_modified_pages: int = 0
+    #: Deletions the source reported for courses the catalog never stored.
+    deleted_unknown: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -152,6 +154,7 @@ def _run_info(run: HarvestRun) -> RunInfo:
         degraded=run.degraded,
         held_withdrawals=run.held_withdrawals,
         guard=run.guard,
+        deleted_unknown=run.deleted_unknown,
     )
 
 

@@ -47,6 +47,8 @@ class FeedResult:
     unchanged: int = 0
     withdrawn: int = 0
     held: int = 0
+    #: Deletions the source reported for courses the catalog never stored.
+    deleted_unknown: int = 0
     guard: str | None = None
     rejected: int = 0
     pages: int = 0
@@ -70,6 +72,8 @@ class FeedResult:
             counts += f" · withdrawn {self.withdrawn}"
         if self.held:
             counts += f" · held {self.held}"
+        if self.deleted_unknown:
+            counts += f" · deleted at source: {self.deleted_unknown}"
         mode = self.mode + (", resumed" if self.resumed else "")
         return (
             f"{self.feed_id}: {self.status} ({mode}) · {counts} · {plural(self.pages, 'page')} · "
@@ -287,6 +291,7 @@ def _sync_leased(
             unchanged=counts["unchanged"],
             withdrawn=ingestor.tally.withdrawn + accepted,
             held=ingestor.tally.held,
+            deleted_unknown=ingestor.tally.deleted_unknown,
             guard="; ".join(decision.reasons) if decision and decision.held else None,
             rejected=ingestor.tally.rejected,
             pages=ingestor.tally.pages,

@@ -170,6 +170,12 @@ def _show_run(out: Console, engine: object, run_id: int, tz: str) -> None:
         f"{run.rejected}",
         markup=False,
     )
+    if run.deleted_unknown:
+        out.print(
+            f"  deleted at source: {run.deleted_unknown} (courses this catalog never stored; "
+            "nothing to withdraw)",
+            markup=False,
+        )
     if run.declared_total is not None:
         out.print(
             f"  the source declared {run.declared_total} items; {run.source_count} received",

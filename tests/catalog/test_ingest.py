@@ -309,3 +309,26 @@ def test_a_large_page_goes_in_batches(engine) -> None:
         assert len(s.scalars(select(CourseRun.id)).all()) == 1200
     ing = harvest(engine, page(*many))
     assert ing.tally.counts() == {"unchanged": 1200}
+
+
+def test_a_deletion_for_a_course_never_stored_is_counted_and_withdraws_nothing(engine) -> None:
+    others = [course(f"VNUx+C{i}") for i in range(9)]
+    harvest(engine, page(course(), *others))
+    never = Withdrawn("VNUx+NEVER-STORED")
+    ing = harvest(
+        engine,
+        page(never, Withdrawn("VNUx+INT1001"), *others, cursor={"page": 2}, last=False),
+        page(never, Withdrawn("VNUx+RELISTED"), course("VNUx+RELISTED"), number=2),
+    )
+    # NEVER-STORED twice on separate pages counts per page; RELISTED is listed on its own page.
+    assert (ing.tally.deleted_unknown, ing.tally.withdrawn) == (2, 1)
+    with Session(engine) as s:
+        run = s.get(HarvestRun, ing.harvest_id)
+        assert (run.deleted_unknown, run.withdrawn) == (2, 1)
+    assert "VNUx+NEVER-STORED" not in {c.key for c in stored(engine)}
+    # Deleting courses the catalog holds (withdrawn INT1001 too) counts none.
+    ing = harvest(
+        engine,
+        page(Withdrawn("VNUx+C0"), Withdrawn("VNUx+INT1001"), *others[1:], course("VNUx+RELISTED")),
+    )
+    assert (ing.tally.deleted_unknown, ing.tally.withdrawn) == (0, 1)

@@ -1,6 +1,8 @@
-"""Faults only real processes and real servers show (RELIABILITY.md S3, C2, D6): two `moocx sync`
-processes at once, a `kill -9` in the middle of a page, a PostgreSQL connection dropped mid-run.
-The feed is the demo's VNU platform served on loopback, with page 2 held open on demand."""
+"""Faults only real processes and real servers show (RELIABILITY.md S3, S5, C2, D6): two `moocx
+sync` processes at once, a `kill -9` in the middle of a harvest and the next cron run that
+recovers it at once, two recovering runs racing for the dead run's lease, a PostgreSQL
+connection dropped mid-run. The feed is the demo's VNU platform served on loopback (98 runs, 4
+pages of 25), with page 2 held open until the test lets it through."""
 
 from __future__ import annotations
 
@@ -48,9 +50,12 @@ class GatedPlatform:
         self.platform = OpenEdxPlatform(load_sample("vnu_openedx_courses.json"))
         self.gate = threading.Event()
         self.page2_requested = threading.Event()
+        #: How many requests for page 2 arrived (one per process harvesting from page 1 or 2).
+        self.page2_requests = 0
 
     def __call__(self, request: DemoRequest) -> Reply:
         if request.query.get("page") == ["2"]:
+            self.page2_requests += 1
             self.page2_requested.set()
             self.gate.wait(30)
         return self.platform(request)
@@ -134,29 +139,82 @@ def test_two_sync_processes_never_harvest_one_feed_at_once(
     assert rows(catalog_url, "SELECT lease_holder FROM feeds")[0].lease_holder is None
 
 
-def test_kill_9_in_the_middle_of_a_page_then_a_recovery_run_ends_like_a_clean_run(
-    platform, tmp_path: Path, catalog_url: str
-) -> None:
-    config = write_config(tmp_path / "config.toml", catalog_url, platform.url, ttl="1s")
+def committed_pages(url: str) -> int:
+    found = rows(url, "SELECT pages FROM harvest_runs")
+    return found[0].pages if found else 0
+
+
+def wait_until(condition, what: str, *procs: subprocess.Popen) -> None:
+    """Poll ``condition`` (at most 60 s); on a timeout, fail with the processes' output."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            for proc in procs:
+                proc.kill()
+            outputs = [proc.communicate(timeout=30) for proc in procs]
+            pytest.fail(f"{what} never happened: {outputs}")
+        time.sleep(0.05)
+
+
+def kill_mid_harvest(platform: GatedPlatform, url: str, config: Path) -> None:
+    """``kill -9`` a `moocx sync` once page 1 is committed and page 2 is in flight."""
+    assert run(["--config", str(config), "init"]) == 0  # a catalog to watch from the start
     victim = start_sync(config)
-    assert platform.page2_requested.wait(30), victim.communicate(timeout=5)
+    wait_until(lambda: committed_pages(url) == 1, "a committed page", victim)
+    wait_until(platform.page2_requested.is_set, "the request for page 2", victim)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(timeout=30)
     assert victim.returncode == -signal.SIGKILL
-    [dead] = rows(catalog_url, "SELECT status, pages FROM harvest_runs")
+    [dead] = rows(url, "SELECT status, pages FROM harvest_runs")
     assert (dead.status, dead.pages) == ("running", 1)  # page 1 committed, page 2 never was
+    assert rows(url, "SELECT lease_pid FROM feeds")[0].lease_pid == victim.pid  # left behind
 
-    platform.gate.set()  # the victim is gone; let the recovery run through
 
-    # The dead process's lease runs out after lease_ttl (1 s); until then a sync is refused.
-    deadline = time.monotonic() + 30
-    while (code := run(["--config", str(config), "sync", "--quiet"])) == 3:
-        assert time.monotonic() < deadline, "the dead process's lease never expired"
-        time.sleep(0.2)
-    assert code == 0
+def test_kill_9_during_a_sync_then_the_next_sync_recovers_at_once_like_a_clean_run(
+    platform, tmp_path: Path, catalog_url: str
+) -> None:
+    # A lease_ttl of 10 minutes: only the dead pid can let the next run in right away.
+    config = write_config(tmp_path / "config.toml", catalog_url, platform.url, ttl="10m")
+    kill_mid_harvest(platform, catalog_url, config)
+    platform.gate.set()
+
+    recovery = start_sync(config)  # the next cron run, right away
+    out, err = recovery.communicate(timeout=120)
+    assert recovery.returncode == 0, (out, err)
+    assert "vnu: succeeded (full, resumed)" in out
     runs = rows(catalog_url, "SELECT id, status, resumed_from, error FROM harvest_runs ORDER BY id")
-    assert runs[0].status == "interrupted" and "stopped before finishing" in runs[0].error
-    assert runs[-1].status == "succeeded" and runs[-1].resumed_from == runs[0].id
+    assert [r.status for r in runs] == ["interrupted", "succeeded"]
+    assert "stopped before finishing" in runs[0].error and "no longer exists" in runs[0].error
+    assert runs[1].resumed_from == runs[0].id
+    assert rows(catalog_url, "SELECT lease_holder FROM feeds")[0].lease_holder is None
+    assert snapshot(catalog_url) == clean_snapshot(tmp_path, platform.url, platform.gate)
+
+
+def test_two_syncs_recovering_one_dead_run_at_once_harvest_it_exactly_once(
+    platform, tmp_path: Path, catalog_url: str
+) -> None:
+    config = write_config(tmp_path / "config.toml", catalog_url, platform.url, ttl="10m")
+    kill_mid_harvest(platform, catalog_url, config)
+    platform.page2_requests = 0  # page 2 stays held: the winner waits there
+
+    racers = [start_sync(config), start_sync(config)]
+    wait_until(
+        lambda: any(r.poll() is not None for r in racers) or platform.page2_requests > 1,
+        "one racer giving up",
+        *racers,
+    )
+    assert platform.page2_requests <= 1, "both racers harvested the feed"
+    [loser] = [r for r in racers if r.poll() is not None]
+    [winner] = [r for r in racers if r is not loser]
+    out, err = loser.communicate(timeout=30)
+    assert loser.returncode == 3, (out, err)
+    assert "vnu: skipped" in out and "is being synced by" in out
+    platform.gate.set()
+    out, err = winner.communicate(timeout=120)
+    assert winner.returncode == 0, (out, err)
+    assert "vnu: succeeded (full, resumed)" in out
+    runs = rows(catalog_url, "SELECT status, resumed_from FROM harvest_runs ORDER BY id")
+    assert [r.status for r in runs] == ["interrupted", "succeeded"]  # the loser opened no run
     assert snapshot(catalog_url) == clean_snapshot(tmp_path, platform.url, platform.gate)
 
 
