@@ -137,7 +137,7 @@ def joined(tmp_path: Path, catalog_url: str, capsys: pytest.CaptureFixture[str])
         config = _config(tmp_path, catalog_url, oai.url)
         code, out = _moocx(capsys, "--config", str(config), "sync")
         assert code == 0, out
-        # assert "deleted at source: 2" in out
+        assert "deleted at source: 2" in out
         code, out = _moocx(capsys, "--config", str(config), "exchange")
         assert code == 0, out
         yield config, oai, out
