@@ -195,7 +195,8 @@ def course_documents(
     offer_rows = iter(conn.execute(offers, execution_options=stream))
     run = next(run_rows, None)
     offer = next(offer_rows, None)
-    for row in conn.execute(courses, execution_options=stream):
+    course_rows: Iterator[Any] = iter(conn.execute(courses, execution_options=stream))
+    for row in course_rows:
         (
             cid, feed, key, title, language, short_description, description, url, image_url,
             organization, subjects_raw, level, effort, pacing, status, is_free, certificate,

@@ -8,6 +8,7 @@ took which run, which run fell outside which window, which earlier rule already 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,7 +76,7 @@ def explain(
     row = find_course(conn, ref)
     facts = course_facts(row, isced)
     r = tables.course_runs.c
-    runs = [
+    runs: list[tuple[int | None, RunFacts | None]] = [
         (run.id, run_facts(run))
         for run in conn.execute(
             select(r.id, r.key, r.start, r.end, r.pacing, r.enrollment_start, r.enrollment_end)
@@ -133,7 +134,7 @@ def _criteria(rule: Rule, facts: CourseFacts) -> str | None:
 
 def _terms(
     prepared: PreparedRule,
-    runs: list[tuple[int, RunFacts]],
+    runs: Sequence[tuple[int | None, RunFacts | None]],
     taken: dict[tuple[int | None, str], str],
     now: datetime,
 ) -> Verdict:

@@ -175,7 +175,9 @@ def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> Non
             runs.setdefault(run.course_id, []).append(run)
         for row in courses:
             facts = course_facts(row, isced)
-            its_runs = [(run.id, run_facts(run)) for run in runs.get(row.id, [])]
+            its_runs: list[tuple[int | None, RunFacts | None]] = [
+                (run.id, run_facts(run)) for run in runs.get(row.id, [])
+            ]
             batch.extend(_offers_for(state, row, facts, its_runs, institution_of.get(row.feed_id)))
         if len(batch) >= 1000:
             conn.execute(insert(tables.offers), batch)
@@ -204,7 +206,7 @@ def _offers_for(
     state: _Rebuild,
     row: Any,
     facts: CourseFacts,
-    runs: list[tuple[int, RunFacts]],
+    runs: Sequence[tuple[int | None, RunFacts | None]],
     offering: str | None,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []

@@ -1,24 +1,20 @@
-"""Read-side views of the catalog for the CLI: feeds, harvest runs, rejected records."""
+"""Read-side views of the catalog for the CLI: feeds, harvest runs, rejected records.
+
+Core queries on ``catalog/tables.py``: no ORM is imported or configured to show a table.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
 
+from catalog import tables
 from catalog.db import read_only
-from catalog.models import (
-    Course,
-    Feed,
-    HarvestPage,
-    HarvestRun,
-    HeldWithdrawal,
-    RejectedRecord,
-    utcnow,
-)
+from catalog.tables import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +83,20 @@ class RejectedInfo:
 
 def feed_statuses(engine: Engine) -> list[FeedStatus]:
     """One line per feed in the catalog, with its course count and latest runs."""
+    c, f, h = tables.courses.c, tables.feeds.c, tables.harvest_runs.c
     with read_only(engine) as conn:
-        counts = dict(
-            conn.execute(
-                select(Course.feed_id, func.count())
-                .where(Course.status == "active")
-                .group_by(Course.feed_id)
-            ).all()
-        )
+        counts: dict[str, int] = {
+            feed: n
+            for feed, n in conn.execute(
+                select(c.feed_id, func.count()).where(c.status == "active").group_by(c.feed_id)
+            )
+        }
         out = []
-        feeds = conn.execute(select(Feed.__table__).order_by(Feed.id)).all()
-        for feed in feeds:
+        for feed in conn.execute(select(tables.feeds).order_by(f.id)).all():
             last = conn.execute(
-                select(HarvestRun.id, HarvestRun.status, HarvestRun.started_at)
-                .where(HarvestRun.feed_id == feed.id)
-                .order_by(HarvestRun.id.desc())
+                select(h.id, h.status, h.started_at)
+                .where(h.feed_id == feed.id)
+                .order_by(h.id.desc())
                 .limit(1)
             ).first()
             lease = None
@@ -130,41 +125,24 @@ def feed_statuses(engine: Engine) -> list[FeedStatus]:
         return out
 
 
-def _run_info(run: HarvestRun) -> RunInfo:
-    return RunInfo(
-        id=run.id,
-        feed_id=run.feed_id,
-        status=run.status,
-        trigger=run.trigger,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        complete=run.complete,
-        pages=run.pages,
-        received=run.received,
-        new=run.new,
-        updated=run.updated,
-        unchanged=run.unchanged,
-        withdrawn=run.withdrawn,
-        rejected=run.rejected,
-        declared_total=run.declared_total,
-        error=run.error,
-        mode=run.mode,
-        resumed_from=run.resumed_from,
-        source_count=run.source_count,
-        degraded=run.degraded,
-        held_withdrawals=run.held_withdrawals,
-        guard=run.guard,
-        deleted_unknown=run.deleted_unknown,
-    )
+_RUN_FIELDS = tuple(
+    field.name for field in dataclasses.fields(RunInfo) if field.name != "not_modified_pages"
+)
+
+
+def _run_info(run: Any) -> RunInfo:
+    """A ``harvest_runs`` row as a :class:`RunInfo`."""
+    return RunInfo(**{name: getattr(run, name) for name in _RUN_FIELDS})
 
 
 def recent_runs(engine: Engine, feed_id: str | None = None, limit: int = 20) -> list[RunInfo]:
     """The latest harvest runs, newest first."""
-    with read_only(engine) as conn, Session(bind=conn) as session:
-        query = select(HarvestRun).order_by(HarvestRun.id.desc()).limit(limit)
-        if feed_id is not None:
-            query = query.where(HarvestRun.feed_id == feed_id)
-        return [_run_info(run) for run in session.scalars(query)]
+    h = tables.harvest_runs.c
+    query = select(tables.harvest_runs).order_by(h.id.desc()).limit(limit)
+    if feed_id is not None:
+        query = query.where(h.feed_id == feed_id)
+    with read_only(engine) as conn:
+        return [_run_info(run) for run in conn.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,30 +155,26 @@ def run_detail(
     engine: Engine, run_id: int
 ) -> tuple[RunInfo, list[RejectedInfo], list[HeldInfo]] | None:
     """One run, its rejected records and its held withdrawals; None if there is no such run."""
-    with read_only(engine) as conn, Session(bind=conn) as session:
-        run = session.get(HarvestRun, run_id)
+    h, r, w = tables.harvest_runs.c, tables.rejected_records.c, tables.held_withdrawals.c
+    p = tables.harvest_pages.c
+    with read_only(engine) as conn:
+        run = conn.execute(select(tables.harvest_runs).where(h.id == run_id)).first()
         if run is None:
             return None
         rejected = [
-            RejectedInfo(key=r.key, reason=r.reason, excerpt=r.excerpt, page_url=r.page_url)
-            for r in session.scalars(
-                select(RejectedRecord)
-                .where(RejectedRecord.harvest_id == run_id)
-                .order_by(RejectedRecord.id)
+            RejectedInfo(key=x.key, reason=x.reason, excerpt=x.excerpt, page_url=x.page_url)
+            for x in conn.execute(
+                select(r.key, r.reason, r.excerpt, r.page_url)
+                .where(r.harvest_id == run_id)
+                .order_by(r.id)
             )
         ]
         held = [
-            HeldInfo(key=h.key, reason=h.reason)
-            for h in session.scalars(
-                select(HeldWithdrawal)
-                .where(HeldWithdrawal.run_id == run_id)
-                .order_by(HeldWithdrawal.key)
-            )
+            HeldInfo(key=x.key, reason=x.reason)
+            for x in conn.execute(select(w.key, w.reason).where(w.run_id == run_id).order_by(w.key))
         ]
-        carried = session.scalar(
-            select(func.count())
-            .select_from(HarvestPage)
-            .where(HarvestPage.run_id == run_id, HarvestPage.not_modified.is_(True))
-        )
+        carried = conn.execute(
+            select(func.count()).where(p.run_id == run_id, p.not_modified.is_(True))
+        ).scalar()
         info = dataclasses.replace(_run_info(run), not_modified_pages=carried or 0)
         return info, rejected, held

@@ -285,7 +285,9 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         raise RecordError(exc.reason, key=key) from None
     featured = _featured_run(raw, raw_runs)
     owners = [o for o in raw.get("owners") or [] if isinstance(o, dict)]
-    image = raw.get("image") if isinstance(raw.get("image"), dict) else {}
+    image = raw.get("image")
+    if not isinstance(image, dict):
+        image = {}
     subjects = (clean_text(s.get("name")) for s in raw.get("subjects") or [] if isinstance(s, dict))
     return CourseRecord(
         key=key,
@@ -304,7 +306,7 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         subjects=tuple(dict.fromkeys(s for s in subjects if s)),
         level=clean_text(raw.get("level_type")),
         effort=_effort(featured),
-        pacing=PACING.get(featured.get("pacing_type")) if featured else None,
+        pacing=PACING.get(str(featured.get("pacing_type"))) if featured else None,
         url=clean_url(base_url, raw.get("marketing_url")),
         image_url=clean_url(base_url, image.get("src") or raw.get("card_image_url")),
         is_free=_any(r.is_free for r in runs),
@@ -330,7 +332,7 @@ def map_run(raw: Any, index: int, *, base_url: str) -> CourseRun:
         end=parse_datetime(raw.get("end"), f"{where}.end"),
         enrollment_start=parse_datetime(raw.get("enrollment_start"), f"{where}.enrollment_start"),
         enrollment_end=parse_datetime(raw.get("enrollment_end"), f"{where}.enrollment_end"),
-        pacing=PACING.get(raw.get("pacing_type")),
+        pacing=PACING.get(str(raw.get("pacing_type"))),
         url=clean_url(base_url, raw.get("marketing_url")),
         availability=(clean_text(raw.get("availability")) or "").lower() or None,
         is_free=is_free,
@@ -361,8 +363,9 @@ def seat_facts(seats: Any, where: str) -> tuple[bool | None, str | None, str | N
         elif amount is not None and (cheapest is None or amount < cheapest[0]):
             currency = str(seat.get("currency") or "").strip().upper()
             cheapest = (amount, text, currency if re.fullmatch(r"[A-Z]{3}", currency) else None)
-    price, currency = (cheapest[1], cheapest[2]) if cheapest else (None, None)
-    return free, price, currency, certificate
+    if cheapest is None:
+        return free, None, None, certificate
+    return free, cheapest[1], cheapest[2], certificate
 
 
 def _price(value: object, field: str) -> tuple[Decimal | None, str]:

@@ -267,8 +267,11 @@ def map_course(raw: Any, *, base_url: str, language: str | None = None) -> Cours
     image = attrs.get("image")
     if isinstance(image, dict):
         image = _pick(image, v2, "contentUrl", "url")
-    offers = [_offer(o) for o in _as_list(attrs.get("offer") or attrs.get("offers"))]
-    offers = [o for o in offers if o]
+    offers = [
+        offer
+        for item in _as_list(attrs.get("offer") or attrs.get("offers"))
+        if (offer := _offer(item))
+    ]
     access = [str(a).lower() for a in _as_list(attrs.get("access"))]
     modes = {str(m).lower() for m in _as_list(attrs.get("courseMode"))}
     pacings = {_PACING[m] for m in modes if m in _PACING}

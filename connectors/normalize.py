@@ -81,6 +81,8 @@ def from_epoch_millis(value: object, field: str) -> datetime | None:
     """An aware UTC datetime from epoch milliseconds (XuetangX), ``None`` for null."""
     if value is None or value == "":
         return None
+    if not isinstance(value, int | float | str):
+        raise RecordError(f"{field}: not an epoch-milliseconds timestamp: {value!r}")
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):

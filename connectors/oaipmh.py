@@ -206,6 +206,8 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         except RecordError:
             log.warning("feed %s: unreadable from=%r; full harvest", self.feed.feed_id, previous)
             return None
+        if when is None:
+            return None
         root = self._fetch(self._url({"verb": "Identify"}), lambda b: parse_document(b, root=ROOT))
         granularity = (root.findtext(f"{OAI}Identify/{OAI}granularity") or "").strip()
         # Day granularity is what every repository must accept (spec §3.3.1).
@@ -344,13 +346,15 @@ def map_dc(
     if not title:
         raise RecordError("dc:title: missing", key=key)
     description = html_description(_pick(fields.get("description", []), language))
-    dates = []
+    dates: list[datetime] = []
     for value, _lang in fields.get("date", ()):
         if _FULL_DATE.match(value):
             try:
-                dates.append(parse_datetime(value, "dc:date"))
+                parsed = parse_datetime(value, "dc:date")
             except RecordError:
                 continue  # "2025-02-30": free text in DC, so ignored rather than guessed
+            if parsed is not None:
+                dates.append(parsed)
     identifiers = [value for value, _lang in fields.get("identifier", ())]
     publishers = [value for value, _lang in fields.get("publisher", ())]
     return CourseRecord(
@@ -380,7 +384,7 @@ def _dc_fields(dc: etree._Element) -> dict[str, list[tuple[str, str | None]]]:
         name = _DC_NAMES.get(child.tag)  # comments and PIs have no string tag: never found
         if name is None:
             continue
-        raw_text = "".join(child.itertext()) if len(child) else child.text
+        raw_text = "".join(child.itertext()) if len(child) else child.text  # type: ignore[arg-type]
         text = clean_text(raw_text) if raw_text else None
         if text:
             found.setdefault(name, []).append((text, child.get(XML_LANG)))
@@ -427,7 +431,7 @@ def _texts(
     """Cleaned non-empty texts at ``path`` with their language attribute (tails excluded)."""
     found = []
     for element in parent.iterfind(path):
-        text = clean_text("".join(element.itertext()))
+        text = clean_text("".join(element.itertext()))  # type: ignore[arg-type]
         if text:
             found.append((text, element.get(lang_attr)))
     return found

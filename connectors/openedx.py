@@ -253,7 +253,9 @@ def _course(
     if not title:
         raise RecordError("name: empty course title", key=key)
     short = clean_text(raw.get("short_description"))
-    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+    media = raw.get("media")
+    if not isinstance(media, dict):
+        media = {}
     image = _media_uri(media, "course_image", "uri") or _media_uri(media, "image", "raw")
     return CourseRecord(
         key=key,

@@ -33,9 +33,14 @@ def page_digest(prefix: bytes, body: bytes) -> str:
     return hasher.hexdigest()
 
 
-def same_as_before(known: Mapping[str, Any] | None, digest: str) -> bool:
+def same_as_before(known: Mapping[str, Any] | None, digest: str | None) -> bool:
     """True when the last complete harvest read exactly this page (and knows what came next)."""
-    return known is not None and known.get("digest") == digest and "next" in known
+    return (
+        known is not None
+        and digest is not None
+        and known.get("digest") == digest
+        and "next" in known
+    )
 
 
 def with_digest(validators: dict[str, str] | None, digest: str | None) -> dict[str, str] | None:

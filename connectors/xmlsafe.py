@@ -148,7 +148,7 @@ def _check_input(body: object) -> None:
 
 def _check_tree(element: etree._Element, root: str | None) -> None:
     docinfo = element.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.doctype or docinfo.internalDTD is not None:  # type: ignore[attr-defined]
         raise XmlError("DTD not allowed: the document declares a DOCTYPE")
     if root is not None and element.tag != root:
         raise XmlError(f"the document element is {element.tag}, expected {root}")

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from sqlalchemy import Engine, func, select
 
+from catalog import tables
 from catalog.db import read_only
-from catalog.models import Course, CourseRun
 from scheduler.config import Config, load_config
 from scheduler.demo.files import write_config
 from scheduler.demo.server import DemoServer, Handler, OpenEdxPlatform, load_sample
@@ -141,12 +141,11 @@ def _report(config: Config, engine: Engine, results: list[FeedResult], console: 
         if r.error:
             console.print(f"    {r.error}", style="red", markup=False)
     with read_only(engine) as conn:
-        courses = conn.execute(select(func.count()).select_from(Course)).scalar_one()
-        runs = conn.execute(select(func.count()).select_from(CourseRun)).scalar_one()
+        c = tables.courses.c
+        courses = conn.execute(select(func.count()).select_from(tables.courses)).scalar_one()
+        runs = conn.execute(select(func.count()).select_from(tables.course_runs)).scalar_one()
         sample = [
-            conn.execute(
-                select(Course.title).where(Course.feed_id == f.id).order_by(Course.key).limit(3)
-            )
+            conn.execute(select(c.title).where(c.feed_id == f.id).order_by(c.key).limit(3))
             .scalars()
             .all()
             for f in config.feeds

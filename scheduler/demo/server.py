@@ -113,7 +113,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         parts = urlsplit(self.path)
-        host, port = self.server.server_address[:2]
+        host, port = _host_port(self.server.server_address)
         length = int(self.headers.get("Content-Length") or 0)
         request = DemoRequest(
             method=self.command,
@@ -166,7 +166,7 @@ class DemoServer:
         self._threads: list[threading.Thread] = []
 
     def url(self, name: str) -> str:
-        host, port = self._servers[name].server_address[:2]
+        host, port = _host_port(self._servers[name].server_address)
         return f"http://{host}:{port}"
 
     def start(self) -> DemoServer:
@@ -211,3 +211,9 @@ class DemoServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _host_port(address: Any) -> tuple[str, int]:
+    """An IPv4 server's (host, port) as text and number."""
+    host, port = address[:2]
+    return (host.decode() if isinstance(host, bytes) else str(host)), int(port)
