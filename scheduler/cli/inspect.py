@@ -98,8 +98,9 @@ def _course_doc(found: Course, zone: ZoneInfo, *, raw: bool) -> dict[str, Any]:
         for o in found.offers
     ]
     doc = _iso(doc, zone)
-    doc["raw"] = found.raw_value() if raw else None
-    if not raw:
+    if raw:
+        doc["raw"] = found.raw_value()
+    else:
         del doc["raw"]
     return doc
 
@@ -199,6 +200,7 @@ def _print_raw(out: Out, c: Course) -> None:
 @click.option(
     "--limit",
     "-n",
+    type=click.IntRange(min=0),
     default=20,
     show_default=True,
     help="Rejected records listed per feed (0: all).",

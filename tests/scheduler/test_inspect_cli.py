@@ -277,9 +277,9 @@ def test_review_lists_held_withdrawals_and_the_command_that_releases_them(
         "nothing to review: no feed holds withdrawals back, and no feed's latest run "
         "rejected records\n",
     )
-    broken = feed.run("C99", start="TBA")
+    broken = [feed.run("C99", start="TBA"), dict(feed.run("C98"), name="")]
     with responses.RequestsMock() as mock:
-        serve_openedx(mock, [*TEN[:7], broken])  # 3 of 10 gone (30 % > 20 %), a new one rejected
+        serve_openedx(mock, [*TEN[:7], *broken])  # 3 of 10 gone (30 % > 20 %), 2 new rejected
         assert run(["--config", str(config), "sync", "--quiet", "vnu"]) == 0
 
     code, out, _ = moocx(config, capsys, "review")
@@ -297,10 +297,13 @@ def test_review_lists_held_withdrawals_and_the_command_that_releases_them(
     assert all("+07:00  Khóa học C0" in line for line in held)
     assert lines[7] == "  release them after review: moocx sync --accept-withdrawals vnu"
     assert lines[8].startswith("  the latest run, 2 (succeeded, started ")
-    assert lines[8].endswith("rejected 1 record:")
+    assert lines[8].endswith("rejected 2 records:")
     assert lines[9] == "    - course-v1:VNUx+C99+2025_T1: start: unparseable date 'TBA'"
     assert lines[10].startswith('      {"id": "course-v1:VNUx+C99+2025_T1", ')
     assert len(lines[10]) == 6 + 160 and lines[10].endswith("…")
+    assert lines[11].startswith("    - VNUx+C98: ")
+    code, out, _ = moocx(config, capsys, "review", "--limit", "1")
+    assert out.splitlines()[-1] == "    … and 1 more: moocx runs show 2"
 
     code, out, _ = moocx(config, capsys, "review", "--json")
     [entry] = json.loads(out)["feeds"]
@@ -310,7 +313,7 @@ def test_review_lists_held_withdrawals_and_the_command_that_releases_them(
         (f"VNUx+C0{i}", f"Khóa học C0{i}") for i in "789"
     ]
     assert all(h["last_seen"].endswith("+07:00") for h in entry["held"]["courses"])
-    assert entry["rejections"]["rejected_total"] == 1
+    assert entry["rejections"]["rejected_total"] == 2
     assert entry["rejections"]["rejected"][0]["reason"] == "start: unparseable date 'TBA'"
 
     with responses.RequestsMock() as mock:
