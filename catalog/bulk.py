@@ -68,6 +68,24 @@ class Bulk:
             self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
         return len(rows)
 
+    def upsert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, key: str
+    ) -> int:
+        """``INSERT`` every row, or overwrite the other columns of the row ``key`` already names
+        (``ON CONFLICT … DO UPDATE``: SQLite 3.24+ and PostgreSQL spell it alike)."""
+        if not rows:
+            return 0
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([self.mark] * len(columns))
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key)
+        sql = (
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+            f'ON CONFLICT ("{key}") DO UPDATE SET {sets}'
+        )
+        for start in range(0, len(rows), CHUNK):
+            self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
+        return len(rows)
+
     def update(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, key: str = "id"
     ) -> int:

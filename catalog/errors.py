@@ -5,10 +5,13 @@
     CatalogError            the catalog cannot do what was asked (bad URL, missing driver…)
     ├── SchemaError         the database's schema is newer than this program, or broken
     ├── UnknownFeedError    a feed id that the catalog has never seen
-    └── CourseLookupError   a course id or key that names no course, or several
+    ├── UnknownCourse       a course id or key that names no course
+    └── AmbiguousCourse     a bare course key that several feeds have
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class CatalogError(Exception):
@@ -23,10 +26,18 @@ class UnknownFeedError(CatalogError):
     """No feed with that id exists in the catalog."""
 
 
-class CourseLookupError(CatalogError):
-    """A course reference that names no course (``candidates``: close ones) or several
-    (``candidates``: their ids)."""
+class UnknownCourse(CatalogError):
+    """No course has that id or key; ``suggestions`` are ids of courses whose key looks alike."""
 
-    def __init__(self, message: str, candidates: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.candidates = candidates
+    def __init__(self, ident: str, suggestions: Sequence[str]) -> None:
+        self.ident, self.suggestions = ident, tuple(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"no course {ident!r} in the catalog{hint}")
+
+
+class AmbiguousCourse(CatalogError):
+    """A bare key that several feeds have: the caller must say which (``ids``)."""
+
+    def __init__(self, ident: str, ids: Sequence[str]) -> None:
+        self.ident, self.ids = ident, tuple(ids)
+        super().__init__(f"course key {ident!r} is in {len(ids)} feeds: {', '.join(self.ids)}")

@@ -721,6 +721,18 @@ class Ingestor:
                 if outcome_name != "unchanged"
             ],
         )
+        # The source's record goes with every course row written (and only those: an unchanged
+        # course keeps the record of its last change).
+        bulk.upsert(
+            "course_sources",
+            ("course_id", "harvest_id", "raw"),
+            [
+                (course_ids[key], self.harvest_id, raw_text(records[key].raw))
+                for key, outcome_name in result.items()
+                if outcome_name != "unchanged"
+            ],
+            key="course_id",
+        )
         # The search index follows the course fields: only courses whose fields were written.
         if indexed:
             textsearch.store_index_rows(
@@ -807,6 +819,25 @@ class Ingestor:
             "course_runs", (*RUN_FIELDS, "content_hash", "updated_at"), updates
         )
         return changed
+
+
+def raw_text(raw: Any) -> str | None:
+    """A record's raw payload as compact JSON text for ``course_sources`` (odd values as their
+    ``str``); ASCII-escaped only when the text would not encode (lone surrogates)."""
+    if raw is None:
+        return None
+    try:
+        text = _RAW_ENCODER.encode(raw)
+    except (TypeError, ValueError):  # keys that are not strings, circular values
+        return json.dumps(repr(raw))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(raw, separators=(",", ":"), default=str)
+    return text
+
+
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _short_key(key: object) -> str | None:

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("init", "sync", "check", "serve", "demo"), "scheduler.cli.harvest"),
     **dict.fromkeys(("feeds", "runs", "status", "connectors"), "scheduler.cli.health"),
     **dict.fromkeys(("export", "exchange", "search", "subjects"), "scheduler.cli.views"),
+    **dict.fromkeys(("course", "review"), "scheduler.cli.inspect"),
 }
 
 
