@@ -146,7 +146,10 @@ def test_reading_commands_work_without_the_harvest_secrets(
     assert moocx(path, "export", "--format", "json", "--out", "-") == 0
     exported = json.loads(capsys.readouterr().out)
     assert any(c["title"] == "Giáo dục học đại cương" for c in exported["courses"])
-    for command in (["feeds"], ["runs"], ["exchange"], ["search", "giao duc"]):
+    key = next(c["id"] for c in exported["courses"] if c["title"] == "Giáo dục học đại cương")
+    commands = (["feeds"], ["runs"], ["exchange"], ["search", "giao duc"], ["course", key],
+                ["review"], ["exchange", "--explain", key])  # fmt: skip
+    for command in commands:
         assert moocx(path, *command) == 0, command
         out, err = capsys.readouterr()
         assert "TSINGHUA_SECRET" not in out + err, command
