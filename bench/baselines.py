@@ -349,14 +349,20 @@ def oai_row(record: Any) -> tuple[Any, ...]:
     )
 
 
-def oai_page(body: bytes) -> tuple[list[tuple[Any, ...]], str | None, str | None, str | None]:
-    """(rows, resumption token or None, responseDate, OAI error code) of one response."""
+def oai_page(
+    body: bytes, *, with_xml: bool = False
+) -> tuple[list[tuple[Any, ...]], str | None, str | None, str | None]:
+    """(rows, resumption token or None, responseDate, OAI error code) of one response; with
+    ``with_xml`` each row ends with its record's XML text (what the catalog keeps as raw)."""
     rows: list[tuple[Any, ...]] = []
     token = date = error = None
     tags = (_RECORD, _TOKEN, _DATE, _ERROR)
     for _, element in etree.iterparse(io.BytesIO(body), events=("end",), tag=tags):
         if element.tag == _RECORD:
-            rows.append(oai_row(element))
+            row = oai_row(element)
+            if with_xml:
+                row = (*row, etree.tostring(element, encoding="unicode"))
+            rows.append(row)
             element.clear()
         elif element.tag == _TOKEN:
             token = (element.text or "").strip() or None

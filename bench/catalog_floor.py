@@ -5,8 +5,9 @@
 The raw baselines (:mod:`bench.baselines`) store each feed as one table of strings in one
 transaction. The catalog stores more, because the product needs it: courses and their runs in
 separate tables with content hashes (to tell an unchanged re-sync from a changed one), a history
-event per new course, the search table and its trigram index, a provenance row per page, and a
-commit per page (a crash loses at most one page). This script writes exactly those rows into
+event per new course, each course's source record (``course_sources``: the run objects as JSON,
+the OAI-PMH record's XML), the search table and its trigram index, a provenance row per page,
+and a commit per page (a crash loses at most one page). This script writes exactly those rows into
 the catalog's real schema (``catalog/migrations/sqlite_head.sql``, with the catalog's pragmas)
 with plain ``sqlite3`` ``executemany`` and as little Python as that takes: no validation, no
 normalising, no language guess, no HTML handling, no lease, no retries.
@@ -61,6 +62,7 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 
 INSERT_COURSE = _insert("courses", _COURSE_COLUMNS)
 INSERT_RUN = _insert("course_runs", _RUN_COLUMNS)
+INSERT_SOURCE = "INSERT INTO course_sources (course_id, harvest_id, raw) VALUES (?, ?, ?)"
 INSERT_EVENT = "INSERT INTO course_events (course_id, harvest_id, event, at) VALUES (?, ?, ?, ?)"
 INSERT_SEARCH = (
     "INSERT INTO course_search (course_id, title_lower, title_folded, folded) VALUES (?, ?, ?, ?)"
@@ -113,10 +115,17 @@ class Catalog:
         if once:
             con.execute("BEGIN IMMEDIATE")
 
-    def page(self, url: str, courses: list[tuple[Any, ...]], runs: dict[str, list[tuple]]) -> None:
+    def page(
+        self,
+        url: str,
+        courses: list[tuple[Any, ...]],
+        runs: dict[str, list[tuple]],
+        raws: dict[str, str],
+    ) -> None:
         """``courses``: (key, title, short_description, organization, subjects JSON, effort,
         pacing, url, image_url, modified, precedence); ``runs``: course key → run tuples
-        (key, title, start, end, enrollment_start, enrollment_end, pacing, url)."""
+        (key, title, start, end, enrollment_start, enrollment_end, pacing, url); ``raws``:
+        course key → its source record as text (``course_sources``)."""
         con, stamp, run_id = self.con, self.stamp, self.run_id
         if not self.once:
             con.execute("BEGIN IMMEDIATE")
@@ -150,6 +159,10 @@ class Catalog:
         con.executemany(
             INSERT_EVENT,
             [(ids[k], run_id, "updated" if k in known else "new", stamp) for k in keys],
+        )
+        con.executemany(
+            INSERT_SOURCE + " ON CONFLICT (course_id) DO UPDATE SET raw = excluded.raw",
+            [(ids[k], run_id, raws[k]) for k in keys],
         )
         search = []
         for key, title, short, org, *_ in new:
@@ -220,8 +233,11 @@ def openedx_pages(base: str) -> Iterator[tuple[str, list[Any]]]:
         url = body["pagination"]["next"]
 
 
-def openedx_page(results: list[dict[str, Any]]) -> tuple[list[tuple], dict[str, list[tuple]]]:
-    """Runs grouped into courses by the course part of their key; the newest run's fields win."""
+def openedx_page(
+    results: list[dict[str, Any]],
+) -> tuple[list[tuple], dict[str, list[tuple]], dict[str, str]]:
+    """Runs grouped into courses by the course part of their key; the newest run's fields win;
+    a course's raw record is its runs' objects as compact JSON."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault("+".join(r["id"].split(":", 1)[1].split("+")[:2]), []).append(r)
@@ -259,7 +275,10 @@ def openedx_page(results: list[dict[str, Any]]) -> tuple[list[tuple], dict[str, 
             )
             for r in rs
         ]
-    return courses, runs
+    raws = {
+        key: json.dumps(rs, ensure_ascii=False, separators=(",", ":")) for key, rs in groups.items()
+    }
+    return courses, runs, raws
 
 
 def oaipmh_pages(base: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
@@ -270,16 +289,19 @@ def oaipmh_pages(base: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
             return
         response = session.get(f"{base}/oai", params=params, timeout=60)
         response.raise_for_status()
-        rows, token, _date, error = oai_page(response.content)
+        rows, token, _date, error = oai_page(response.content, with_xml=True)
         if error:
             raise RuntimeError(f"OAI-PMH error {error}")
         yield response.url, rows
         params = {"verb": "ListRecords", "resumptionToken": token} if token else None
 
 
-def oaipmh_page(rows: list[tuple[Any, ...]]) -> tuple[list[tuple], dict[str, list[tuple]]]:
+def oaipmh_page(
+    rows: list[tuple[Any, ...]],
+) -> tuple[list[tuple], dict[str, list[tuple]], dict[str, str]]:
     """One course per record (identifier, datestamp, title, description, language, publisher,
-    subjects joined by ``|``, url), no runs."""
+    subjects joined by ``|``, url, record XML), no runs; the raw record is its XML as a JSON
+    string, as the catalog keeps it."""
     courses = [
         (
             ident,
@@ -294,9 +316,9 @@ def oaipmh_page(rows: list[tuple[Any, ...]]) -> tuple[list[tuple], dict[str, lis
             datestamp,
             "",
         )
-        for ident, datestamp, title, desc, _lang, publisher, subjects, url in rows
+        for ident, datestamp, title, desc, _lang, publisher, subjects, url, _xml in rows
     ]
-    return courses, {}
+    return courses, {}, {row[0]: json.dumps(row[8], ensure_ascii=False) for row in rows}
 
 
 def main(argv: list[str] | None = None) -> int:
