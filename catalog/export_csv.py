@@ -1,4 +1,5 @@
-"""The CSV export: one row per offered course run for one audience, for spreadsheet programs.
+"""The CSV export: one row per offer to one audience — per offered course run, and one for a
+course without runs offered as a whole — for spreadsheet programs.
 
 **Encoding.** UTF-8 with a byte order mark — without it Excel reads UTF-8 as the local ANSI code
 page and shows Vietnamese and Chinese as mojibake. :func:`write_csv` writes the BOM itself, so the
@@ -10,7 +11,10 @@ encoding is refused, since it cannot hold the text.
 **Columns** (:data:`COLUMNS`, in this order, a stable contract for scripts): English names; the
 values as the course document has them (ISO 8601 times with their offsets), subjects as ISCED
 labels in the audience's language joined by ``"; "``, credits as plain numbers, booleans
-``yes`` / ``no`` (empty when unknown).
+``yes`` / ``no`` (empty when unknown). A course without runs is offered as a whole: its row has
+empty run cells (``run_key`` … ``enrollment_end``; the platform sets its dates) and
+``whole_course`` = ``yes``. New columns are added at the end, so a script that reads the
+columns by position keeps working.
 
 **Formula injection** (OWASP "CSV Injection", shared/RELIABILITY.md H7): a cell starting with
 ``= + - @``, a tab or a carriage return (or their full-width forms) is prefixed with ``'`` so a
@@ -55,6 +59,7 @@ COLUMNS = (
     "free",
     "certificate",
     "url",
+    "whole_course",
 )
 
 #: The interface language of the two founding institutions' students, used for subject labels
@@ -108,7 +113,8 @@ def write_csv(
 
 
 def rows(course: Mapping[str, Any], *, audience: str, language: str) -> Iterator[dict[str, str]]:
-    """The rows of one course: one per (run, offer) to ``audience``, values as text."""
+    """The rows of one course: one per offer to ``audience`` (a run's, or the whole course's),
+    values as text."""
     for cells in _Cells(audience, language, str).rows(course):
         yield dict(zip(COLUMNS, cells, strict=True))
 
@@ -135,6 +141,7 @@ class _Cells:
         self._offers: dict[tuple[Any, ...], list[str]] = {}
 
     def rows(self, course: Mapping[str, Any]) -> Iterator[list[str]]:
+        """One row per offer to the audience: its run's cells (empty for a whole course)."""
         audience, cell = self.audience, self.cell
         offers = [o for o in course.get("offers") or () if o.get("audience") == audience]
         if not offers:
@@ -156,7 +163,9 @@ class _Cells:
         ]
         course_pacing = course.get("pacing")
         for offer in offers:
-            run = runs.get(offer.get("run")) or _EMPTY
+            run_key = offer.get("run")
+            run = runs.get(run_key) or _EMPTY
+            whole = offer.get("whole_course", run_key is None)
             yield [
                 *head,
                 cell(_text(run.get("pacing") or course_pacing)),
@@ -167,6 +176,7 @@ class _Cells:
                 cell(_text(run.get("enrollment_end"))),
                 *self._offer_cells(offer),
                 *tail,
+                cell(_yes_no(whole)),
             ]
 
     def _offer_cells(self, offer: Mapping[str, Any]) -> list[str]:

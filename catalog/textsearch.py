@@ -36,7 +36,10 @@ databases and the site agree.
 :func:`ddl_statements` gives the statements for a migration. **Ranking**: titles containing the
 query as typed (case-insensitive, accents kept) first, then titles containing the folded query,
 then titles containing every folded word, then matches in the other fields only; within a tier,
-titles starting with the query, then shorter titles.
+titles starting with the query, then shorter titles. Each hit says how it matched
+(:attr:`SearchHit.match`): ``title-exact`` (the title is the query as typed), ``title-prefix``
+(it starts with it), ``title-as-typed`` (it contains it), ``title`` (the folded title contains
+the folded query), ``title-words``, ``other``.
 """
 
 from __future__ import annotations
@@ -371,9 +374,16 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 # --------------------------------------------------------------------------- search
 
 
+#: How a hit matched, by tier; tier 0 (the title holds the query as typed) is told apart further
+#: by :func:`_label`.
+_TIER_LABELS = ("title-as-typed", "title", "title-words", "other")
+
+
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """One course found. ``tier``: 0 title as typed, 1 folded title, 2 title words, 3 elsewhere."""
+    """One course found. ``tier``: 0 title as typed, 1 folded title, 2 title words, 3 elsewhere;
+    ``match`` names it for a reader (module docstring), splitting tier 0 into the title being
+    the query, starting with it, or holding it."""
 
     id: str
     course_id: int
@@ -385,10 +395,19 @@ class SearchHit:
     organization: str | None
     url: str | None
     tier: int
+    match: str
 
-    @property
-    def match(self) -> str:
-        return ("title-exact", "title", "title-words", "other")[self.tier]
+
+def _label(tier: int, title: str, typed: str) -> str:
+    """The :attr:`SearchHit.match` of a hit (``typed`` is ``lower(query)``). The ranking is the
+    SQL's; this only names what it found, so a prefix is not called exact."""
+    if tier == 0:
+        title_lower = lower(title)
+        if title_lower == typed:
+            return "title-exact"
+        if title_lower.startswith(typed):
+            return "title-prefix"
+    return _TIER_LABELS[tier]
 
 
 def has_fts(conn: Connection) -> bool:
@@ -450,9 +469,9 @@ def search(
         offered = text(offers_sql).bindparams(audience=audience).columns(course_id=Integer)
         conditions.append(s.course_id.in_(offered))
 
-    phrase = " ".join(terms)
+    phrase, typed = " ".join(terms), lower(query)
     tier = case(
-        (s.title_lower.like(_contains(lower(query)), escape="\\"), 0),
+        (s.title_lower.like(_contains(typed), escape="\\"), 0),
         (s.title_folded.like(_contains(phrase), escape="\\"), 1),
         (and_(*(s.title_folded.like(_contains(t), escape="\\") for t in terms)), 2),
         else_=3,
@@ -491,6 +510,7 @@ def search(
             organization=row.organization,
             url=row.url,
             tier=row.tier,
+            match=_label(row.tier, row.title, typed),
         )
         for row in conn.execute(statement)
     ]

@@ -29,6 +29,10 @@ too (catalog/site/index.py): nothing grows with the catalog but the index's smal
 course met twice is found by its page already being on disk (created with ``O_EXCL``), not by a
 set of every id seen.
 
+**The audience.** Its entry in ``institutions`` gives the site's language (``language``, see
+``i18n.default_language``) and time zone (``timezone``): every time on the pages, the footer's
+included, and the start dates and months of the index are in that zone (``audience_zone``).
+
 **Speed.** Jinja2 renders the frame of the course pages once per site; the course's part is
 written by ``pages.CoursePage`` (see there why). nh3 reads each description twice (the
 allow-listed HTML, then its words for the JSON-LD) and each short description once, shared by
@@ -45,9 +49,10 @@ import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -63,6 +68,7 @@ from catalog.site.i18n import (
     with_credit_names,
 )
 from catalog.site.index import IndexBuilder
+from catalog.site.markup import moment_text
 from catalog.site.pages import CoursePage, json_ld, slot_marker
 from catalog.site.safety import page_slug, plain_text, sanitize_description, script_json
 
@@ -114,7 +120,9 @@ def write_site(
 
     ``courses`` are course documents already limited to what the audience may see;
     ``credit_systems`` optionally names credit systems (``{"tin_chi": {"vi": …, "zh": …}}``)
-    beyond the built-in tín chỉ, 学分 and ECTS names.
+    beyond the built-in tín chỉ, 学分 and ECTS names. The audience's entry in
+    ``institutions`` gives the pages' time zone (``timezone``, IANA) and language
+    (``language``); without them times keep the offsets the documents give.
     """
     out_dir = Path(out_dir)
     if generated_at.tzinfo is None:
@@ -157,6 +165,7 @@ def _build(
     credit_systems: Mapping[str, Mapping[str, str]] | None,
 ) -> SiteStats:
     ui = default_language(audience, institutions)
+    zone = audience_zone(audience, institutions)
     strings = with_credit_names(STRINGS, credit_systems)
     names: dict[str, dict[str, str]] = {}
     for inst in institutions:
@@ -168,7 +177,7 @@ def _build(
         for lang in LANGUAGES:
             strings[lang][f"inst.{inst.get('id')}"] = names[str(inst.get("id"))][lang]
     t = translator(strings, ui)
-    generated = f"{generated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    generated = moment_text(generated_at.astimezone(zone or UTC))
     env = environment()
     common = {
         "ui": ui,
@@ -190,14 +199,14 @@ def _build(
         root="../",
         fill=lambda name: Markup(slot_marker(name)),  # noqa: S704
     )
-    pages = CoursePage(frame, strings, ui)
+    pages = CoursePage(frame, strings, ui, zone)
     index_path = root / "data" / "index.js"
     written = 0
     with (
         index_path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16) as index_file,
         (root / "data" / "first.js").open("w", encoding="utf-8", newline="\n") as first_file,
         _Pages(root / "courses") as course_pages,
-        IndexBuilder(generated_at, index_file, first_file, scratch=root) as index,
+        IndexBuilder(generated_at, index_file, first_file, scratch=root, zone=zone) as index,
     ):
         index.begin(audience=audience, default_ui=ui, generated_at=generated)
         for course in courses:
@@ -243,6 +252,19 @@ def _build(
     )
     (root / MARKER).write_text(f"{audience}\n{generated_at.isoformat()}\n", encoding="utf-8")
     return SiteStats(courses=index.count, pages=written + 1, index_bytes=index_path.stat().st_size)
+
+
+def audience_zone(audience: str, institutions: list[dict[str, Any]]) -> tzinfo | None:
+    """The audience institution's time zone, in which the site shows every time; None when the
+    institutions do not say (or name a zone this system does not know: logged)."""
+    name = next((i.get("timezone") for i in institutions if i.get("id") == audience), None)
+    if not name or not isinstance(name, str):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("site for %s: unknown time zone %r; times keep their offsets", audience, name)
+        return None
 
 
 class _Pages:

@@ -9,7 +9,7 @@ the source gave it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 LANGUAGES = ("vi", "zh", "en")
 
@@ -47,6 +47,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "count": "{n} khóa học",
         "count_one": "1 khóa học",
         "none": "Không có khóa học phù hợp. Hãy thử bỏ bớt bộ lọc.",
+        "empty": "Chưa có khóa học nào",
         "show_more": "Xem thêm ({n} khóa học nữa)",
         "loading": "Đang tải danh sách khóa học…",
         "index_failed": "Chỉ hiển thị {shown} trên {n} khóa học: không tải được danh sách đầy đủ "
@@ -71,6 +72,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "run_end": "Kết thúc",
         "run_enrollment": "Ghi danh trên nền tảng",
         "offered_run": "Đợt học được trao đổi",
+        "offered_runs": "Các đợt học được trao đổi",
+        "whole_course": "Không có đợt học theo lịch — thời gian do nền tảng quy định",
         "application_window": "Thời gian nộp đơn",
         "application_state": "Tình trạng",
         "seats": "Số chỗ",
@@ -142,6 +145,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "count": "{n} 门课程",
         "count_one": "1 门课程",
         "none": "没有符合条件的课程。请尝试减少筛选条件。",
+        "empty": "还没有课程",
         "show_more": "显示更多（还有 {n} 门）",
         "loading": "正在加载课程列表…",
         "index_failed": "仅显示 {n} 门课程中的 {shown} 门：完整课程列表（data/index.js）未能加载，"
@@ -166,6 +170,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "run_end": "结束",
         "run_enrollment": "平台选课时间",
         "offered_run": "交换班次",
+        "offered_runs": "可选交换班次",
+        "whole_course": "无固定开课班次——时间由平台安排",
         "application_window": "报名时间",
         "application_state": "报名状态",
         "seats": "名额",
@@ -237,6 +243,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "count": "{n} courses",
         "count_one": "1 course",
         "none": "No course matches. Try removing a filter.",
+        "empty": "No courses yet",
         "show_more": "Show more ({n} more)",
         "loading": "Loading the course list…",
         "index_failed": "Showing {shown} of {n} courses: the full course list (data/index.js) "
@@ -261,6 +268,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "run_end": "Ends",
         "run_enrollment": "Platform enrollment",
         "offered_run": "Offered run",
+        "offered_runs": "Offered runs",
+        "whole_course": "No scheduled run — dates set by the platform",
         "application_window": "Application window",
         "application_state": "Status",
         "seats": "Seats",
@@ -304,18 +313,23 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-#: Interface language by the audience institution's country, then by its id.
+#: Interface language by the audience institution's id, then by its country, when the
+#: institution names no language of its own (``[[institutions]] language``).
 _BY_COUNTRY = {"VN": "vi", "CN": "zh", "TW": "zh", "HK": "zh", "SG": "en"}
 _BY_ID = {"vnu": "vi", "tsinghua": "zh"}
 
 
-def default_language(audience: str, institutions: list[Mapping[str, object]]) -> str:
-    """The language the site opens in: the audience's (vnu → vi, tsinghua → zh), else English."""
+def default_language(audience: str, institutions: Sequence[Mapping[str, object]]) -> str:
+    """The language the site opens in: the audience's own (``language``, the one its rule notes
+    are resolved to), else by id (vnu → vi, tsinghua → zh) or country, else English."""
+    inst = next((i for i in institutions if i.get("id") == audience), None)
+    own = str((inst or {}).get("language") or "").split("-")[0].lower()
+    if own in LANGUAGES:
+        return own
     if audience in _BY_ID:
         return _BY_ID[audience]
-    for inst in institutions:
-        if inst.get("id") == audience:
-            return _BY_COUNTRY.get(str(inst.get("country") or "").upper(), "en")
+    if inst is not None:
+        return _BY_COUNTRY.get(str(inst.get("country") or "").upper(), "en")
     return "en"
 
 

@@ -20,8 +20,9 @@ Both are the same document shape — ``{"v": 2, "n": courses, <column>: [value, 
 date), ``subjects`` (a set of ISCED codes), ``terms`` (a set of ``term`` numbers), ``months``
 (a set of ``month`` numbers), ``windows`` (a set of application windows ``[start, end, open at
 build]``, epoch seconds, so the page recomputes "open now" from the student's clock); -1 is
-none. ``flags``: 1 free, 2 certificate, 4 withdrawn. ``tables`` also list the values each
-filter offers (``term``, ``month``, ``subject``…); each distinct value or set is stored once.
+none. ``flags``: 1 free, 2 certificate, 4 withdrawn, 8 offered as a whole (no scheduled run).
+``tables`` also list the values each filter offers (``term``, ``month``, ``subject``…); each
+distinct value or set is stored once.
 
 * ``hay`` is what a query is matched against, folded here (``fold.fold``, the page's own rule,
   character for character): ``fold(title)`` ⏎ ``fold(organisation)`` ⏎ ``fold(subjects + short
@@ -32,7 +33,11 @@ filter offers (``term``, ``month``, ``subject``…); each distinct value or set 
   (UTF-16 code units, as JavaScript compares strings) and position. It is sorted by an
   on-disk SQLite ``ORDER BY`` of one small key per course, so no course is held for it.
 
-The *listed start* is the next offered run's start, or the latest one when all have started.
+The *listed start* is the next offered run's start, or the latest one when all have started;
+it and the start months are dates in the audience's time zone, as the course page shows them. A
+course without runs (offered as a whole) has neither: it is listed after the dated courses and
+left out by a start-month filter only, since it has no start month; the term and "open now"
+filters see its offer like any other.
 
 **Streamed.** Each course's values are buffered for :data:`FLUSH_ROWS` courses and appended to
 one scratch file per column; ``finish`` concatenates them into ``data/index.js``. Nothing grows
@@ -60,12 +65,12 @@ import sqlite3
 import tempfile
 from bisect import insort
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
 from catalog.site.fold import fold
-from catalog.site.pages import epoch, language_code, parse_time
+from catalog.site.markup import epoch, language_code, parse_time
 from catalog.site.safety import plain_text, script_json, script_safe
 
 #: Characters of folded subjects + short description kept for search (the rest is on the page).
@@ -77,7 +82,7 @@ FIRST_PAGE = 50
 #: Courses buffered before their values are appended to the column files.
 FLUSH_ROWS = 256
 
-FREE, CERTIFICATE, WITHDRAWN = 1, 2, 4
+FREE, CERTIFICATE, WITHDRAWN, WHOLE_COURSE = 1, 2, 4, 8
 #: Per course, in this order; a numbered column indexes the table of the same name.
 COLUMNS = (
     "slug",
@@ -123,12 +128,20 @@ class IndexBuilder:
     ``begin`` writes the head of the index, ``add`` buffers a course, ``finish`` writes the
     rest of both files; ``count`` is the number of courses added. Scratch files go to
     ``scratch`` (the system's temporary folder if None) and are gone after ``finish``/``close``.
+    ``zone`` is the audience's time zone, in which start dates and months are given (None: the
+    offset each start comes with).
     """
 
     def __init__(
-        self, now: datetime, out: TextIO, first: TextIO, scratch: Path | None = None
+        self,
+        now: datetime,
+        out: TextIO,
+        first: TextIO,
+        scratch: Path | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         self.now = now
+        self.zone = zone
         self.out = out
         self.first = first
         self.count = 0
@@ -211,12 +224,15 @@ class IndexBuilder:
         return at
 
     def _start(self, value: Any) -> tuple[datetime, str, str] | None:
-        """A run start as (moment, ``YYYY-MM``, ``YYYY-MM-DD``), each distinct value parsed once."""
+        """A run start as (moment, ``YYYY-MM``, ``YYYY-MM-DD``) in the audience's zone, each
+        distinct value parsed once."""
         if not isinstance(value, str):
             return None
         found = self._starts.get(value, False)
         if found is False:
             moment = parse_time(value)
+            if moment is not None and self.zone is not None:
+                moment = moment.astimezone(self.zone)
             found = (moment, f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}") if moment else None
             if len(self._starts) >= CACHE_MAX:
                 self._starts.clear()
@@ -233,9 +249,13 @@ class IndexBuilder:
         """
         get = course.get
         offers = get("offers") or ()
-        wanted, terms, windows, credits = set(), set(), {}, None
+        wanted, terms, windows, credits, whole = set(), set(), {}, None, False
         for offer in offers:  # one pass: the runs offered, terms, windows, the first credits
-            wanted.add(offer.get("run"))
+            run_key = offer.get("run")
+            if run_key is None:
+                whole = whole or bool(offer.get("whole_course"))
+            else:
+                wanted.add(run_key)
             term = offer.get("term")
             if term:
                 terms.add(str(term))
@@ -283,6 +303,7 @@ class IndexBuilder:
             (FREE if get("is_free") else 0)
             | (CERTIFICATE if get("certificate") else 0)
             | (WITHDRAWN if withdrawn else 0)
+            | (WHOLE_COURSE if whole else 0)
         )
         title = str(get("title") or get("key") or "")
         title_fold = fold(title)

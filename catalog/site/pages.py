@@ -2,10 +2,10 @@
 and its schema.org ``Course`` JSON-LD.
 
 Text is escaped here exactly as Jinja2's autoescape does it (``markupsafe.escape``); the
-description is nh3's output, and every URL has passed ``safe_url``. Dates are shown in the
-offset the document gives them in (application windows arrive in the offering institution's
-time zone), so a student in Hanoi reads a Tsinghua deadline as Beijing time, labelled
-``UTC+08:00``.
+description is nh3's output, and every URL has passed ``safe_url``. Every time — application
+windows, run starts and ends, enrolment — is shown in the audience's time zone with its offset
+(``markup.time_text``), so a student in Hanoi reads a Tsinghua deadline and a run's start as
+Hanoi time, ``UTC+07:00``. The offers are one card per term (catalog/site/offer_cards.py).
 
 **Why not a template per course.** A site has a page per course, 100,000 of them for a large
 catalog, and Jinja2 spent about a millisecond on each (every ``{{ }}`` a call, an escape and a
@@ -14,24 +14,21 @@ once per site by Jinja2 from ``templates/course.html`` (which extends ``base.htm
 the catalog page) with markers where the course goes, and the course's own part — the ``main``
 block — written here with the interface strings of the site's language escaped once. The
 markup below is the ``main`` block ``course.html`` used to hold, whitespace and all (Jinja2's
-``trim_blocks`` / ``lstrip_blocks`` applied), so the pages are byte for byte what they were; the
-tests check them against the strings of every language and against hostile text.
+``trim_blocks`` / ``lstrip_blocks`` applied); the tests check the pages against the strings of
+every language and against hostile text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import Any
 
-from jinja2.utils import htmlsafe_json_dumps
-from markupsafe import escape
-
+from catalog.site.markup import CACHE_MAX, cached, escape_text, language_code, time_text
+from catalog.site.offer_cards import OfferCards
 from catalog.site.safety import json_text, plain_text, safe_url, script_safe
 
 JSONLD_DESCRIPTION_MAX = 5000
-#: Entries a value cache keeps before it starts afresh (bounds memory on any catalog).
-CACHE_MAX = 4096
 
 #: Where the course goes in the frame ``course.html`` renders (see :class:`CoursePage`).
 SLOTS = ("title", "jsonld", "main")
@@ -42,82 +39,12 @@ def slot_marker(name: str) -> str:
     return f"\x00moocx-slot:{name}\x00"
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 string as an aware datetime (naive means UTC); None when unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _cached(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``function`` of one hashable value, remembered for the values an export repeats (the
-    same window on every offer of a rule, the same start on every run of a term)."""
-    memo: dict[Any, Any] = {}
-
-    def lookup(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable: a hostile document
-            return function(value)
-        if len(memo) >= CACHE_MAX:
-            memo.clear()
-        result = memo[value] = function(value)
-        return result
-
-    lookup.__doc__ = function.__doc__
-    return lookup
-
-
-@_cached
-def show_time(value: Any) -> str:
-    """``2026-01-05 00:00 UTC+07:00`` in the value's own offset; "" when absent or unreadable."""
-    moment = parse_time(value)
-    if moment is None:
-        return ""
-    offset = moment.strftime("%z")
-    label = "UTC" if offset in ("+0000", "-0000") else f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{moment:%Y-%m-%d %H:%M} {label}"
-
-
-@_cached
-def epoch(value: Any) -> int | None:
-    moment = parse_time(value)
-    return int(moment.timestamp()) if moment else None
-
-
-@_cached
-def language_code(value: Any) -> str:
-    """The primary subtag, lowercased (``zh-CN`` → ``zh``), for facets and translations."""
-    return str(value).split("-")[0].split("_")[0].lower() if value else ""
-
-
-@_cached
+@cached
 def _lang_attribute(lang: str) -> str:
     return f' lang="{_e(lang)}"' if lang else ""
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
-_NOTHING: Mapping[str, Any] = {}
-
-
-def _e(value: Any) -> str:
-    """``{{ value }}`` under autoescape (most text has nothing to escape: checked first)."""
-    if type(value) is str and not (
-        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
-    ):
-        return value
-    return str(escape(value))
+_e = escape_text
 
 
 class CoursePage:
@@ -127,9 +54,16 @@ class CoursePage:
     JSON-LD and the ``main`` block. ``strings`` are the site's interface strings (all languages, as
     ``data/i18n.js`` gets them) and ``ui`` the language pages open in; the build may add
     subject names to ``strings`` as it meets them, and they are looked up when needed.
+    ``zone`` is the audience's time zone (None: each time in the offset it comes with).
     """
 
-    def __init__(self, frame: str, strings: Mapping[str, Mapping[str, str]], ui: str) -> None:
+    def __init__(
+        self,
+        frame: str,
+        strings: Mapping[str, Mapping[str, str]],
+        ui: str,
+        zone: tzinfo | None = None,
+    ) -> None:
         parts: list[str] = []
         rest = frame
         for name in SLOTS:
@@ -141,10 +75,9 @@ class CoursePage:
         self._frame = [part.encode("utf-8") for part in parts]  # the same for every page
         self.table, self.english = strings[ui], strings["en"]
         self._spans: dict[str, str] = {}
-        self._args: dict[str, str] = {}
-        self._heads: dict[Any, str] = {}
-        self._tails: dict[Any, str] = {}
+        self.time = time_text(zone)
         t = self.t
+        self.cards = OfferCards(t, self.span, self.time, ui)
         self._back = (
             f'<p class="back"><a href="../index.html#ui={_e(ui)}" data-back data-i18n="back">'
             f'{_e(t("back"))}</a></p>\n<article class="course">\n'
@@ -172,22 +105,9 @@ class CoursePage:
             key: f'<dt data-i18n="{key}">{_e(t(key))}</dt>'
             for key in (
                 "organization", "f_language", "f_subject", "f_level", "f_pacing", "effort",
-                "course_code", "application_window", "application_state", "offered_run",
-                "seats", "credits_host", "credits_home", "equivalence", "notes",
+                "course_code",
             )
         }  # fmt: skip
-        self._offers = (
-            '  <section aria-labelledby="offers-h">\n'
-            f'    <h2 id="offers-h" data-i18n="offers">{_e(t("offers"))}</h2>\n'
-        )
-        self._no_term = f'<span data-i18n="offers">{_e(t("offers"))}</span>'
-        self._not_set = f'<span data-i18n="not_set">{_e(t("not_set"))}</span>'
-        self._state = {
-            state: f'" data-i18n="{state}">{_e(t(state))}</span></dd>\n'
-            for state in ("open_now", "closed")
-        }
-        self._home_course = f' · <span data-i18n="home_course">{_e(t("home_course"))}</span>: '
-        self._valid_terms = f' · <span data-i18n="valid_terms">{_e(t("valid_terms"))}</span>: '
         self._about = (
             '  <section aria-labelledby="about-h">\n'
             f'    <h2 id="about-h" data-i18n="about">{_e(t("about"))}</h2>'
@@ -209,7 +129,6 @@ class CoursePage:
         self._offered_badge = (
             f' <span class="badge" data-i18n="offered_run">{_e(t("offered_run"))}</span>'
         )
-        self._starts = _e(t("starts"))
 
     # ------------------------------------------------------------------ strings
 
@@ -226,18 +145,6 @@ class CoursePage:
         if key not in self.table:  # not (yet) known: subject names arrive with their courses
             return _e(fallback)
         found = self._spans[key] = f'<span data-i18n="{_e(key)}">{_e(self.t(key))}</span>'
-        return found
-
-    def _run_start(self, start: str) -> str:
-        """`` · <span data-i18n="starts" …>`` for an offered run's start."""
-        found = self._args.get(start)
-        if found is None:
-            args = htmlsafe_json_dumps({"date": start}, sort_keys=True)
-            text = self._starts.replace("{date}", _e(start))
-            found = f" · <span data-i18n=\"starts\" data-i18n-args='{args}'>{text}</span>"
-            if len(self._args) >= CACHE_MAX:
-                self._args.clear()
-            self._args[start] = found
         return found
 
     # ------------------------------------------------------------------ the page
@@ -328,11 +235,7 @@ class CoursePage:
         runs = course.get("runs") or []
         offers = course.get("offers") or []
         if offers:
-            runs_by_key = {run.get("key"): run for run in runs}
-            out.append(self._offers)
-            for offer in offers:
-                self._offer(out, offer, runs_by_key.get(offer.get("run")) or {})
-            out.append("  </section>\n")
+            self.cards.render(out, offers, runs)
         out.append("\n")
         if description_html:
             out += (self._about, lang_attr, ">", description_html, "</div>\n  </section>\n")
@@ -346,132 +249,11 @@ class CoursePage:
         out.append("</article>\n")
         return "".join(out)
 
-    def _offer(self, out: list[str], offer: Mapping[str, Any], run: Mapping[str, Any]) -> None:
-        """One offer's section: its term and window, the run, seats, credits, equivalence.
-
-        The offers of one rule share all but their run, so the parts before and after the run
-        are kept per distinct value (bounded caches), and a catalog's thousands of offers cost
-        a few renderings each."""
-        head_key = (
-            offer.get("term"),
-            offer.get("application_start"),
-            offer.get("application_end"),
-            bool(offer.get("open_now")),
-        )
-        out.append(self._part(self._heads, head_key, self._offer_head, offer))
-        run_key = offer.get("run") or ""
-        if run_key:
-            run_start = show_time(run.get("start"))
-            started = self._run_start(run_start) if run_start else ""
-            out.append(f"{self._dt['offered_run']}<dd><code>{_e(run_key)}</code>{started}</dd>")
-        credits = offer.get("credits") or _NOTHING
-        equivalence = offer.get("equivalence") or _NOTHING
-        terms = equivalence.get("valid_terms")
-        tail_key = (
-            offer.get("seats"),
-            credits.get("host"),
-            credits.get("host_system"),
-            credits.get("home"),
-            credits.get("home_system"),
-            credits.get("source"),
-            equivalence.get("status"),
-            equivalence.get("home_course"),
-            tuple(terms) if isinstance(terms, list) else terms,
-            offer.get("notes"),
-        )
-        out.append(self._part(self._tails, tail_key, self._offer_tail, offer))
-
-    @staticmethod
-    def _part(
-        memo: dict[Any, str],
-        key: tuple[Any, ...],
-        render: Callable[[Mapping[str, Any]], str],
-        offer: Mapping[str, Any],
-    ) -> str:
-        try:
-            return memo[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value: a hostile document, rendered as it is
-            return render(offer)
-        if len(memo) >= CACHE_MAX:
-            memo.clear()
-        text = memo[key] = render(offer)
-        return text
-
-    def _offer_head(self, offer: Mapping[str, Any]) -> str:
-        dt = self._dt
-        term = offer.get("term") or ""
-        app_start = show_time(offer.get("application_start"))
-        app_end = show_time(offer.get("application_end"))
-        if app_start or app_end:
-            window = (
-                f"<time>{_e(app_start) if app_start else '…'}</time> – "
-                f"<time>{_e(app_end) if app_end else '…'}</time>"
-            )
-        else:
-            window = self._not_set
-        open_now = bool(offer.get("open_now"))
-        state = "open_now" if open_now else "closed"
-        start_epoch = epoch(offer.get("application_start"))
-        end_epoch = epoch(offer.get("application_end"))
-        return (
-            '    <section class="offer">\n'
-            f"      <h3>{_e(term) if term else self._no_term}</h3>\n"
-            '      <dl class="facts">\n'
-            f"        {dt['application_window']}\n"
-            f"        <dd>{window}</dd>\n"
-            f"        {dt['application_state']}\n"
-            f'        <dd><span class="badge state-{state}" data-open-state data-start="'
-            f'{"" if start_epoch is None else start_epoch}" data-end="'
-            f'{"" if end_epoch is None else end_epoch}" data-open="{1 if open_now else 0}'
-            f"{self._state[state]}"
-        )
-
-    def _offer_tail(self, offer: Mapping[str, Any]) -> str:
-        span, dt = self.span, self._dt
-        seats = _number(offer.get("seats"))
-        out = [f"        {dt['seats']}<dd>{_e(seats) if seats else self._not_set}</dd>\n"]
-        credits = offer.get("credits") or {}
-        host_credits, home_credits = _number(credits.get("host")), _number(credits.get("home"))
-        if host_credits or home_credits:
-            host_system = credits.get("host_system") or ""
-            home_system = credits.get("home_system") or ""
-            source = credits.get("source") or ""
-            basis = ""
-            if source:
-                basis = f' <span class="muted">({span(f"src.{source}", source)})</span>'
-            out.append(
-                f"        {dt['credits_host']}<dd>"
-                f"{_e(host_credits) if host_credits else self._not_set} "
-                f"{span(f'credit.{host_system}', host_system)}</dd>\n"
-                f"        {dt['credits_home']}<dd>"
-                f"{_e(home_credits) if home_credits else self._not_set} "
-                f"{span(f'credit.{home_system}', home_system)}{basis}</dd>\n"
-            )
-        equivalence = offer.get("equivalence") or {}
-        status = equivalence.get("status") or ""
-        if status:
-            home_course = equivalence.get("home_course") or ""
-            terms = [str(t) for t in equivalence.get("valid_terms") or []]
-            out.append(
-                f"        {dt['equivalence']}\n"
-                f'        <dd><span class="badge eq-{_e(status)}">{span(f"eq.{status}", status)}'
-                "</span>"
-                + (f"{self._home_course}<code>{_e(home_course)}</code>" if home_course else "")
-                + (self._valid_terms + ", ".join(map(_e, terms)) if terms else "")
-                + "</dd>\n"
-            )
-        notes = offer.get("notes") or ""
-        if notes:
-            out.append(f'{dt["notes"]}<dd class="notes">{_e(notes)}</dd>')
-        out.append("      </dl>\n    </section>\n")
-        return "".join(out)
-
     def _run(self, out: list[str], run: Mapping[str, Any], offered: bool) -> None:
-        # show_time gives digits, "-", ":", " " and "UTC±hh:mm": nothing to escape
-        enrollment_start = show_time(run.get("enrollment_start"))
-        enrollment_end = show_time(run.get("enrollment_end"))
+        # the times are digits, "-", ":", " " and "UTC±hh:mm": nothing to escape
+        time = self.time
+        enrollment_start = time(run.get("enrollment_start"))
+        enrollment_end = time(run.get("enrollment_end"))
         if enrollment_start or enrollment_end:
             enrollment = f"{enrollment_start or '…'} – {enrollment_end or '…'}"
         else:
@@ -486,9 +268,9 @@ class CoursePage:
                     "</code>",
                     self._offered_badge if offered else "",
                     "</th>\n            <td>",
-                    show_time(run.get("start")) or "—",
+                    time(run.get("start")) or "—",
                     "</td>\n            <td>",
-                    show_time(run.get("end")) or "—",
+                    time(run.get("end")) or "—",
                     "</td>\n            <td>",
                     enrollment,
                     "</td>\n            <td>",

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from catalog.export_csv import BOM, COLUMNS, safe_cell, write_csv
+from catalog.export_csv import rows as offer_rows
 from catalog.subjects import load_subjects
 
 ICT = load_subjects().entries(["Computer Science"])
 EDU = load_subjects().entries(["Giáo dục"])
 
 
-def offer(run: str, audience: str = "tsinghua", **changes: Any) -> dict[str, Any]:
+def offer(run: str | None, audience: str = "tsinghua", **changes: Any) -> dict[str, Any]:
     base = {
         "audience": audience,
         "run": run,
@@ -102,7 +103,7 @@ def test_a_spreadsheet_reads_the_columns_in_the_documented_order(tmp_path: Path)
         header = next(csv.reader(f))
     assert tuple(header) == COLUMNS
     assert COLUMNS[:3] == ("course_id", "institution", "title")
-    assert COLUMNS[-1] == "url"
+    assert COLUMNS[-2:] == ("url", "whole_course"), "new columns go last: positions stay"
 
 
 def test_the_values_of_one_offered_run(tmp_path: Path) -> None:
@@ -137,6 +138,7 @@ def test_the_values_of_one_offered_run(tmp_path: Path) -> None:
         "free": "yes",
         "certificate": "no",
         "url": "https://courses.vnu.edu.vn/courses/course-v1:UETx+INT1001+2025_T2/about",
+        "whole_course": "no",
     }
 
 
@@ -238,6 +240,24 @@ def test_one_row_per_run_and_offer(tmp_path: Path) -> None:
     ]
     assert [r["start"] for r in rows] == [runs[0]["start"], runs[1]["start"]]
     assert rows[1]["open_now"] == "no" and rows[1]["seats"] == ""
+
+
+def test_a_course_without_runs_offered_as_a_whole_is_one_row_without_run_cells(
+    tmp_path: Path,
+) -> None:
+    whole = offer(None, whole_course=True, term="2025-2026 HK2", seats=40)
+    oai = course(id="hou-oai:oai:hou.edu.vn:mooc/PHY1001", runs=[], offers=[whole])
+    path = tmp_path / "offers.csv"
+    assert written(path, [oai, course()]) == 2
+    first, second = read_rows(path)
+    assert first["whole_course"] == "yes" and second["whole_course"] == "no"
+    for name in ("run_key", "start", "end", "enrollment_start", "enrollment_end"):
+        assert first[name] == "", name
+    assert (first["term"], first["seats"], first["open_now"]) == ("2025-2026 HK2", "40", "yes")
+    assert first["pacing"] == "instructor", "the course's own"
+    older = offer(None)  # a document from before whole_course: no run means the whole course
+    [old_row] = offer_rows(course(runs=[], offers=[older]), audience="tsinghua", language="vi")
+    assert old_row["whole_course"] == "yes"
 
 
 def test_unknown_values_are_empty_cells(tmp_path: Path) -> None:

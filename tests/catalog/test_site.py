@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import lxml.html
 import pytest
@@ -27,7 +28,7 @@ from catalog.site.safety import page_slug, plain_text, safe_url, sanitize_html, 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html_xss"
 TEMPLATES = Path(__file__).resolve().parents[2] / "catalog" / "site" / "templates"
 ASSETS = Path(__file__).resolve().parents[2] / "catalog" / "site" / "assets"
-PAGES = Path(__file__).resolve().parents[2] / "catalog" / "site" / "pages.py"
+SITE_CODE = Path(__file__).resolve().parents[2] / "catalog" / "site"
 GENERATED = datetime(2026, 11, 25, 3, 28, tzinfo=UTC)
 
 INSTITUTIONS = [
@@ -504,7 +505,8 @@ def test_interface_strings_exist_in_every_language() -> None:
         != STRINGS["en"]["search_label"]
     )
     used = set()
-    for source in [*TEMPLATES.glob("*.html"), PAGES]:  # pages.py writes the course pages
+    writers = [SITE_CODE / "pages.py", SITE_CODE / "offer_cards.py"]  # write the course pages
+    for source in [*TEMPLATES.glob("*.html"), *writers]:
         used |= set(re.findall(r'data-i18n="([a-z_]+)"', source.read_text(encoding="utf-8")))
         used |= set(re.findall(r'\bt\("([a-z_]+)"', source.read_text(encoding="utf-8")))
     app = (ASSETS / "app.js").read_text(encoding="utf-8")
@@ -568,7 +570,9 @@ def test_every_input_has_a_label(tmp_path: Path) -> None:
     assert [h.tag for h in doc.iter("h1", "h2")] == ["h1", "h2"]
 
 
-def test_course_page_shows_the_offer_in_the_offering_institutions_time(tmp_path: Path) -> None:
+def test_course_page_shows_the_offer_and_without_an_audience_zone_keeps_each_offset(
+    tmp_path: Path,
+) -> None:
     courses = sample_courses()
     courses[2]["offers"][0]["equivalence"] = {
         "status": "approved",
@@ -590,6 +594,144 @@ def test_course_page_shows_the_offer_in_the_offering_institutions_time(tmp_path:
     assert link.get("rel") == "noopener noreferrer"
     vi_page = course_page(site, courses[0]["id"]).read_text(encoding="utf-8")
     assert "UTC+07:00" in vi_page
+
+
+#: INSTITUTIONS as ``moocx export`` passes them when documents carry each one's zone.
+ZONES = {"vnu": "Asia/Ho_Chi_Minh", "tsinghua": "Asia/Shanghai", "hnue": "Asia/Ho_Chi_Minh"}
+ZONED = [{**inst, "timezone": ZONES[inst["id"]]} for inst in INSTITUTIONS]
+_LABEL = re.compile(r"UTC(?:[+-]\d\d:\d\d)?")
+
+
+def build_zoned(tmp_path: Path, courses: list[dict[str, Any]], audience: str = "vnu") -> Path:
+    out = tmp_path / f"site-{audience}"
+    write_site(out, institutions=ZONED, courses=courses, audience=audience, generated_at=GENERATED)
+    return out
+
+
+@pytest.mark.parametrize(("audience", "label"), [("vnu", "UTC+07:00"), ("tsinghua", "UTC+08:00")])
+def test_every_time_on_a_course_page_is_in_the_audiences_zone(
+    tmp_path: Path, audience: str, label: str
+) -> None:
+    """Application windows come in the offering institution's zone (+08:00 for Tsinghua) and
+    runs in UTC; the student reads them all in their own zone, with its offset."""
+    course = make_course("TsinghuaX+AI3001", "人工智能原理与应用", language="zh")
+    for offer in course["offers"]:
+        offer["audience"] = audience
+    site = build_zoned(tmp_path, [course], audience)
+    doc = lxml.html.parse(str(course_page(site, course["id"]))).getroot()
+    shown = " ".join([*doc.xpath("//main")[0].itertext(), *doc.xpath("//footer")[0].itertext()])
+    assert set(_LABEL.findall(shown)) == {label}
+    zone = ZoneInfo(ZONES[audience])
+    run = course["runs"][0]
+    for value in (
+        course["offers"][0]["application_start"],
+        course["offers"][0]["application_end"],
+        run["start"],
+        run["end"],
+        run["enrollment_start"],
+    ):
+        assert f"{datetime.fromisoformat(value).astimezone(zone):%Y-%m-%d %H:%M} {label}" in shown
+    assert f"{GENERATED.astimezone(zone):%Y-%m-%d %H:%M} {label}" in shown, "the footer too"
+    card = " ".join(doc.xpath('//section[@class="offer"]')[0].itertext())
+    start = datetime.fromisoformat(run["start"]).astimezone(zone)
+    assert f"{start:%Y-%m-%d %H:%M} {label}" in card, "the offered run's start, in the card"
+
+
+def test_the_listed_start_and_month_are_dates_in_the_audiences_zone(tmp_path: Path) -> None:
+    course = make_course("X+1", "T", start=datetime(2027, 2, 28, 20, 0, tzinfo=UTC))
+    zoned = read_index(build_zoned(tmp_path, [course]))
+    plain = read_index(build(tmp_path, [course]))
+    for index, day in ((zoned, "2027-03-01"), (plain, "2027-02-28")):  # 03:00 in Hanoi
+        tables, [row] = index["tables"], index["courses"]
+        assert tables["start"][row["start"]] == day
+        assert [tables["month"][m] for m in tables["months"][row["months"]]] == [day[:7]]
+
+
+def _term_course() -> dict[str, Any]:
+    """A course with three runs offered in one term, the second of them also in another term."""
+    course = make_course("TsinghuaX+DS2002", "Data Structures and Algorithms")
+    [first] = course["runs"]
+    starts = [GENERATED + timedelta(days=d) for d in (40, 70, 100)]
+    course["runs"] = [
+        {**first, "key": f"run-{n}", "start": moment.isoformat()} for n, moment in enumerate(starts)
+    ]
+    offer = course["offers"][0]
+    course["offers"] = [{**offer, "run": f"run-{n}"} for n in (2, 0, 1)]
+    course["offers"].append({**offer, "run": "run-1", "term": "2026-2027 HK2", "seats": 5})
+    return course
+
+
+def test_the_runs_a_term_offers_are_one_card(tmp_path: Path) -> None:
+    course = _term_course()
+    site = build(tmp_path, [course])
+    doc = lxml.html.parse(str(course_page(site, course["id"]))).getroot()
+    first, second = doc.xpath('//section[@class="offer"]')
+    assert first.xpath("h3")[0].text == "2026-2027 HK1"
+    items = first.xpath('.//ul[@class="offered-runs"]/li')
+    assert [li.xpath("code")[0].text for li in items] == ["run-0", "run-1", "run-2"]
+    assert first.xpath('.//dt[@data-i18n="offered_runs"]')
+    assert second.xpath("h3")[0].text == "2026-2027 HK2"
+    assert [c.text for c in second.xpath(".//dd/code")] == ["run-1"]
+    assert second.xpath('.//dt[@data-i18n="offered_run"]')
+    assert "5" in " ".join(second.itertext())
+    offered = doc.xpath('//tr[@class="offered"]/th/code')
+    assert [c.text for c in offered] == ["run-0", "run-1", "run-2"], "the runs table marks all"
+
+
+@pytest.mark.parametrize("audience", ["vnu", "tsinghua", "mit"])
+def test_a_course_without_runs_has_a_card_saying_the_platform_sets_its_dates(
+    tmp_path: Path, audience: str
+) -> None:
+    course = make_course("OAI+PHY1001", "Vật lý đại cương", runs=[])
+    offer = course["offers"][0]
+    offer.update(run=None, whole_course=True, audience=audience)
+    site = build(tmp_path, [course], audience=audience)
+    doc = lxml.html.parse(str(course_page(site, course["id"]))).getroot()
+    [card] = doc.xpath('//section[@class="offer"]')
+    [whole] = card.xpath('.//dd[@class="whole-course"]/span')
+    ui = default_language(audience, INSTITUTIONS)
+    assert whole.get("data-i18n") == "whole_course"
+    assert whole.text == STRINGS[ui]["whole_course"]
+    assert not doc.xpath('//section[@aria-labelledby="runs-h"]')
+    [row] = read_index(site)["courses"]
+    assert row["flags"] & 8 and row["start"] == -1 and row["months"] == -1
+    assert row["terms"] >= 0 and row["windows"] >= 0, "the term and open-now filters see it"
+
+
+def test_notes_are_the_audiences_with_every_language_for_the_switch(tmp_path: Path) -> None:
+    by_language = {"vi": "Nộp đơn qua VNU-IC", "zh": "请通过国际处申请", "en": "Apply via VNU-IC"}
+    plain = make_course("X+1", "Plain notes")
+    given = make_course("X+2", "Notes per language")
+    given["offers"][0].update(notes=by_language["vi"], notes_by_language=by_language)
+    odd = make_course("X+3", "Notes of a strange shape")
+    odd["offers"][0].update(notes="<b>x</b>", notes_by_language=["not", "a", "dict"])
+    site = build(tmp_path, [plain, given, odd])
+
+    def notes(course: dict[str, Any]) -> Any:
+        doc = lxml.html.parse(str(course_page(site, course["id"]))).getroot()
+        [dd] = doc.xpath('//dd[@class="notes"]')
+        return dd
+
+    assert notes(plain).text == plain["offers"][0]["notes"]
+    assert notes(plain).get("data-notes") is None
+    assert notes(given).text == by_language["vi"]
+    assert json.loads(notes(given).get("data-notes")) == by_language
+    assert notes(odd).text == "<b>x</b>" and notes(odd).get("data-notes") is None
+
+
+def test_the_site_opens_in_the_language_the_audience_institution_names() -> None:
+    institutions = [{**INSTITUTIONS[0], "language": "en"}, INSTITUTIONS[1]]
+    assert default_language("vnu", institutions) == "en"
+    assert default_language("tsinghua", institutions) == "zh"
+    assert default_language("vnu", [{**INSTITUTIONS[0], "language": "fr"}]) == "vi"
+
+
+def test_an_empty_site_is_written_whole(tmp_path: Path) -> None:
+    site = build(tmp_path, [])
+    for name in ("index", "first"):
+        index = read_index(site, name)
+        assert index["n"] == 0 and index["courses"] == []
+    assert not list((site / "courses").iterdir())
 
 
 def test_withdrawn_course_is_marked(tmp_path: Path) -> None:
@@ -828,7 +970,9 @@ def hostile_course(payload: str) -> dict[str, Any]:
         subjects=[payload],
     )
     course["subjects_isced"] = [{"code": "06", "labels": dict.fromkeys(LANGUAGES, payload)}]
-    course["offers"][0].update(notes=payload, term=payload)
+    course["offers"][0].update(
+        notes=payload, term=payload, notes_by_language=dict.fromkeys(LANGUAGES, payload)
+    )
     course["offers"][0]["equivalence"] = {
         "status": payload,
         "home_course": payload,

@@ -301,7 +301,22 @@ def test_the_title_as_typed_ranks_first(catalog) -> None:
     assert tiers["Phương pháp nghiên cứu khoa học"] == 3  # the description
     assert tiers["教育心理学"] == 3  # its subject's Vietnamese label is "Giáo dục"
     assert [hit.tier for hit in hits] == sorted(hit.tier for hit in hits)
-    assert hits[0].match == "title-exact"
+
+
+def test_each_hit_says_how_it_matched_and_a_prefix_is_not_called_exact(catalog) -> None:
+    """Tier 0 (the title holds the query as typed) is told apart: the title is the query,
+    starts with it, or holds it; the ranking stays the tiers'."""
+    labels = {hit.title: hit.match for hit in find(catalog, "Giáo dục")}
+    assert labels["Giáo dục học đại cương"] == "title-prefix"
+    assert labels["Tâm lý học giáo dục"] == "title-as-typed"
+    assert labels["Giao duc va phat trien"] == "title"
+    assert labels["Phương pháp nghiên cứu khoa học"] == "other"
+    [exact] = find(catalog, "đại số TUYẾN  tính")
+    assert (exact.title, exact.tier, exact.match) == ("Đại số tuyến tính", 0, "title-exact")
+    assert find(catalog, "giao duc va")[0].match == "title-prefix"
+    assert find(catalog, "tuyen tinh")[0].match == "title"
+    hits = find(catalog, "hoc dai cuong giao")
+    assert (hits[0].title, hits[0].match) == ("Giáo dục học đại cương", "title-words")
 
 
 def test_without_diacritics_every_folded_title_match_ranks_before_other_fields(catalog) -> None:

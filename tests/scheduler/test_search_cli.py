@@ -70,7 +70,8 @@ def test_search_folds_vietnamese_finds_chinese_substrings_and_english_words(
 ) -> None:
     hits = search(synced, capsys, "giao", "duc")
     assert [h["title"] for h in hits][:2] == ["Giáo dục học đại cương", "Lịch sử giáo dục Việt Nam"]
-    assert search(synced, capsys, "Giáo dục")[0]["match"] == "title-exact"
+    assert search(synced, capsys, "Giáo dục")[0]["match"] == "title-prefix"
+    assert search(synced, capsys, "giáo dục học đại cương")[0]["match"] == "title-exact"
     assert [h["title"] for h in search(synced, capsys, "人工智能")] == ["人工智能原理与应用"]
     assert [h["title"] for h in search(synced, capsys, "machine learning")] == [
         "Applied Machine Learning"

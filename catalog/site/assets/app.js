@@ -19,7 +19,7 @@
   var FILTERS = ["inst", "lang", "subj", "level", "pacing", "term", "month"];
   var FLAGS = ["open", "free", "cert"];
   var SORTS = ["", "start", "title"];
-  var FREE = 1, CERTIFICATE = 2, WITHDRAWN = 4;
+  var FREE = 1, CERTIFICATE = 2, WITHDRAWN = 4, WHOLE_COURSE = 8;
 
   /* ---- folding: must match catalog/site/fold.py character for character ---- */
   var WS = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/g;
@@ -154,6 +154,15 @@
     });
     each("[data-ui-link]", function (el) {
       el.setAttribute("href", el.getAttribute("href").replace(/#.*$/, "") + "#ui=" + state.ui);
+    });
+    // A rule's notes given per language (data-notes): the interface's, else the audience's
+    // (the text the page was written with).
+    each("[data-notes]", function (el) {
+      if (el.moocxNotes == null) el.moocxNotes = el.textContent;
+      var notes = null;
+      try { notes = JSON.parse(el.getAttribute("data-notes")); } catch (e) { notes = null; }
+      var text = notes && typeof notes[state.ui] === "string" ? notes[state.ui] : el.moocxNotes;
+      el.textContent = text;
     });
     each("[data-back]", function (el) {
       var search = recall("moocx.search") || "";
@@ -386,12 +395,13 @@
       li.appendChild(el("p", "meta", meta.filter(Boolean).join(" · ")));
       var terms = (termSets[d.terms[i]] || NONE).map(function (t) { return tables.term[t]; }).join(", ");
       var start = (tables.start || [])[d.start[i]] || "";
-      var when = [start ? tr("starts", { date: start }) : "", terms, credits(d.credits[i])];
+      var flags = d.flags[i];
+      var when = [start ? tr("starts", { date: start }) : "",
+        flags & WHOLE_COURSE ? tr("whole_course") : "", terms, credits(d.credits[i])];
       var line = when.filter(Boolean).join(" · ");
       if (line) li.appendChild(el("p", "when", line));
       var badges = el("ul", "badges");
       var st = courseState(windowSets[d.windows[i]] || NONE, now);
-      var flags = d.flags[i];
       if (flags & WITHDRAWN) badges.appendChild(el("li", "badge gone", tr("withdrawn")));
       else if (st) badges.appendChild(el("li", "badge state-" + st, tr(st)));
       if (flags & FREE) badges.appendChild(el("li", "badge free", tr("free")));
@@ -429,7 +439,9 @@
       total = n;
       shown = 0;
       list.textContent = "";
-      count.textContent = n === 0 ? tr("none") : n === 1 ? tr("count_one") : tr("count", { n: n });
+      // nothing found, or nothing to find: a site no course is offered on yet
+      var none = data.n === 0 ? tr("empty") : tr("none");
+      count.textContent = n === 0 ? none : n === 1 ? tr("count_one") : tr("count", { n: n });
       showMore(false);
     }
 
