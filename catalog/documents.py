@@ -41,7 +41,13 @@ def course_id(feed_id: str, key: str) -> str:
 
 def institutions(conn: Connection) -> list[dict[str, Any]]:
     return [
-        {"id": row.id, "names": row.names, "country": row.country, "language": row.language}
+        {
+            "id": row.id,
+            "names": row.names,
+            "country": row.country,
+            "timezone": row.timezone,
+            "language": row.language,
+        }
         for row in conn.execute(select(tables.institutions).order_by(tables.institutions.c.id))
     ]
 

@@ -228,7 +228,7 @@ class IndexBuilder:
         distinct value parsed once."""
         if not isinstance(value, str):
             return None
-        found = self._starts.get(value, False)
+        found: Any = self._starts.get(value, False)
         if found is False:
             moment = parse_time(value)
             if moment is not None and self.zone is not None:
@@ -249,7 +249,10 @@ class IndexBuilder:
         """
         get = course.get
         offers = get("offers") or ()
-        wanted, terms, windows, credits, whole = set(), set(), {}, None, False
+        wanted: set[str] = set()
+        terms: set[str] = set()
+        windows: dict[Any, None] = {}
+        credits, whole = None, False
         for offer in offers:  # one pass: the runs offered, terms, windows, the first credits
             run_key = offer.get("run")
             if run_key is None:
@@ -315,14 +318,14 @@ class IndexBuilder:
         pacing = str(get("pacing") or "")
         listed = start[2] if start else None
         ids = tables["term"]
-        terms = tuple([ids.setdefault(t, len(ids)) for t in sorted(terms)]) if terms else ()
+        term_ids = tuple([ids.setdefault(t, len(ids)) for t in sorted(terms)]) if terms else ()
         ids = tables["month"]
         months = (
             tuple([ids.setdefault(m, len(ids)) for m in sorted({s[1] for s in starts})])
             if starts
             else ()
         )
-        windows = tuple(windows)
+        window_ids = tuple(windows)
         hay = title_fold + "\n" + (self._org_folds[org] if org >= 0 else "") + "\n"
         row = (
             _string(slug),
@@ -334,10 +337,10 @@ class IndexBuilder:
             f"{_intern(tables['subjects'], codes)}",
             f"{_intern(tables['level'], level)}",
             f"{_intern(tables['pacing'], pacing)}",
-            f"{_intern(tables['terms'], terms)}",
+            f"{_intern(tables['terms'], term_ids)}",
             f"{_intern(tables['start'], listed)}",
             f"{_intern(tables['months'], months)}",
-            f"{_intern(tables['windows'], windows)}",
+            f"{_intern(tables['windows'], window_ids)}",
             f"{flags}",
             f"{credit}",
         )

@@ -102,7 +102,7 @@ def export(
 def _written(fmt: str, count: int, audience: str | None) -> str:
     """What an export wrote, as its result line says it."""
     if fmt == "csv":
-        return f"{count} rows (one per course run offered to {audience})"
+        return f"{count} rows (one per offer to {audience})"
     if fmt == "json" and audience is not None:
         return f"{count} courses (those offered to {audience}, with {audience}'s offers only)"
     return f"{count} courses"

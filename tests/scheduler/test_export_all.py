@@ -125,7 +125,7 @@ def test_export_all_builds_every_configured_export_readable_by_a_web_server(
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         f"json: wrote 5 courses to {out / 'catalog.json'}",
-        f"csv for tsinghua: wrote 2 rows (one per course run offered to tsinghua) to "
+        f"csv for tsinghua: wrote 2 rows (one per offer to tsinghua) to "
         f"{out / 'offers-tsinghua.csv'}",
         f"site for tsinghua: wrote 2 courses to {out / 'site-tsinghua'}",
     ]

@@ -110,5 +110,5 @@ def test_the_export_commands_say_what_they_counted(synced: Path, tmp_path: Path,
     rows = len(csv.read_text(encoding="utf-8-sig").splitlines()) - 1
     assert rows == 1  # the one run of the one course the rule offers
     assert capsys.readouterr().err.strip() == (
-        f"wrote {rows} rows (one per course run offered to tsinghua) to {csv}"
+        f"wrote {rows} rows (one per offer to tsinghua) to {csv}"
     )

@@ -388,6 +388,7 @@ def test_feeds_runs_and_export_commands(config, tmp_path: Path, capsys) -> None:
             "id": "vnu",
             "names": {"vi": "Đại học Quốc gia Hà Nội", "en": "Vietnam National University, Hanoi"},
             "country": "VN",
+            "timezone": "Asia/Ho_Chi_Minh",
             "language": "vi",
         }
     ]
