@@ -30,20 +30,11 @@ def _no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _logging_as_it_was():
-    """``moocx`` sets up logging for the whole process (a root handler and level, the levels of
-    urllib3, APScheduler and its own loggers): put it back after every test, so a CLI test
-    cannot change what a later test captures."""
-    import logging
+    """Every test leaves logging as it found it (tests.support.logs)."""
+    from tests.support.logs import logging_kept
 
-    from scheduler import logs
-
-    names = ("", "urllib3", "apscheduler", logs.PROGRESS_LOGGER, logs.SERVICE_LOGGER)
-    loggers = [logging.getLogger(name or None) for name in names]
-    saved = [(logger, logger.level, list(logger.handlers)) for logger in loggers]
-    yield
-    for logger, level, handlers in saved:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
+    with logging_kept():
+        yield
 
 
 @pytest.fixture(scope="session")

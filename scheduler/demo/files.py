@@ -108,7 +108,11 @@ from = "vnu"
 to = "tsinghua"
 include = {{ languages = ["vi", "en"] }}
 default_credits = 3
-notes = {{ vi = "Đăng ký qua Văn phòng Hợp tác quốc tế ĐHQGHN", zh = "通过越南国家大学国际合作处报名", en = "Apply through the VNU Office of International Cooperation" }}
+
+[exchange.notes]   # shown to each student in their own language
+vi = "Đăng ký qua Văn phòng Hợp tác quốc tế ĐHQGHN"
+zh = "通过越南国家大学国际合作处报名"
+en = "Apply through the VNU Office of International Cooperation"
 
 [[exchange.terms]]
 name = "2025-2026 HK1"
@@ -132,7 +136,11 @@ id = "tsinghua-to-vnu"
 from = "tsinghua"
 to = "vnu"
 default_credits = 2
-notes = {{ zh = "清华大学在线课程，面向越南国家大学学生开放", vi = "Khóa học trực tuyến của Đại học Thanh Hoa, mở cho sinh viên ĐHQGHN", en = "Tsinghua online courses, open to VNU students" }}
+
+[exchange.notes]
+zh = "清华大学在线课程，面向越南国家大学学生开放"
+vi = "Khóa học trực tuyến của Đại học Thanh Hoa, mở cho sinh viên ĐHQGHN"
+en = "Tsinghua online courses, open to VNU students"
 
 [[exchange.terms]]
 name = "2026-2027学年"

@@ -556,7 +556,8 @@ def partner_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The VNU site of a catalog synced by ``moocx sync`` from an OAI-PMH repository (courses
     without runs) and an Open edX LMS (one course, three runs in one term), exported by
     ``moocx export``; see test_site_runless.py."""
-    from tests.catalog.test_site_runless import export_site, logging_kept, synced
+    from tests.catalog.test_site_runless import export_site, synced
+    from tests.support.logs import logging_kept
 
     work = tmp_path_factory.mktemp("partner")
     with logging_kept():
