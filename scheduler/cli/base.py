@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 COMMANDS: dict[str, str] = {
     **dict.fromkeys(("init", "sync", "check", "serve", "demo"), "scheduler.cli.harvest"),
     **dict.fromkeys(("feeds", "runs", "status", "connectors"), "scheduler.cli.health"),
-    **dict.fromkeys(("export", "exchange", "search", "subjects"), "scheduler.cli.views"),
+    **dict.fromkeys(("export", "search", "subjects"), "scheduler.cli.views"),
+    "exchange": "scheduler.cli.exchange",
     **dict.fromkeys(("course", "review"), "scheduler.cli.inspect"),
 }
 
