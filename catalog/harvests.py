@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from catalog import tables, withdrawals
 from catalog.db import read_only, serialize
 from catalog.errors import UnknownFeedError
-from catalog.leases import Lease, renew_in
+from catalog.leases import Lease, LeaseLost, renew_in
 from catalog.policy import HarvestPolicy
 from catalog.tables import utcnow
 
@@ -242,10 +242,15 @@ def start_run(
         return run_id
 
 
-def restart_chain(engine: Engine, run_id: int, feed_id: str, plan: Plan) -> None:
-    """The resume cursor no longer works: this run starts a fresh chain with ``plan``."""
+def restart_chain(
+    engine: Engine, run_id: int, feed_id: str, plan: Plan, lease: Lease | None = None
+) -> None:
+    """The resume cursor no longer works: this run starts a fresh chain with ``plan`` (fenced
+    by ``lease``: it clears the feed's resume cursor)."""
     r = tables.harvest_runs
     with engine.begin() as conn:
+        if lease is not None:
+            renew_in(conn, lease)
         conn.execute(
             update(r)
             .where(r.c.id == run_id)
@@ -269,17 +274,31 @@ def finish_run(
     status: str,
     error: str | None = None,
     finished_at: datetime | None = None,
-) -> None:
-    """Close a harvest run that did not complete (a completed one is closed with its last page).
+    lease: Lease | None = None,
+) -> tuple[str, str | None]:
+    """Close a harvest run that did not complete (a completed one is closed with its last page);
+    returns the status and error recorded.
 
-    A failed run counts against the feed's health; an interrupted one does not.
+    A failed run counts against the feed's health; an interrupted one does not. With ``lease``,
+    the end is fenced like every page: a sync whose lease another process took meanwhile may
+    no longer touch the feed, so its run is recorded as interrupted by that loss — even when
+    the successor already closed it as abandoned — and nothing counts against the feed.
     """
     r = tables.harvest_runs
     with engine.begin() as conn:
+        still_open = [r.c.status == "running"]
+        if lease is not None:
+            try:
+                renew_in(conn, lease)
+            except LeaseLost as lost:
+                if error is not None and error != str(lost):
+                    error = f"{lost} (it had then ended with: {error})"
+                status, error = "interrupted", str(lost) if error is None else error
+                still_open = [r.c.status.in_(("running", "interrupted"))]
         values: dict[str, Any] = {"status": status, "finished_at": finished_at or utcnow()}
         if error is not None:
             values["error"] = error.replace("\x00", "")[:4000]
-        conn.execute(update(r).where(r.c.id == run_id, r.c.status == "running").values(**values))
+        conn.execute(update(r).where(r.c.id == run_id, *still_open).values(**values))
         if status == "failed":
             feed_id = conn.execute(select(r.c.feed_id).where(r.c.id == run_id)).scalar_one()
             f = tables.feeds
@@ -288,6 +307,7 @@ def finish_run(
                 .where(f.c.id == feed_id)
                 .values(consecutive_failures=f.c.consecutive_failures + 1)
             )
+    return status, error
 
 
 def accept_held_withdrawals(engine: Engine, lease: Lease) -> tuple[int, int | None]:

@@ -40,6 +40,18 @@ feeds_t = tables.feeds
 class LeaseLost(CatalogError):
     """Another process took this feed's lease: stop writing."""
 
+    def __init__(self, feed_id: str) -> None:
+        super().__init__(lost_message(feed_id))
+        self.feed_id = feed_id
+
+
+def lost_message(feed_id: str) -> str:
+    """What a sync that lost its lease records on its run (and the CLI prints)."""
+    return (
+        f"feed {feed_id}: this sync lost its lease (it was paused or cut off from the database "
+        "past lease_ttl, and another sync took the feed over); it stopped without writing"
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class LeaseHolder:
@@ -159,10 +171,7 @@ def renew_in(conn: Connection, lease: Lease) -> None:
         .values(lease_expires_at=utcnow() + lease.ttl)
     )
     if result.rowcount != 1:
-        raise LeaseLost(
-            f"feed {lease.feed_id}: this process lost its lease (another sync took over after it "
-            "expired); stopping without writing"
-        )
+        raise LeaseLost(lease.feed_id)
 
 
 def renew(engine: Engine, lease: Lease) -> bool:

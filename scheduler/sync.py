@@ -251,7 +251,7 @@ def _sync_leased(
             progress=progress,
             stop=stop,
             lost=lost,
-            restart=lambda: _restart(engine, feed_id, run_id, policy, full),
+            restart=lambda: _restart(engine, lease, run_id, policy, full),
         )
     except FeedError as exc:
         error = str(exc)
@@ -273,7 +273,9 @@ def _sync_leased(
             connector.close()
         if status != "succeeded":
             try:
-                harvests.finish_run(engine, run_id, status=status, error=error)
+                status, error = harvests.finish_run(
+                    engine, run_id, status=status, error=error, lease=lease
+                )
             except SQLAlchemyError:
                 log.exception("feed %s: could not record the end of run %d", feed_id, run_id)
     counts = ingestor.tally.counts()
@@ -308,10 +310,11 @@ def _report(progress: Progress, result: FeedResult) -> FeedResult:
 
 
 def _restart(
-    engine: Engine, feed_id: str, run_id: int, policy: HarvestPolicy, full: bool
+    engine: Engine, lease: leases.Lease, run_id: int, policy: HarvestPolicy, full: bool
 ) -> harvests.Plan:
+    feed_id = lease.feed_id
     fresh = harvests.plan(engine, feed_id, policy, force_full=full, ignore_resume=True)
-    harvests.restart_chain(engine, run_id, feed_id, fresh)
+    harvests.restart_chain(engine, run_id, feed_id, fresh, lease)
     return fresh
 
 
@@ -340,7 +343,7 @@ def _harvest(
                 if page.last:
                     return "succeeded", None
                 if lost.is_set():
-                    return "interrupted", f"feed {feed_id}: the lease was lost; stopped"
+                    return "interrupted", leases.lost_message(feed_id)
                 if stop is not None and stop.is_set():
                     ingestor.flush()  # held not-modified pages: the resume starts after them
                     return "interrupted", "stopped before the end of the feed; the next run resumes"
