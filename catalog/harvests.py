@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 
 from catalog import tables, withdrawals
 from catalog.db import read_only, serialize
@@ -161,21 +161,29 @@ def plan(
 
 
 def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
-    """URL → validators and next cursor, from the pages of the feed's last complete harvest."""
+    """URL → validators and next cursor, from the pages of the feed's last complete harvest.
+
+    A page that an unfinished harvest read again since is left out: the catalog now holds what
+    that harvest applied from it, which the old validators do not vouch for, so it is asked for
+    unconditionally (shared/RELIABILITY.md N12).
+    """
     r, p = tables.harvest_runs.c, tables.harvest_pages.c
-    chain = conn.execute(
-        select(func.max(r.chain_id)).where(
-            r.feed_id == feed_id, r.status == "succeeded", r.complete.is_(True)
-        )
-    ).scalar()
+    chain = conn.execute(select(withdrawals.last_complete_chain(feed_id))).scalar()
     if chain is None:
         return {}
+    later_page, later_run = tables.harvest_pages.alias("later_page"), tables.harvest_runs.alias()
+    read_again = (
+        select(later_page.c.url)
+        .join(later_run, later_run.c.id == later_page.c.run_id)
+        .where(later_run.c.feed_id == feed_id, later_run.c.chain_id > chain)
+    )
     rows = conn.execute(
         select(p.url, p.etag, p.last_modified, p.digest, p.next_cursor)
         .join(tables.harvest_runs, tables.harvest_runs.c.id == p.run_id)
         .where(
             r.chain_id == chain,
             or_(p.etag.is_not(None), p.last_modified.is_not(None), p.digest.is_not(None)),
+            p.url.not_in(read_again),
         )
     )
     return {

@@ -139,6 +139,11 @@ class HarvestTally:
     rejected: int = 0
     received: int = 0
     source_count: int = 0
+    #: The distinct totals the source declared during the run, in order, and the last one. A
+    #: not-modified page declares again what its run declared last (the same bytes carry the
+    #: same total). More than one means the listing changed while it was read (C7).
+    declared: list[int] = field(default_factory=list)
+    last_declared: int | None = None
     pages: int = 0
     incremental: bool = False
     _counts: Counter[str] = field(default_factory=Counter)
@@ -171,6 +176,13 @@ class HarvestTally:
                 entry = self._recent.get(key)
                 if entry is not None and entry[1] <= oldest:
                     del self._recent[key]
+
+    def declare(self, total: int | None) -> None:
+        if total is None:
+            return
+        if total not in self.declared:
+            self.declared.append(total)
+        self.last_declared = total
 
     def settle(self, new: int, updated: int, unchanged: int) -> None:
         """The exact counts of the whole harvest, from the catalog."""
@@ -402,30 +414,38 @@ class Ingestor:
                 outcome.unchanged += len(keys)
                 self.tally.received += len(keys)
                 self.tally.source_count += seen.source_count if seen is not None else 0
+                self.tally.declare(seen.declared_total if seen is not None else None)
                 self.tally.pages += 1
                 self.tally.incremental = self.tally.incremental or page.incremental
             self._advance(conn, pages[-1], now, counted=True)
         return outcome
 
     def _previous_pages(self, conn: Any, urls: list[str]) -> dict[str, Any]:
-        """URL → the newest page of that URL in an earlier run of this feed."""
+        """URL → that page as the feed's last complete harvest read it, with the total its run
+        declared: exactly what the validators the connector was given vouch for (they come from
+        the same harvest, :func:`catalog.harvests.plan`), never a failed run's page."""
         p, r = tables.harvest_pages.c, tables.harvest_runs.c
+        chain = withdrawals.last_complete_chain(self.feed_id)
         found: dict[str, Any] = {}
         for start in range(0, len(urls), CHUNK):
             newest = (
                 select(func.max(p.id))
                 .join(tables.harvest_runs, r.id == p.run_id)
-                .where(
-                    r.feed_id == self.feed_id,
-                    r.id != self.harvest_id,
-                    p.url.in_(urls[start : start + CHUNK]),
-                )
+                .where(r.chain_id == chain, p.url.in_(urls[start : start + CHUNK]))
                 .group_by(p.url)
             )
             rows = conn.execute(
-                select(p.url, p["keys"], p.source_count, p.etag, p.last_modified, p.digest).where(
-                    p.id.in_(newest)
+                select(
+                    p.url,
+                    p["keys"],
+                    p.source_count,
+                    p.etag,
+                    p.last_modified,
+                    p.digest,
+                    r.declared_total,
                 )
+                .join(tables.harvest_runs, r.id == p.run_id)
+                .where(p.id.in_(newest))
             )
             found.update({row.url: row for row in rows})
         return found
@@ -510,8 +530,9 @@ class Ingestor:
         }
         if self.tally.deleted_unknown:  # the column's default is 0
             values["deleted_unknown"] = self.tally.deleted_unknown
-        if page.declared_total is not None:
-            values["declared_total"] = page.declared_total
+        self.tally.declare(page.declared_total)
+        if self.tally.last_declared is not None:
+            values["declared_total"] = self.tally.last_declared
         if self.tally.incremental:
             values["mode"] = "incremental"
         Bulk(conn).update("harvest_runs", tuple(values), [(*values.values(), self.harvest_id)])
@@ -541,12 +562,14 @@ class Ingestor:
             conn.execute(select(runs.c.chain_id).where(runs.c.id == self.harvest_id)).scalar()
             or self.harvest_id
         )
-        declared = page.declared_total
-        if declared is None:
-            declared = conn.execute(
-                select(runs.c.declared_total).where(runs.c.id == self.harvest_id)
-            ).scalar()
-        decision = withdrawals.decide(conn, self.feed_id, chain_id, declared, self.policy)
+        decision = withdrawals.decide(
+            conn,
+            self.feed_id,
+            chain_id,
+            self.tally.last_declared,
+            self.policy,
+            declared_seen=self.tally.declared,
+        )
         self._settle_counts(conn, decision.seen_in_last_run)
         withdrawn, held = withdrawals.apply(conn, self.feed_id, self.harvest_id, decision, now)
         self.decision = decision

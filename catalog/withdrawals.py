@@ -3,10 +3,12 @@
 A course is withdrawn (kept, marked, reactivated if it returns) only when the source deletes it
 explicitly, or when it is absent from a *complete full* harvest. Even then, every withdrawal of
 the run is held back — and the feed flagged for review — when the run looks unreliable
-(shared/RELIABILITY.md C3–C5, C10):
+(shared/RELIABILITY.md C3–C5, C7, C10):
 
 * the feed returned nothing while it had active courses;
 * the count received differs from the count the source declared;
+* the source declared different totals while the harvest read it: offset paging over a listing
+  that lost an item skips the item after it, which would look absent (C7);
 * the run would withdraw more than ``max_withdraw_fraction`` of the active courses;
 * more than ``max_rejected_fraction`` of the records were rejected (the run is *degraded*).
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, ScalarSelect, delete, func, insert, select, update
 
 from catalog import tables
 from catalog.bulk import Bulk
@@ -46,13 +48,24 @@ class Decision:
 
 
 def decide(
-    conn: Connection, feed_id: str, chain_id: int, declared_total: int | None, policy: HarvestPolicy
+    conn: Connection,
+    feed_id: str,
+    chain_id: int,
+    declared_total: int | None,
+    policy: HarvestPolicy,
+    *,
+    declared_seen: Sequence[int] = (),
 ) -> Decision:
-    """Gather the chain's evidence and decide; nothing is written here."""
+    """Gather the chain's evidence and decide; nothing is written here.
+
+    ``declared_total`` is the total the source declared last; ``declared_seen`` every total the
+    chain's last run saw declared (its earlier runs recorded the last they saw).
+    """
+    r = runs_t.c
     run_rows = conn.execute(
-        select(
-            runs_t.c.id, runs_t.c.mode, runs_t.c.received, runs_t.c.rejected, runs_t.c.source_count
-        ).where(runs_t.c.chain_id == chain_id)
+        select(r.id, r.mode, r.received, r.rejected, r.source_count, r.declared_total)
+        .where(r.chain_id == chain_id)
+        .order_by(r.id)
     ).all()
     run_ids = [r.id for r in run_rows]
     received = sum(r.received for r in run_rows)
@@ -105,7 +118,15 @@ def decide(
         decision.reasons.append(
             f"the feed returned nothing while it had {active_count} active courses"
         )
-    if declared_total is not None and declared_total != source_count:
+    totals = _declared_totals(run_rows, declared_seen)
+    if len(totals) > 1:
+        # Offset paging over a listing that shrank or grew skips or repeats items (C6, C7).
+        decision.reasons.append(
+            f"the source declared {' then '.join(map(str, totals))} items while the harvest "
+            "read it: the listing changed under it, so an absent course may only have been "
+            "skipped (the next harvest judges again)"
+        )
+    elif declared_total is not None and declared_total != source_count:
         decision.reasons.append(
             f"the source declared {declared_total} items but {source_count} were received"
         )
@@ -121,6 +142,14 @@ def decide(
             f"= {policy.max_rejected_fraction:g}"
         )
     return decision
+
+
+def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> list[int]:
+    """The distinct totals the chain's runs declared, in the order they were declared: the
+    last each earlier run saw, then every one of the last run (``declared_seen``)."""
+    *earlier, last = run_rows
+    seen = [r.declared_total for r in earlier] + list(declared_seen or [last.declared_total])
+    return [t for t in dict.fromkeys(seen) if t is not None]
 
 
 class SeenKeys:
@@ -236,6 +265,24 @@ def accept_held(conn: Connection, feed_id: str, now: datetime) -> tuple[int, int
         .values(needs_review=False, review_reason=None)
     )
     return count, run_id
+
+
+def last_complete_chain(feed_id: str) -> ScalarSelect[Any]:
+    """The chain of the feed's last complete harvest (a scalar subquery; NULL when none).
+
+    Only its pages vouch for what a ``304`` or an unchanged digest stands for: a failed or
+    unfinished harvest's validators are never sent, and its pages never carried over, until a
+    resumed run completes it (shared/RELIABILITY.md N12).
+    """
+    return (
+        select(func.max(runs_t.c.chain_id))
+        .where(
+            runs_t.c.feed_id == feed_id,
+            runs_t.c.status == "succeeded",
+            runs_t.c.complete.is_(True),
+        )
+        .scalar_subquery()
+    )
 
 
 def forget_old_pages(conn: Connection, feed_id: str, chain_id: int) -> None:
