@@ -1,11 +1,13 @@
-"""What a harvest promises when the source moves under it (shared/RELIABILITY.md C7, N12): a
-course deleted at the source between two page requests makes offset paging skip the next one,
+"""What a harvest promises when the source moves under it (shared/RELIABILITY.md C7, C9, N12):
+a course deleted at the source between two page requests makes offset paging skip the next one,
 which must not be withdrawn; validators stored by a run that failed never make a later harvest
-skip what that run applied. The Open edX platform of the demo, served on loopback (with ETags,
-so unchanged pages answer 304) — on SQLite and PostgreSQL."""
+skip what that run applied; absence from an incremental harvest withdraws nothing. The Open edX
+platform of the demo served on loopback (with ETags, so unchanged pages answer 304), and an
+OAI-PMH repository on loopback — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine, text
 from scheduler.cli import run
 from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply
 from tests.support import openedx_feed as feed
+from tests.support.oai_provider import OaiProvider, OaiRecord
 
 CONFIG = """
 [catalog]
@@ -185,3 +188,62 @@ def test_a_failed_runs_pages_never_make_a_later_harvest_skip_what_it_applied(
     assert snapshot(catalog_url) == clean_snapshot(tmp_path, platform)
     [(title,)] = rows(catalog_url, "SELECT title FROM courses WHERE key = 'VNUx+C00'")
     assert title == TEN[0]["name"]
+
+
+OAI_CONFIG = """
+[catalog]
+url = "{catalog_url}"
+
+[[institutions]]
+id = "hou"
+names = {{ vi = "Trường Đại học Mở Hà Nội" }}
+
+[[feeds]]
+id = "hou"
+institution = "hou"
+connector = "oaipmh"
+base_url = "{base}"
+"""
+
+
+def test_absence_from_an_incremental_harvest_never_withdraws_only_a_deletion_does(
+    tmp_path: Path, catalog_url: str, capsys
+) -> None:
+    """C9: after a full harvest of 20 courses, an incremental (``from=``) page carries 19 of
+    them — the 20th did not change — and nothing is withdrawn (a full harvest missing one of 20
+    would withdraw it: 5 % is under every guard). Then the repository deletes course 1: only
+    that course is withdrawn, by its ``status="deleted"`` header."""
+    records = [OaiRecord(f"oai:hou.edu.vn:course/{n}", f"Khóa học {n}") for n in range(20)]
+    with OaiProvider(records, page_size=50) as oai:
+        config = tmp_path / "config.toml"
+        config.write_text(OAI_CONFIG.format(catalog_url=catalog_url, base=oai.url), "utf-8")
+        assert sync(config) == 0
+        assert len(statuses(catalog_url)) == 20
+
+        later = "2025-03-10T08:00:00Z"  # after the first harvest's responseDate
+        oai.records = [
+            r if n == 0 else dataclasses.replace(r, title=f"{r.title} (2025)", datestamp=later)
+            for n, r in enumerate(records)
+        ]
+        oai.response_date, oai.requests[:] = "2025-03-10T10:00:00Z", []
+        capsys.readouterr()
+        assert sync(config) == 0
+        assert "hou: succeeded (incremental) · new 0 · updated 19 · " in capsys.readouterr().out
+        [listed] = [r for r in oai.requests if r.get("verb") == "ListRecords"]
+        assert listed.get("from") == "2025-03-09T10:00:00Z"
+        assert set(statuses(catalog_url).values()) == {"active"}  # course 0 stays
+        assert rows(catalog_url, "SELECT withdrawn, held_withdrawals FROM harvest_runs")[-1] == (
+            0,
+            0,
+        )
+
+        deleted = dataclasses.replace(
+            oai.records[1], deleted=True, datestamp="2025-03-11T08:00:00Z"
+        )
+        oai.records = [deleted if n == 1 else r for n, r in enumerate(oai.records)]
+        oai.response_date = "2025-03-11T10:00:00Z"
+        capsys.readouterr()
+        assert sync(config) == 0
+        assert "hou: succeeded (incremental)" in capsys.readouterr().out
+    gone = {k for k, v in statuses(catalog_url).items() if v == "withdrawn"}
+    assert gone == {"oai:hou.edu.vn:course/1"}
