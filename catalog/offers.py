@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from catalog import tables
+from catalog import renames, tables
 from catalog.exchange import (
     ENDED,
     CourseFacts,
@@ -160,7 +160,7 @@ def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> Non
     courses_q = select(
         c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.subjects,
         c.credits,
-    ).where(c.status == "active")  # fmt: skip
+    ).where(c.status == "active", c.id.not_in(renames.superseded()))  # fmt: skip
     runs_q = select(
         r.id, r.course_id, r.key, r.start, r.end, r.pacing, r.enrollment_start, r.enrollment_end
     )

@@ -3,8 +3,9 @@
 ``moocx review`` answers it in one place instead of a ``moocx runs show`` per feed:
 
 * every feed that **needs review** — a guard held its withdrawals back (catalog.withdrawals) —
-  with the courses held (key, title, when last seen), the guard's reasons and the run that
-  held them: ``moocx sync --accept-withdrawals FEED`` applies exactly that run's, as
+  with the courses held (key, title, when last seen, and the new key of one that reappears
+  under another: catalog.renames), the guard's reasons and the run that held them:
+  ``moocx sync --accept-withdrawals FEED`` applies exactly that run's, as
   :func:`catalog.withdrawals.accept_held` does;
 * every feed whose **latest run rejected records**, with each record's reason and excerpt.
 
@@ -20,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, select
 
-from catalog import tables
+from catalog import renames, tables
 
 #: A rejected record's excerpt as one line: whitespace runs folded, cut to this many characters.
 LINE_CHARS = 160
@@ -31,11 +32,15 @@ _SPACES = re.compile(r"\s+")
 class HeldCourse:
     key: str
     title: str | None
-    #: "deleted" (the source said so) or "absent" (missing from a complete full harvest).
+    #: "deleted" (the source said so), "absent" (missing from a complete full harvest) or
+    #: "renamed" (missing, and a course the harvest saw looks like it: catalog.renames).
     reason: str
     #: The last harvest known to have listed the course: the later of its last change and the
     #: end of the feed's last complete full harvest before the holding run that did not hold it.
     last_seen: datetime | None
+    #: The key of an active course that looks like this one (same URL, or same title and
+    #: organisation): where it probably went. None when nothing looks like it.
+    renamed_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,9 @@ class Held:
     run_finished: datetime | None
     guard: str | None
     courses: tuple[HeldCourse, ...]
+    #: How many of ``courses`` reappear under new keys (``renamed_to``): many of them mean the
+    #: source changed its id scheme.
+    renamed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +173,22 @@ def _held(conn: Connection, feed_id: str) -> Held | None:
         .scalar_subquery()
     )
     rows = conn.execute(
-        select(h.key, c.title, h.reason, c.last_seen_at, seen_by_full.label("seen_by_full"))
+        select(
+            h.course_id,
+            h.key,
+            c.title,
+            h.reason,
+            c.last_seen_at,
+            seen_by_full.label("seen_by_full"),
+        )
         .join(tables.courses, c.id == h.course_id)
         .where(h.run_id == run_id)
         .order_by(h.key)
     ).all()
+    twins = renames.twins(
+        renames.held_courses(conn, [row.course_id for row in rows]),
+        renames.present_besides(conn, feed_id, run_id),
+    )
     courses = tuple(
         HeldCourse(
             key=row.key,
@@ -178,10 +197,17 @@ def _held(conn: Connection, feed_id: str) -> Held | None:
             last_seen=max(t for t in (row.last_seen_at, row.seen_by_full) if t is not None)
             if row.last_seen_at or row.seen_by_full
             else None,
+            renamed_to=twins.get(row.course_id),
         )
         for row in rows
     )
-    return Held(run_id=run_id, run_finished=run.finished_at, guard=run.guard, courses=courses)
+    return Held(
+        run_id=run_id,
+        run_finished=run.finished_at,
+        guard=run.guard,
+        courses=courses,
+        renamed=sum(1 for course in courses if course.renamed_to),
+    )
 
 
 def _rejections(conn: Connection, run_id: int, limit: int | None) -> LatestRun | None:

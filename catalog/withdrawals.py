@@ -12,21 +12,24 @@ the run is held back — and the feed flagged for review — when the run looks 
 * the run would withdraw more than ``max_withdraw_fraction`` of the active courses;
 * more than ``max_rejected_fraction`` of the records were rejected (the run is *degraded*).
 
-Updates and new courses are applied either way; only withdrawals wait.
+Updates and new courses are applied either way; only withdrawals wait. A held course that
+reappears under another key (the source changed its id scheme) is held as *renamed*, which
+keeps it out of exports and the exchange until the admin decides (:mod:`catalog.renames`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, ScalarSelect, delete, func, insert, select, update
 
-from catalog import tables
+from catalog import renames, tables
 from catalog.bulk import Bulk
 from catalog.policy import HarvestPolicy
+from catalog.seen import SeenKeys
 
 courses_t, runs_t, pages_t = tables.courses, tables.harvest_runs, tables.harvest_pages
 
@@ -41,6 +44,8 @@ class Decision:
     full: bool = False
     #: Distinct course keys the chain's last run saw (for its exact counts).
     seen_in_last_run: int = 0
+    #: Held courses that reappear under another key: id → that key (catalog.renames).
+    renamed: dict[int, str] = field(default_factory=dict)
 
     @property
     def held(self) -> bool:
@@ -67,16 +72,40 @@ def decide(
         .where(r.chain_id == chain_id)
         .order_by(r.id)
     ).all()
-    run_ids = [r.id for r in run_rows]
     received = sum(r.received for r in run_rows)
     rejected = sum(r.rejected for r in run_rows)
-    source_count = sum(r.source_count for r in run_rows)
     decision = Decision(full=all(r.mode == "full" for r in run_rows))
+    decision.degraded = received > 0 and rejected / received > policy.max_rejected_fraction
+    seen = SeenKeys(conn)
+    _find_candidates(conn, feed_id, [r.id for r in run_rows], seen, decision)
+    if decision.candidates:
+        active_count = conn.execute(
+            select(func.count())
+            .select_from(courses_t)
+            .where(courses_t.c.feed_id == feed_id, courses_t.c.status == "active")
+        ).scalar_one()
+        decision.reasons = _reasons(
+            decision,
+            run_rows,
+            active_count,
+            declared_total=declared_total,
+            declared_seen=declared_seen,
+            policy=policy,
+        )
+    if decision.held:  # do the held courses reappear under other keys? (catalog.renames)
+        held = renames.held_courses(conn, [cid for cid, _key, _why in decision.candidates])
+        decision.renamed = renames.twins(held, seen.present(feed_id))
+    seen.clear()
+    return decision
 
+
+def _find_candidates(
+    conn: Connection, feed_id: str, run_ids: list[int], seen: SeenKeys, decision: Decision
+) -> None:
+    """The courses the chain's pages delete, or (in a full harvest) never list."""
     # The keys the chain saw go to a temporary table, page by page, and absence is one
     # anti-join: memory stays flat however large the catalog (the bench at 100,000 courses).
     # The run that ends the chain goes first, so the table also tells how many courses it saw.
-    seen = SeenKeys(conn)
     deleted: set[str] = set()
     last_run = max(run_ids, default=None)
     for ids in ([last_run], [i for i in run_ids if i != last_run]):
@@ -89,10 +118,6 @@ def decide(
             deleted.update(withdrawn or ())
         if ids == [last_run]:
             decision.seen_in_last_run = seen.count()
-    is_active = (courses_t.c.feed_id == feed_id, courses_t.c.status == "active")
-    active_count = conn.execute(
-        select(func.count()).select_from(courses_t).where(*is_active)
-    ).scalar_one()
     re_listed = seen.among(sorted(deleted))
     gone = sorted(deleted - re_listed)  # deleted and re-listed in the same harvest: it stays
     active = dict(
@@ -110,38 +135,47 @@ def decide(
         for course_id, key in sorted(seen.absent(feed_id), key=lambda row: row[1]):
             if key not in deleted:
                 decision.candidates.append((course_id, key, "absent"))
-    seen.clear()
-    decision.degraded = received > 0 and rejected / received > policy.max_rejected_fraction
-    if not decision.candidates:
-        return decision
+
+
+def _reasons(
+    decision: Decision,
+    run_rows: Sequence[Any],
+    active_count: int,
+    *,
+    declared_total: int | None,
+    declared_seen: Sequence[int],
+    policy: HarvestPolicy,
+) -> list[str]:
+    """Why the run's withdrawals look wrong (nothing: they are applied)."""
+    reasons = []
+    received = sum(r.received for r in run_rows)
+    source_count = sum(r.source_count for r in run_rows)
     if received == 0 and active_count:
-        decision.reasons.append(
-            f"the feed returned nothing while it had {active_count} active courses"
-        )
+        reasons.append(f"the feed returned nothing while it had {active_count} active courses")
     totals = _declared_totals(run_rows, declared_seen)
     if len(totals) > 1:
         # Offset paging over a listing that shrank or grew skips or repeats items (C6, C7).
-        decision.reasons.append(
+        reasons.append(
             f"the source declared {' then '.join(map(str, totals))} items while the harvest "
             "read it: the listing changed under it, so an absent course may only have been "
             "skipped (the next harvest judges again)"
         )
     elif declared_total is not None and declared_total != source_count:
-        decision.reasons.append(
+        reasons.append(
             f"the source declared {declared_total} items but {source_count} were received"
         )
-    limit = policy.max_withdraw_fraction * active_count
-    if len(decision.candidates) > limit:
-        decision.reasons.append(
+    if len(decision.candidates) > policy.max_withdraw_fraction * active_count:
+        reasons.append(
             f"{len(decision.candidates)} of {active_count} active courses would be withdrawn, "
             f"more than max_withdraw_fraction = {policy.max_withdraw_fraction:g}"
         )
     if decision.degraded:
-        decision.reasons.append(
+        rejected = sum(r.rejected for r in run_rows)
+        reasons.append(
             f"{rejected} of {received} records were rejected, more than max_rejected_fraction "
             f"= {policy.max_rejected_fraction:g}"
         )
-    return decision
+    return reasons
 
 
 def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> list[int]:
@@ -150,55 +184,6 @@ def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> l
     *earlier, last = run_rows
     seen = [r.declared_total for r in earlier] + list(declared_seen or [last.declared_total])
     return [t for t in dict.fromkeys(seen) if t is not None]
-
-
-class SeenKeys:
-    """A harvest's course keys in a temporary table of the connection, for set operations in SQL.
-
-    ``INSERT … ON CONFLICT DO NOTHING`` and temporary tables mean the same on SQLite (3.24+)
-    and PostgreSQL; the table lives as long as the connection and is emptied after each use.
-    """
-
-    TABLE = "moocx_seen_keys"
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.bulk = Bulk(conn)
-        self.mark = self.bulk.mark
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (key VARCHAR(255) PRIMARY KEY)"
-        )
-        self.clear()
-
-    def add(self, keys: Iterable[str]) -> None:
-        rows = [(key,) for key in keys]
-        if rows:
-            self.conn.exec_driver_sql(
-                f"INSERT INTO {self.TABLE} (key) VALUES ({self.mark}) ON CONFLICT DO NOTHING", rows
-            )
-
-    def among(self, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` were seen."""
-        rows = self.bulk.select_in(f"SELECT key FROM {self.TABLE} WHERE key IN ({{in}})", keys)
-        return {row.key for row in rows}
-
-    def absent(self, feed_id: str) -> list[tuple[int, str]]:
-        """(id, key) of the feed's active courses that were not seen."""
-        return [
-            (row.id, row.key)
-            for row in self.conn.exec_driver_sql(
-                f"SELECT c.id, c.key FROM courses c WHERE c.feed_id = {self.mark} "
-                "AND c.status = 'active' AND NOT EXISTS "
-                f"(SELECT 1 FROM {self.TABLE} s WHERE s.key = c.key)",
-                (feed_id,),
-            )
-        ]
-
-    def count(self) -> int:
-        return int(self.conn.exec_driver_sql(f"SELECT count(*) FROM {self.TABLE}").scalar_one())
-
-    def clear(self) -> None:
-        self.conn.exec_driver_sql(f"DELETE FROM {self.TABLE}")
 
 
 def apply(
@@ -216,7 +201,7 @@ def apply(
                     "feed_id": feed_id,
                     "course_id": cid,
                     "key": key,
-                    "reason": reason,
+                    "reason": renames.REASON if cid in decision.renamed else reason,
                     "created_at": now,
                 }
                 for cid, key, reason in decision.candidates

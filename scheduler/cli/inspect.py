@@ -242,6 +242,26 @@ def release_command(feed: str) -> str:
     return f"moocx sync --accept-withdrawals {feed}"
 
 
+def _print_renamed(out: Out, feed: str, renamed: int, held: int) -> None:
+    """What held courses that reappear under new keys mean, and what to do about them."""
+    from catalog.renames import HOW
+
+    p = out.print
+    p(
+        f"  {renamed} of the {held} held courses reappear under new keys ({HOW}): the source "
+        "probably changed its id scheme.",
+        style="yellow",
+        markup=False,
+    )
+    p(
+        "  Exports and the exchange list them once, under the new keys; the old rows stay in "
+        "the catalog. If they are the same courses, withdraw the old keys: "
+        f"{release_command(feed)}. If not, ask the source why they vanished: a harvest that "
+        "lists them again lifts the hold.",
+        markup=False,
+    )
+
+
 def _review_doc(r: FeedReview, zone: ZoneInfo, configured: bool) -> dict[str, Any]:
     doc = _iso(dataclasses.asdict(r), zone)
     doc["in_config"] = configured
@@ -263,12 +283,14 @@ def _print_review(out: Out, r: FeedReview, zone: ZoneInfo, configured: bool) -> 
         )
         for reason in (held.guard or "(the run recorded no reason)").split("; "):
             p(f"    {reason}", markup=False)
+        if held.renamed:
+            _print_renamed(out, r.feed, held.renamed, len(held.courses))
         p("  held back (key, why, last seen, title):", markup=False)
         width = max(len(h.key) for h in held.courses)
         for h in held.courses:
             p(
                 f"    {h.key:<{width}}  {h.reason:<7}  last seen {_at(h.last_seen, zone)}  "
-                f"{_show(h.title)}",
+                f"{_show(h.title)}{f'  → {h.renamed_to}' if h.renamed_to else ''}",
                 markup=False,
             )
         p(f"  release them after review: {release_command(r.feed)}", markup=False)

@@ -17,7 +17,7 @@ from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as Run
 
 T0 = datetime(2025, 9, 8, 1, 0, tzinfo=UTC)
-#: The connection's own scratch table (catalog.withdrawals.SeenKeys): not catalog data.
+#: The connection's own scratch table (catalog.seen.SeenKeys): not catalog data.
 TEMPORARY = {"moocx_seen_keys"}
 
 
