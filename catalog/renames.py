@@ -33,7 +33,7 @@ from catalog.bulk import Bulk
 #: ``held_withdrawals.reason`` of a held course whose twin the harvest saw.
 REASON = "renamed"
 #: How a twin is recognised, for messages.
-HOW = "a course the harvest saw has its URL, or its title and organisation"
+HOW = "a course the harvest saw has the same URL, or the same title and organisation"
 
 held_t, courses_t = tables.held_withdrawals, tables.courses
 

@@ -248,18 +248,20 @@ def _print_renamed(out: Out, feed: str, renamed: int, held: int) -> None:
 
     p = out.print
     p(
-        f"  {renamed} of the {held} held courses reappear under new keys ({HOW}): the source "
-        "probably changed its id scheme.",
+        f"  {renamed} of the {held} held courses reappear under new keys: the source probably "
+        "changed its id scheme",
         style="yellow",
         markup=False,
     )
-    p(
-        "  Exports and the exchange list them once, under the new keys; the old rows stay in "
-        "the catalog. If they are the same courses, withdraw the old keys: "
-        f"{release_command(feed)}. If not, ask the source why they vanished: a harvest that "
-        "lists them again lifts the hold.",
-        markup=False,
-    )
+    for line in (
+        f"    ({HOW})",
+        "  until you decide, exports and the exchange list each once, under its new key; the "
+        "old rows stay",
+        f"  the same courses? withdraw the old keys: {release_command(feed)}",
+        "  not the same? ask the source why they vanished: a harvest that lists them again "
+        "lifts the hold",
+    ):
+        p(line, markup=False)
 
 
 def _review_doc(r: FeedReview, zone: ZoneInfo, configured: bool) -> dict[str, Any]:
