@@ -18,8 +18,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, ScalarSelect, and_, func, select
 
 from catalog import renames, tables
 
@@ -153,25 +154,7 @@ def _held(conn: Connection, feed_id: str) -> Held | None:
     if run_id is None:
         return None
     run = conn.execute(select(r.finished_at, r.guard).where(r.id == run_id)).one()
-    earlier = tables.harvest_runs.alias("earlier")
-    e = earlier.c
-    other = tables.held_withdrawals.alias("other")
-    # The end of the last complete full harvest before the hold that saw the course (a complete
-    # full harvest that did not hold a course back either saw it or withdrew it).
-    seen_by_full = (
-        select(func.max(e.finished_at))
-        .where(
-            e.feed_id == feed_id,
-            e.id < run_id,
-            e.status == "succeeded",
-            e.complete.is_(True),
-            e.mode == "full",
-            ~select(other.c.id)
-            .where(and_(other.c.run_id == e.id, other.c.course_id == h.course_id))
-            .exists(),
-        )
-        .scalar_subquery()
-    )
+    seen_by_full = _seen_by_full(feed_id, run_id)
     rows = conn.execute(
         select(
             h.course_id,
@@ -207,6 +190,29 @@ def _held(conn: Connection, feed_id: str) -> Held | None:
         guard=run.guard,
         courses=courses,
         renamed=sum(1 for course in courses if course.renamed_to),
+    )
+
+
+def _seen_by_full(feed_id: str, run_id: int) -> ScalarSelect[Any]:
+    """Per held course (correlated): the end of the last complete full harvest before the hold
+    that saw it (a complete full harvest that did not hold a course back either saw it or
+    withdrew it)."""
+    h = tables.held_withdrawals.c
+    e = tables.harvest_runs.alias("earlier").c
+    other = tables.held_withdrawals.alias("other")
+    return (
+        select(func.max(e.finished_at))
+        .where(
+            e.feed_id == feed_id,
+            e.id < run_id,
+            e.status == "succeeded",
+            e.complete.is_(True),
+            e.mode == "full",
+            ~select(other.c.id)
+            .where(and_(other.c.run_id == e.id, other.c.course_id == h.course_id))
+            .exists(),
+        )
+        .scalar_subquery()
     )
 
 

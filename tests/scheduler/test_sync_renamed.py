@@ -114,6 +114,8 @@ def exported(tmp_path: Path, config: Path) -> dict[str, list[str]]:
 def test_a_source_that_renames_every_key_is_explained_and_listed_once(
     tmp_path: Path, catalog_url: str, capsys
 ) -> None:
+    """C15: sync, the source renames every key, sync again → review explains, JSON / CSV / site
+    and the exchange list each course once; --accept-withdrawals withdraws the old keys."""
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(catalog_url=catalog_url, base=feed.BASE), "utf-8")
     assert sync_from(config, OLD) == 0
