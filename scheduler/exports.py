@@ -100,15 +100,15 @@ def _export_json(
     """The JSON export: the whole catalog, or with ``audience`` that institution's view."""
     from catalog.export_json import write_json
 
-    if progress is not None:
-        with read_only(engine) as conn:
+    with read_only(engine) as conn:  # the count and the courses: one snapshot
+        if progress is not None:
             total = count_documents(conn, audience=audience, include_withdrawn=audience is None)
-        options["courses"] = _reporting(total, progress)
-    if stream is not None:
-        return write_json(engine, stream, audience=audience, **options)
-    assert out is not None
-    with atomic_text(out) as fh:
-        return write_json(engine, fh, audience=audience, **options)
+            options["courses"] = _reporting(total, progress)
+        if stream is not None:
+            return write_json(conn, stream, audience=audience, **options)
+        assert out is not None
+        with atomic_text(out) as fh:
+            return write_json(conn, fh, audience=audience, **options)
 
 
 def _reporting(
