@@ -12,6 +12,8 @@ snapshot) and on PostgreSQL (``REPEATABLE READ``, catalog/db.py ``read_only``).
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +22,15 @@ from typing import Any
 import pytest
 import responses
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import InternalError
 
 import scheduler.exports
-from catalog.db import make_engine
+from catalog import harvests
+from catalog.db import make_engine, read_only
+from catalog.exchange import ExchangeSettings, Rule
+from catalog.ingest import Ingestor
+from catalog.offers import rebuild
+from connectors.records import CourseRecord, CourseRun, Page
 from scheduler.cli import run
 from tests.support import openedx_feed as feed
 
@@ -174,10 +182,6 @@ def test_a_sync_committing_between_an_exports_queries_is_not_in_the_export(
 def test_on_postgresql_reads_are_repeatable_read_and_the_pool_forgets_it(engine) -> None:
     """D5: ``read_only`` is one ``REPEATABLE READ, READ ONLY`` transaction; the same pooled
     connection then writes at the default ``READ COMMITTED`` again."""
-    from sqlalchemy.exc import InternalError
-
-    from catalog.db import read_only
-
     with read_only(engine) as conn:
         reader = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
@@ -197,8 +201,6 @@ def test_on_sqlite_a_read_transaction_keeps_its_snapshot_while_another_connectio
 ) -> None:
     """D5 on SQLite: in WAL mode a reader's first statement fixes what it sees; a writer's
     commit in between is invisible until the read transaction ends."""
-    from catalog.db import read_only
-
     writer = make_engine(str(engine.url))
     with read_only(engine) as conn:
         before = conn.exec_driver_sql("SELECT base_url FROM feeds").scalar()
@@ -210,3 +212,71 @@ def test_on_sqlite_a_read_transaction_keeps_its_snapshot_while_another_connectio
             conn.exec_driver_sql("SELECT base_url FROM feeds").scalar() == "https://moved.example"
         )
     writer.dispose()
+
+
+def test_two_exchange_rebuilds_at_once_take_turns_and_publish_one_exchange(engine) -> None:
+    """D5, the exchange: a second rebuild starting while the first is mid-way (its offers
+    deleted and re-inserted, not committed) waits for it, then replaces its offers whole. On
+    PostgreSQL it used to miss them and fail on the unique offer per course and audience."""
+    harvests.register(engine, [harvests.InstitutionInfo("thu", {"zh": "清华"}, "CN", "UTC")], [])
+    records = tuple(
+        CourseRecord(
+            key=f"VNUx+C{n}",
+            title=f"Khóa học {n}",
+            runs=(CourseRun(key=f"r{n}", start=datetime(2026, 3, 2, tzinfo=UTC)),) if n % 2 else (),
+        )
+        for n in range(10)
+    )
+    Ingestor(engine, "vnu", harvests.start_run(engine, "vnu")).apply(
+        Page(items=records, cursor=None, url="https://x/p1", number=1, last=True)
+    )
+    settings = ExchangeSettings(rules=(Rule(id="to-thu", offering="vnu", audience="thu"),))
+    first_inserted, go_on = threading.Event(), threading.Event()
+
+    def hold_the_first(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("INSERT INTO offers") and threading.current_thread().name == "1":
+            first_inserted.set()
+            go_on.wait(30)
+
+    def second_waits(conn, cursor, statement, parameters, context, executemany) -> None:
+        if threading.current_thread().name == "2" and not go_on.is_set():
+            threading.Timer(0.3, go_on.set).start()  # released once the second one is under way
+
+    errors: list[BaseException] = []
+
+    def rebuild_in(name: str) -> threading.Thread:
+        def work() -> None:
+            try:
+                rebuild(make_engine(engine.url.render_as_string(hide_password=False)), settings)
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, name=name)
+        thread.start()
+        return thread
+
+    event.listen(Engine, "after_cursor_execute", hold_the_first)
+    event.listen(Engine, "before_cursor_execute", second_waits)
+    try:
+        first = rebuild_in("1")
+        assert first_inserted.wait(30)
+        second = rebuild_in("2")
+        if engine.dialect.name == "postgresql":  # release the first once the second is blocked
+            probe = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with engine.connect() as conn:
+                    if conn.exec_driver_sql(probe).scalar():
+                        break
+                time.sleep(0.05)
+            go_on.set()
+        first.join(60)
+        second.join(60)
+    finally:
+        go_on.set()
+        event.remove(Engine, "after_cursor_execute", hold_the_first)
+        event.remove(Engine, "before_cursor_execute", second_waits)
+    assert errors == []
+    with engine.connect() as conn:
+        offers = conn.exec_driver_sql("SELECT course_id, run_id, audience FROM offers").all()
+    assert len(offers) == len(set(offers)) == 10
