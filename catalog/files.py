@@ -26,6 +26,7 @@ system without ``flock``), a leftover is removed once it is :data:`STALE_AFTER` 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -61,6 +62,8 @@ NEW_FILE_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 )
 
+
+log = logging.getLogger(__name__)
 
 #: Seconds after which a leftover that no lock can vouch for is taken for a crashed export's.
 STALE_AFTER = 3600
@@ -181,6 +184,7 @@ def remove_leftovers(folder: Path, names: re.Pattern[str]) -> list[Path]:
         path = Path(entry.path)
         try:
             if not entry.is_symlink() and _remove_if_abandoned(path):
+                log.info("removed %s, left by an export that did not finish", path)
                 removed.append(path)
         except OSError:
             continue  # gone already, or not ours to delete: the next export tries again

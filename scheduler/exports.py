@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from catalog.db import read_only
 from catalog.documents import count_documents, course_documents, institutions
@@ -158,10 +158,19 @@ def build(
             progress=progress,
         )
     except EXPORT_ERRORS as exc:
-        log.error("export %s (%s) could not be written: %s", item.path, item.format, exc)
-        return Built(item, error=str(exc) or type(exc).__name__)
+        error = _reason(exc)
+        log.error("export %s (%s) could not be written: %s", item.path, item.format, error)
+        return Built(item, error=error)
     log.info("export %s (%s) written: %d", item.path, item.format, count)
     return Built(item, count=count)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an export failed, in one line: a database error without the SQL and the help link
+    SQLAlchemy appends on lines of their own."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, CatalogError):
+        return f"the catalog failed: {' '.join(str(exc.orig).split())}"
+    return str(exc) or type(exc).__name__
 
 
 def rebuild_all(config: Config, engine: Engine) -> list[Built]:

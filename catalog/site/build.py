@@ -349,8 +349,7 @@ def _remove_leftovers(target: Path) -> None:
     """Delete the ``.DIR.tmp-*`` / ``.DIR.old-*`` folders of exports that were killed: those
     whose lock no running export holds (catalog/files.py)."""
     name = re.escape(target.name)
-    for path in remove_leftovers(target.parent, re.compile(rf"\.{name}\.(tmp|old)-[0-9a-f]{{8}}")):
-        log.info("site %s: removed %s, left by an export that did not finish", target, path.name)
+    remove_leftovers(target.parent, re.compile(rf"\.{name}\.(tmp|old)-[0-9a-f]{{8}}"))
 
 
 def _new_folder(target: Path) -> tuple[Path, int | None]:
