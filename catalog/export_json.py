@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from catalog.db import read_only
 from catalog.documents import IscedLabels, IscedMap, course_documents, course_id, institutions
@@ -30,7 +31,7 @@ _dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def write_json(
-    engine: Engine,
+    source: Engine | Connection,
     out: TextIO,
     *,
     generated_at: datetime | None = None,
@@ -44,9 +45,12 @@ def write_json(
     With ``audience``, one institution's view instead, as the CSV and the site show it: only the
     active courses offered to its students, each with only their offers (the same documents,
     so the same schema). ``courses``, if given, wraps the stream of course documents (the
-    export's progress)."""
+    export's progress). ``source`` is an engine, or a connection inside the caller's
+    :func:`~catalog.db.read_only` transaction (the export's progress counts in the same
+    snapshot)."""
     generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
-    with read_only(engine) as conn:  # one read transaction: a consistent snapshot
+    reading = read_only(source) if isinstance(source, Engine) else nullcontext(source)
+    with reading as conn:  # one read transaction: a consistent snapshot (catalog/db.py)
         out.write('{"schema":' + _dump(SCHEMA))
         out.write(',"generated_at":' + _dump(generated.isoformat()))
         out.write(',"institutions":' + _dump(institutions(conn)))

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from catalog import renames, tables
+from catalog.db import serialize
 from catalog.exchange import (
     ENDED,
     CourseFacts,
@@ -123,8 +124,14 @@ def rebuild(
 
     Courses are read in batches of their id, with only the columns the rules look at, and
     offers are inserted a thousand at a time.
+
+    Two rebuilds take turns (``serialize``; on SQLite the write lock does it): on PostgreSQL
+    the second one's ``DELETE`` would otherwise miss the offers the first just committed, and
+    its inserts would collide with them. Reads stay at ``READ COMMITTED``: a sync committing
+    meanwhile rebuilds the exchange itself once it is done, after this one.
     """
     with engine.begin() as conn:
+        serialize(conn, "moocx:exchange")
         conn.execute(delete(tables.offers))
         state = _start(conn, settings, now or utcnow())
         if state.rules:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from catalog.db import read_only
 from catalog.documents import count_documents, course_documents, institutions
@@ -100,15 +100,15 @@ def _export_json(
     """The JSON export: the whole catalog, or with ``audience`` that institution's view."""
     from catalog.export_json import write_json
 
-    if progress is not None:
-        with read_only(engine) as conn:
+    with read_only(engine) as conn:  # the count and the courses: one snapshot
+        if progress is not None:
             total = count_documents(conn, audience=audience, include_withdrawn=audience is None)
-        options["courses"] = _reporting(total, progress)
-    if stream is not None:
-        return write_json(engine, stream, audience=audience, **options)
-    assert out is not None
-    with atomic_text(out) as fh:
-        return write_json(engine, fh, audience=audience, **options)
+            options["courses"] = _reporting(total, progress)
+        if stream is not None:
+            return write_json(conn, stream, audience=audience, **options)
+        assert out is not None
+        with atomic_text(out) as fh:
+            return write_json(conn, fh, audience=audience, **options)
 
 
 def _reporting(
@@ -158,10 +158,19 @@ def build(
             progress=progress,
         )
     except EXPORT_ERRORS as exc:
-        log.error("export %s (%s) could not be written: %s", item.path, item.format, exc)
-        return Built(item, error=str(exc) or type(exc).__name__)
+        error = _reason(exc)
+        log.error("export %s (%s) could not be written: %s", item.path, item.format, error)
+        return Built(item, error=error)
     log.info("export %s (%s) written: %d", item.path, item.format, count)
     return Built(item, count=count)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an export failed, in one line: a database error without the SQL and the help link
+    SQLAlchemy appends on lines of their own."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, CatalogError):
+        return f"the catalog failed: {' '.join(str(exc.orig).split())}"
+    return str(exc) or type(exc).__name__
 
 
 def rebuild_all(config: Config, engine: Engine) -> list[Built]:

@@ -18,7 +18,9 @@ complete, an existing ``DIR`` is renamed to ``.DIR.old-XXXX``, the new one renam
 the old one deleted. Each rename is atomic, so a reader sees the old site, the new site, or — for
 the instant between the two renames — no directory, but never a mix. A symlink swap would close
 that instant, but ``DIR`` must stay a plain folder a student can copy to a USB stick or zip.
-A crash leaves the old site whole and a ``.tmp-`` folder that the next export removes.
+A crash (even ``kill -9``) leaves the old site whole and a ``.tmp-`` folder that the next export
+removes: a running export holds a lock on its ``.tmp-`` folder, and on the site it retires, so
+another export can tell a crashed one's leftovers from a live one's work (catalog/files.py).
 Files get the mode of catalog/files.py (``0666`` less the umask: ``0644`` under umask ``022``),
 folders ``0777`` less the umask, like the JSON and CSV exports: a web server may serve them.
 An existing ``DIR`` is replaced only if it is empty or carries the ``.moocx-site`` marker, so a
@@ -44,9 +46,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -58,7 +60,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from catalog.errors import CatalogError
-from catalog.files import create_new
+from catalog.files import create_new, lock_existing, lock_new, release, remove_leftovers
 from catalog.site.i18n import (
     ENDONYMS,
     LANGUAGES,
@@ -77,8 +79,6 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 MARKER = ".moocx-site"
 ASSETS = ("app.js", "style.css")
-#: Leftovers of a crashed export older than this are removed by the next one.
-STALE_AFTER = 3600
 
 
 class SiteError(CatalogError):
@@ -130,8 +130,7 @@ def write_site(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _check_replaceable(out_dir)
     _remove_leftovers(out_dir)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    tmp, lock = _new_folder(out_dir)
     try:
         stats = _build(
             tmp,
@@ -145,6 +144,8 @@ def write_site(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        release(lock)
     log.info(
         "site for %s written to %s: %d courses, index %d bytes",
         audience,
@@ -345,30 +346,44 @@ def _check_replaceable(target: Path) -> None:
 
 
 def _remove_leftovers(target: Path) -> None:
-    """Delete ``.DIR.tmp-*`` / ``.DIR.old-*`` left by crashed exports (old enough not to be
-    another export still at work)."""
-    cutoff = time.time() - STALE_AFTER
-    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
-        for path in target.parent.glob(pattern):
-            try:
-                if path.is_dir() and path.stat().st_mtime < cutoff:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                continue
+    """Delete the ``.DIR.tmp-*`` / ``.DIR.old-*`` folders of exports that were killed: those
+    whose lock no running export holds (catalog/files.py)."""
+    name = re.escape(target.name)
+    remove_leftovers(target.parent, re.compile(rf"\.{name}\.(tmp|old)-[0-9a-f]{{8}}"))
+
+
+def _new_folder(target: Path) -> tuple[Path, int | None]:
+    """``.DIR.tmp-XXXX``, created empty beside ``target`` and locked as this export's."""
+    while True:
+        tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        try:
+            return tmp, lock_new(tmp)
+        except FileNotFoundError:  # taken for a leftover before we locked it: another name
+            continue
 
 
 def _swap(new: Path, target: Path) -> None:
     if not (target.exists() or target.is_symlink()):
         os.rename(new, target)
         return
-    old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
-    os.rename(target, old)
+    # Locked while it is retired (renamed .old-, then deleted), so that another export's
+    # cleanup does not take it for a leftover; waits for an export replacing it just now.
+    lock = None if target.is_symlink() else lock_existing(target)
     try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    if old.is_symlink():
-        old.unlink()
-    else:
-        shutil.rmtree(old, ignore_errors=True)
+        old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+        os.rename(target, old)
+        try:
+            os.rename(new, target)
+        except BaseException:
+            os.rename(old, target)
+            raise
+        if old.is_symlink():
+            old.unlink()
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        release(lock)

@@ -1,8 +1,8 @@
 """The ``moocx`` command line.
 
-Exit codes (cron-friendly): 0 every feed succeeded; 1 a feed failed; 2 the config or the command
-line is wrong (nothing was harvested); 3 every requested feed was skipped because another sync
-holds it.
+Exit codes (cron-friendly): 0 every feed succeeded; 1 a feed failed (or the catalog was busy:
+another process held its write lock); 2 the config or the command line is wrong (nothing was
+harvested); 3 every requested feed was skipped because another sync holds it.
 
 The commands live in ``harvest``, ``health`` and ``views`` and are imported only when one of
 them runs (see :class:`scheduler.cli.base.LazyGroup`), so ``moocx --version`` loads almost
@@ -40,8 +40,12 @@ def run(argv: list[str] | None = None) -> int:
             _console(stderr=True).print(str(exc), style="red", markup=False)
             return EXIT_CONFIG
         if isinstance(exc, CatalogError):
-            _console(stderr=True).print(f"catalog: {exc}", style="red", markup=False)
-            return EXIT_CONFIG
+            # One line however long (a path, a hint): a log reader greps for it whole.
+            _console(stderr=True).print(
+                f"catalog: {exc}", style="red", markup=False, soft_wrap=True
+            )
+            # A busy catalog is no mistake in the config: run the command again later.
+            return EXIT_FAILED if _is_busy(exc) else EXIT_CONFIG
         raise
     return EXIT_OK
 
@@ -51,6 +55,13 @@ def _is_config_error(exc: Exception) -> bool:
     (pydantic…) for commands that never read a config: then nothing can have raised one."""
     config = sys.modules.get("scheduler.config")
     return config is not None and isinstance(exc, config.ConfigError)
+
+
+def _is_busy(exc: Exception) -> bool:
+    """``isinstance(exc, catalog.db.CatalogBusy)``, without importing SQLAlchemy for commands
+    that never open the catalog."""
+    db = sys.modules.get("catalog.db")
+    return db is not None and isinstance(exc, db.CatalogBusy)
 
 
 def main() -> None:

@@ -40,3 +40,33 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
     with atomic_text(target) as fh:
         fh.write("new\r\n")  # newlines are written as given (the CSV's \r\n stays)
     assert target.read_bytes() == b"new\r\n"
+
+
+def test_the_next_write_removes_a_killed_writers_temporary_file_but_not_a_running_ones(
+    tmp_path: Path,
+) -> None:
+    """H8: a ``.NAME.XXXXXXXX.tmp`` nobody holds a lock on is a killed export's and goes; one
+    a running export holds, a symlink, and files that only look alike stay."""
+    from catalog.files import lock_new, release
+
+    target = tmp_path / "catalog.json"
+    dead = tmp_path / ".catalog.json.0badf00d.tmp"  # as kill -9 leaves it: no lock
+    dead.write_text('{"half', encoding="utf-8")
+    alive = tmp_path / ".catalog.json.a11ce000.tmp"
+    alive.write_text('{"at work', encoding="utf-8")
+    lock = lock_new(alive)
+    kept = [".catalog.json.backup.tmp", ".other.json.0badf00d.tmp", "notes.txt"]
+    for name in kept:
+        (tmp_path / name).write_text("mine", encoding="utf-8")
+    (tmp_path / ".catalog.json.51a1c0de.tmp").symlink_to(tmp_path / "notes.txt")
+    try:
+        with atomic_text(target) as fh:
+            fh.write("{}")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [*kept, ".catalog.json.51a1c0de.tmp", alive.name, "catalog.json"]
+        )
+    finally:
+        release(lock)
+    with atomic_text(target) as fh:  # its writer gone, the other one is a leftover too
+        fh.write("{}")
+    assert not alive.exists() and (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
