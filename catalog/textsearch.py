@@ -69,7 +69,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from catalog import tables
+from catalog import renames, tables
 from catalog.bulk import Bulk
 from catalog.site.fold import fold
 
@@ -458,6 +458,8 @@ def search(
     conditions += [s.folded.like(_contains(t), escape="\\") for t in terms]
     if not include_withdrawn:
         conditions.append(c.status == "active")
+    # A held course that reappeared under a new key is found once, under the new one (C15).
+    conditions.append(c.id.not_in(renames.superseded()))
     if institution is not None:
         conditions.append(f.institution_id == institution)
     if language is not None:

@@ -148,6 +148,10 @@ def test_a_source_that_renames_every_key_is_explained_and_listed_once(
     assert during["json withdrawn"] == [] and len(during["site"]) == 10
     assert during["site"] != before["site"]  # the pages are the new keys'
     assert offered(catalog_url) == sorted(NEW_KEYS)  # the exchange offers each course once
+    capsys.readouterr()
+    assert moocx(config, "search", "Khóa học số 0", "--json") == 0  # and search finds it once
+    hits = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert [h.split(":", 1)[1] for h in hits if h.endswith("C00")] == [NEW_KEYS[0]]
 
     assert sync_from(config, NEW, "--accept-withdrawals", "vnu") == 0
     now = statuses(catalog_url)
