@@ -252,3 +252,33 @@ def test_c11_savepoints_are_only_taken_when_a_batch_was_refused(catalog_url: str
     assert (outcome.new, outcome.rejected) == (2, 1)
     assert len([s for s in statements if s.upper().startswith("SAVEPOINT")]) == 3
     assert ingestor.tally.rejected == 1 and ingestor.tally.received == 5
+
+
+@responses.activate
+def test_j4_nul_in_a_served_page_lands_the_same_on_both_backends(config: Path, db, capsys) -> None:
+    """J4: JSON ``\\u0000`` in a served page. In a course's name the connector drops it; the
+    source's record keeps it (``course_sources.raw``, as an escape); in a rejected run's raw
+    payload the excerpt keeps it escaped too. PostgreSQL, which refuses NUL in text, stores
+    exactly what SQLite stores."""
+    named = feed.run("INT1001", "Nhập môn\u0000 AI")
+    tba = {**feed.run("MAT1001"), "start": "TBA\u0000"}
+    feed.serve([named, tba, feed.run("PHY1001")])
+    assert sync(config) == 0
+    assert courses(db) == {
+        "VNUx+INT1001": ("Nhập môn AI", "active"),
+        "VNUx+PHY1001": ("Khóa học PHY1001", "active"),
+    }
+    with db.connect() as conn:
+        raw = conn.scalar(
+            text(
+                "SELECT s.raw FROM course_sources s JOIN courses c ON c.id = s.course_id "
+                "WHERE c.key = 'VNUx+INT1001'"
+            )
+        )
+        rejected = conn.execute(text("SELECT key, reason, excerpt FROM rejected_records")).one()
+    assert "\x00" not in raw and json.loads(raw)[0]["name"] == "Nhập môn\u0000 AI"
+    assert rejected.key == "course-v1:VNUx+MAT1001+2025_T1"
+    assert "\x00" not in rejected.reason + rejected.excerpt
+    assert json.loads(rejected.excerpt)["start"] == "TBA\u0000"
+    assert run(["--config", str(config), "runs", "show", str(last_run(db)["id"])]) == 0
+    assert '"start": "TBA\\u0000"' in capsys.readouterr().out
