@@ -39,7 +39,13 @@ from catalog.bulk import CHUNK, Bulk
 from catalog.leases import Lease, renew_in
 from catalog.policy import HarvestPolicy
 from catalog.tables import utcnow
-from catalog.validate import PRECEDENCE_LIMIT, InvalidRecord, stored_precedence, validate
+from catalog.validate import (
+    PRECEDENCE_LIMIT,
+    InvalidRecord,
+    lone_surrogate,
+    stored_precedence,
+    validate,
+)
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as RunRecord
 
@@ -422,7 +428,9 @@ class Ingestor:
                 with conn.begin_nested():
                     results.update(self._upsert_courses(conn, {key: record}, page_url, now, mine))
             except DATA_ERRORS as exc:
-                reason = refusal(exc)
+                reason = (
+                    isinstance(exc, UnicodeEncodeError) and lone_surrogate(record)
+                ) or refusal(exc)
                 log.warning("feed %s: course %s rejected: %s", self.feed_id, key, reason)
                 rejected.append(Rejected(reason=reason, key=key, raw=record.raw))
                 continue

@@ -6,8 +6,7 @@ SQLite and PostgreSQL always agree on what a page stores (shared/RELIABILITY.md 
 * a record without a key or a title, a URL that is not absolute http(s) (``javascript:`` must
   never reach an ``href``), a naive datetime, a credit count that is not a finite number
   (SQLite would store NaN as NULL, PostgreSQL as NaN);
-* text the databases refuse or would store differently: a NUL character (PostgreSQL refuses
-  it, SQLite keeps it) or a lone surrogate (neither can encode it, so the whole page failed);
+* a NUL character in text (PostgreSQL refuses it, SQLite keeps it);
 * a field longer than its column. The limits are read from the columns themselves
   (``catalog/tables.py``: ``String(n)`` is ``n`` characters), so a column and its check cannot
   drift apart; ``Text`` columns, which have no limit in the database, get the catalog's own
@@ -17,6 +16,9 @@ A refused record is stored whole nowhere: it is rejected, with a reason naming t
 size and the limit, and the rest of its page lands. Nothing is cut silently — except
 ``precedence``, a value the connector derives for the catalog's own use (which piece of a split
 course supplies its fields), which :func:`stored_precedence` bounds instead.
+
+A lone surrogate (a JSON ``"\ud800"``), which neither database can encode, is left to the
+ingest's safety net, which rejects that record alone; :func:`lone_surrogate` names its field.
 """
 
 from __future__ import annotations
@@ -96,8 +98,9 @@ def validate(record: CourseRecord) -> None:
     _url("url", record.url, limit["url"])
     _url("image_url", record.image_url, limit["image_url"])
     _when("modified", record.modified)
-    if record.precedence:  # any length: the ingest bounds it (stored_precedence)
-        _storable("precedence", record.precedence)
+    precedence = record.precedence  # any length: the ingest bounds it (stored_precedence)
+    if precedence and ("\x00" in precedence):
+        raise InvalidRecord(_unstorable("precedence", precedence, len(precedence)))
     if record.language is not None:
         _language(record.language, limit["language"])
     if record.pacing not in (None, "instructor", "self"):
@@ -169,7 +172,8 @@ def _run(run: CourseRun) -> None:
 def _key(path: str, value: object, limit: int) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidRecord(f"{path}: missing")
-    _fits(path, value, limit)
+    if len(value) > limit or "\x00" in value:
+        raise InvalidRecord(_unstorable(path, value, limit))
 
 
 def _text(path: str, value: object, limit: int, *, required: bool = False) -> None:
@@ -181,29 +185,41 @@ def _text(path: str, value: object, limit: int, *, required: bool = False) -> No
         raise InvalidRecord(f"{path}: expected text, got {type(value).__name__}")
     if required and not value.strip():
         raise InvalidRecord(f"{path}: empty")
-    _fits(path, value, limit)
+    # One test on the common path (this runs for every field of every record).
+    if len(value) > limit or "\x00" in value:
+        raise InvalidRecord(_unstorable(path, value, limit))
 
 
-def _fits(path: str, value: str, limit: int) -> None:
-    """At most ``limit`` characters (the column's), and :func:`_storable`."""
+def _unstorable(path: str, value: str, limit: int) -> str:
+    """Why ``value`` cannot be stored as it is: too long for its column, or holding a NUL."""
     if len(value) > limit:
-        raise InvalidRecord(f"{path}: {len(value)} characters, more than the {limit} allowed")
-    _storable(path, value)
+        return f"{path}: {len(value)} characters, more than the {limit} allowed"
+    return f"{path}: contains a NUL character"
 
 
-def _storable(path: str, value: str) -> None:
-    """Text both databases store exactly as it is: no NUL, no lone surrogate (only non-ASCII text
-    can hold one, so ASCII text skips that check)."""
-    if "\x00" in value:
-        raise InvalidRecord(f"{path}: contains a NUL character")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidRecord(
-                f"{path}: contains a lone surrogate ({value[exc.start]!r} at character "
-                f"{exc.start}), which is not text"
-            ) from None
+def lone_surrogate(record: CourseRecord) -> str | None:
+    """Which text field of ``record`` holds a lone surrogate, as a rejection reason; ``None``
+    when none does.
+
+    Not part of :func:`validate`: encoding every field of every record to find one costs more
+    than the rest of validation together, so the ingest's safety net asks only when the
+    database driver could not encode a record (``UnicodeEncodeError``).
+    """
+    fields: list[tuple[str, object]] = [
+        (name, getattr(record, name)) for name in (*COURSE_LIMITS, "precedence")
+    ]
+    fields += [(f"subjects[{i}]", subject) for i, subject in enumerate(record.subjects)]
+    for i, run in enumerate(record.runs):
+        fields += [(f"runs[{i}].{name}", getattr(run, name)) for name in RUN_LIMITS]
+    for path, value in fields:
+        if isinstance(value, str) and not value.isascii():
+            at = next((i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"), None)
+            if at is not None:
+                return (
+                    f"{path}: contains a lone surrogate ({value[at]!r} at character {at}), "
+                    "which is not text"
+                )
+    return None
 
 
 def _url(path: str, value: object, limit: int) -> None:
@@ -217,7 +233,8 @@ def _url(path: str, value: object, limit: int) -> None:
         )
     if not is_http_url(value):
         raise InvalidRecord(f"{path}: {value[:80]!r} is not an absolute http(s) URL")
-    _fits(path, value, limit)
+    if "\x00" in value:
+        raise InvalidRecord(_unstorable(path, value, limit))
 
 
 def _language(value: object, limit: int) -> None:

@@ -289,13 +289,29 @@ def test_c12_a_raw_record_over_1_mib_is_kept_cut_and_flagged(engine) -> None:
             id="lone-surrogate",
         ),
         pytest.param(course(precedence="2025|\x00"), "precedence: contains a NUL", id="precedence"),
+        pytest.param(
+            course(key="VNUx+\udc80"),
+            "key: contains a lone surrogate ('\\udc80' at character 5)",
+            id="lone-surrogate-key",
+        ),
+        pytest.param(
+            course(subjects=("Toán", "Lý \ud83d")),
+            "subjects[1]: contains a lone surrogate ('\\ud83d' at character 3)",
+            id="lone-surrogate-subject",
+        ),
+        pytest.param(
+            course(runs=run_with(title="Kỳ \udfff")),
+            "runs[0].title: contains a lone surrogate ('\\udfff' at character 3)",
+            id="lone-surrogate-run-title",
+        ),
     ],
 )
 def test_j4_nul_and_lone_surrogates_are_rejected_identically_on_both_backends(
     engine, bad: CourseRecord, reason: str
 ) -> None:
-    """J4: PostgreSQL refuses NUL in text and SQLite keeps it; neither can encode a lone
-    surrogate (from a JSON ``"\\ud800"``): validation rejects both, naming the field."""
+    """J4: PostgreSQL refuses NUL in text and SQLite keeps it: validation rejects it. Neither can
+    encode a lone surrogate (from a JSON ``"\\ud800"``): the safety net rejects that record
+    alone (validation does not encode every field to look), naming the field too."""
     harvest(engine, course("VNUx+OK1"), bad)
     assert stored_keys(engine) == ["VNUx+OK1"]
     [(_key, stored_reason, _excerpt)] = rejections(engine)
