@@ -6,6 +6,13 @@ run can resume exactly where the data stops. Per page there is one ``SELECT`` of
 hashes, then one batched ``INSERT`` and one batched ``UPDATE`` per table, touching only rows
 whose content hash changed: a second sync of an unchanged feed writes no course or run row.
 
+Records are validated first (``catalog.validate``: the columns' own limits, on every backend).
+Should the database still refuse a page's batch because of one record (a constraint validation
+does not know, a value the driver cannot encode: ``catalog.audit.DATA_ERRORS``), the page is
+written again in a new transaction, each course in its own ``SAVEPOINT``: the refused ones are
+stored as rejected with the database's reason, the rest lands (shared/RELIABILITY.md C11).
+Savepoints cost a round trip each, so they are taken only on that path.
+
 Counting is per course per harvest: a course whose runs arrive on several pages is counted once,
 as new, updated or unchanged.
 """
@@ -42,6 +49,7 @@ from catalog.tables import utcnow
 from catalog.validate import (
     PRECEDENCE_LIMIT,
     InvalidRecord,
+    key_problem,
     lone_surrogate,
     stored_precedence,
     validate,
@@ -346,7 +354,11 @@ class Ingestor:
                     else replace(item, precedence=stored_precedence(item.precedence))
                 )
             elif isinstance(item, Withdrawn):
-                withdrawn.append(item.key)
+                problem = key_problem(item.key)
+                if problem is None:
+                    withdrawn.append(item.key)
+                else:  # no stored course has such a key, and it must not reach a query
+                    rejected.append(Rejected(reason=f"deletion: {problem}", key=item.key))
             else:
                 rejected.append(item)
         return records, rejected, withdrawn

@@ -98,9 +98,8 @@ def validate(record: CourseRecord) -> None:
     _url("url", record.url, limit["url"])
     _url("image_url", record.image_url, limit["image_url"])
     _when("modified", record.modified)
-    precedence = record.precedence  # any length: the ingest bounds it (stored_precedence)
-    if precedence and ("\x00" in precedence):
-        raise InvalidRecord(_unstorable("precedence", precedence, len(precedence)))
+    if "\x00" in record.precedence:  # any length: the ingest bounds it (stored_precedence)
+        raise InvalidRecord("precedence: contains a NUL character")
     if record.language is not None:
         _language(record.language, limit["language"])
     if record.pacing not in (None, "instructor", "self"):
@@ -122,6 +121,16 @@ def validate(record: CourseRecord) -> None:
         if run.key in seen:
             raise InvalidRecord(f"runs[{i}].key: {run.key!r} appears twice in one course")
         seen.add(run.key)
+
+
+def key_problem(key: object) -> str | None:
+    """Why ``key`` cannot be a stored course key (``"key: contains a NUL character"``), or
+    ``None``: for the keys a source withdraws, which the catalog looks up and records."""
+    try:
+        _key("key", key, COURSE_LIMITS["key"])
+    except InvalidRecord as exc:
+        return exc.reason
+    return _surrogate("key", key) if isinstance(key, str) else None
 
 
 def stored_precedence(value: str) -> str:
@@ -212,14 +221,19 @@ def lone_surrogate(record: CourseRecord) -> str | None:
     for i, run in enumerate(record.runs):
         fields += [(f"runs[{i}].{name}", getattr(run, name)) for name in RUN_LIMITS]
     for path, value in fields:
-        if isinstance(value, str) and not value.isascii():
-            at = next((i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"), None)
-            if at is not None:
-                return (
-                    f"{path}: contains a lone surrogate ({value[at]!r} at character {at}), "
-                    "which is not text"
-                )
+        reason = _surrogate(path, value) if isinstance(value, str) else None
+        if reason is not None:
+            return reason
     return None
+
+
+def _surrogate(path: str, value: str) -> str | None:
+    if value.isascii():
+        return None
+    at = next((i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"), None)
+    if at is None:
+        return None
+    return f"{path}: contains a lone surrogate ({value[at]!r} at character {at}), which is not text"
 
 
 def _url(path: str, value: object, limit: int) -> None:

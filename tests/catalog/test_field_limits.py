@@ -333,3 +333,20 @@ def test_j4_nul_in_a_rejected_items_key_reason_and_raw_payload_is_stored_escaped
     assert reason == "start: unparseable date 'TBA\\u0000' \\ud800"
     assert excerpt == '{"start": "TBA\\u0000", "name": "lone \\ud800", "note": "Giáo dục"}'
     assert json.loads(excerpt)["start"] == "TBA\x00"
+
+
+def test_j4_a_deletion_whose_key_no_course_can_have_is_rejected_not_queried(engine) -> None:
+    """J4: a source's deletion of ``"a\\x00b"`` or of a lone surrogate would make PostgreSQL
+    (or the driver) refuse the page's lookup of that key: it is rejected instead, and the page
+    lands, the same on both backends."""
+    from connectors.records import Withdrawn
+
+    ingestor = harvest(
+        engine, Withdrawn("oai:hou:\x001"), Withdrawn("oai:\udc80"), course("VNUx+OK1")
+    )
+    assert stored_keys(engine) == ["VNUx+OK1"]
+    assert sorted(reason for _key, reason, _excerpt in rejections(engine)) == [
+        "deletion: key: contains a NUL character",
+        "deletion: key: contains a lone surrogate ('\\udc80' at character 4), which is not text",
+    ]
+    assert ingestor.tally.deleted_unknown == 0 and ingestor.tally.rejected == 2
