@@ -6,6 +6,13 @@ run can resume exactly where the data stops. Per page there is one ``SELECT`` of
 hashes, then one batched ``INSERT`` and one batched ``UPDATE`` per table, touching only rows
 whose content hash changed: a second sync of an unchanged feed writes no course or run row.
 
+Records are validated first (``catalog.validate``: the columns' own limits, on every backend).
+Should the database still refuse a page's batch because of one record (a constraint validation
+does not know, a value the driver cannot encode: ``catalog.audit.DATA_ERRORS``), the page is
+written again in a new transaction, each course in its own ``SAVEPOINT``: the refused ones are
+stored as rejected with the database's reason, the rest lands (shared/RELIABILITY.md C11).
+Savepoints cost a round trip each, so they are taken only on that path.
+
 Counting is per course per harvest: a course whose runs arrive on several pages is counted once,
 as new, updated or unchanged.
 """
@@ -17,24 +24,41 @@ import json
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from catalog import tables, textsearch, withdrawals
+from catalog.audit import (
+    DATA_ERRORS,
+    REASON_CHARS,
+    URL_CHARS,
+    audit_key,
+    audit_text,
+    database_error,
+    excerpt,
+    raw_text,
+    refusal,
+)
 from catalog.bulk import CHUNK, Bulk
 from catalog.leases import Lease, renew_in
 from catalog.policy import HarvestPolicy
 from catalog.tables import utcnow
-from catalog.validate import InvalidRecord, validate
+from catalog.validate import (
+    PRECEDENCE_LIMIT,
+    InvalidRecord,
+    key_problem,
+    lone_surrogate,
+    stored_precedence,
+    validate,
+)
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.records import CourseRun as RunRecord
 
 log = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 2000
 #: Not-modified pages stored in one transaction: a 304 costs a small request, so a crash that
 #: loses this many only means asking again.
 HELD_PAGES = 64
@@ -248,6 +272,14 @@ def _timestamp(value: Any) -> float:
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_timestamp)
 
 
+class _BatchRefused(Exception):
+    """A page's batch write was refused by the database (one of ``catalog.audit.DATA_ERRORS``)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Ingestor:
     """Applies the pages of one harvest run of one feed.
 
@@ -295,6 +327,29 @@ class Ingestor:
             return PageOutcome()
         if self._held:
             self.flush()
+        records, rejected, withdrawn = self._sort(page)
+        try:
+            results, outcome = self._write(page, records, rejected, withdrawn, now)
+        except _BatchRefused as refused:
+            # The safety net (shared/RELIABILITY.md C11): validation let through a record the
+            # database refuses. Only now, the page again, each course in its own savepoint.
+            log.warning(
+                "feed %s: page %d (%s): the database refused the batch (%s); "
+                "storing its %d courses one by one",
+                self.feed_id,
+                page.number,
+                page.url,
+                database_error(refused.error),
+                len(records),
+            )
+            results, outcome = self._write(page, records, rejected, withdrawn, now, one_by_one=True)
+        for result in results.values():
+            setattr(outcome, result, getattr(outcome, result) + 1)
+        return outcome
+
+    def _sort(self, page: Page) -> tuple[dict[str, CourseRecord], list[Rejected], list[str]]:
+        """The page's valid records by key (duplicates collapse to the last), its rejected
+        items (the connector's and validation's) and the keys it withdraws."""
         records: dict[str, CourseRecord] = {}
         rejected: list[Rejected] = []
         withdrawn: list[str] = []
@@ -303,46 +358,66 @@ class Ingestor:
                 try:
                     validate(item)
                 except InvalidRecord as exc:
-                    rejected.append(
-                        Rejected(reason=exc.reason, key=_short_key(item.key), raw=item.raw)
-                    )
+                    rejected.append(Rejected(reason=exc.reason, key=item.key, raw=item.raw))
                     continue
-                # Duplicates of one key inside a page collapse to the last one.
-                records[item.key] = item
+                records[item.key] = (
+                    item
+                    if len(item.precedence) <= PRECEDENCE_LIMIT
+                    else replace(item, precedence=stored_precedence(item.precedence))
+                )
             elif isinstance(item, Withdrawn):
-                withdrawn.append(item.key)
+                problem = key_problem(item.key)
+                if problem is None:
+                    withdrawn.append(item.key)
+                else:  # no stored course has such a key, and it must not reach a query
+                    rejected.append(Rejected(reason=f"deletion: {problem}", key=item.key))
             else:
                 rejected.append(item)
+        return records, rejected, withdrawn
 
-        outcome = PageOutcome(rejected=len(rejected))
+    def _write(
+        self,
+        page: Page,
+        records: dict[str, CourseRecord],
+        rejected: list[Rejected],
+        withdrawn: list[str],
+        now: datetime,
+        *,
+        one_by_one: bool = False,
+    ) -> tuple[dict[str, str], PageOutcome]:
+        """The page's transaction: its courses, rejections, page row, counters and cursor.
+
+        In one batch; or, ``one_by_one``, each course in a savepoint, those the database refuses
+        joining the page's rejected records. Nothing of ``self.tally`` changes before the
+        courses are written, so a refused batch can simply be written again.
+        """
+        outcome = PageOutcome()
+        page_url = page.url[:URL_CHARS]
         with self.engine.begin() as conn:
             if self.lease is not None:
                 renew_in(conn, self.lease)
-            results = self._upsert_courses(conn, records, page.url, now, outcome)
+            if one_by_one:
+                rejected = list(rejected)
+                results = self._upsert_each(
+                    conn, records, rejected=rejected, page_url=page_url, now=now, outcome=outcome
+                )
+            else:
+                try:
+                    results = self._upsert_courses(conn, records, page_url, now, outcome)
+                except DATA_ERRORS as exc:
+                    raise _BatchRefused(exc) from exc
+            outcome.rejected = len(rejected)
             if withdrawn:
                 self.tally.deleted_unknown += self._never_stored(conn, withdrawn)
             if rejected:
-                conn.execute(
-                    insert(tables.rejected_records),
-                    [
-                        {
-                            "harvest_id": self.harvest_id,
-                            "key": r.key,
-                            "reason": r.reason[:2000],
-                            "excerpt": _excerpt(r.raw),
-                            "page_url": page.url,
-                            "created_at": now,
-                        }
-                        for r in rejected
-                    ],
-                )
+                self._store_rejected(conn, rejected, page_url, now)
             source_count = page.source_count if page.source_count is not None else len(page.items)
             validators = page.validators or {}
             self._record_page(
                 conn,
                 page,
                 now,
-                keys=list(records),
+                keys=list(results),
                 withdrawn=withdrawn,
                 source_count=source_count,
                 etag=validators.get("etag"),
@@ -356,9 +431,55 @@ class Ingestor:
             self.tally.received += len(page.items)
             self.tally.source_count += source_count
             self._advance(conn, page, now)
-        for result in results.values():
-            setattr(outcome, result, getattr(outcome, result) + 1)
-        return outcome
+        return results, outcome
+
+    def _upsert_each(
+        self,
+        conn: Any,
+        records: dict[str, CourseRecord],
+        *,
+        rejected: list[Rejected],
+        page_url: str,
+        now: datetime,
+        outcome: PageOutcome,
+    ) -> dict[str, str]:
+        """Each course in its own ``SAVEPOINT``: one the database refuses is rolled back alone
+        and appended to ``rejected`` with the database's reason; the others are written."""
+        results: dict[str, str] = {}
+        for key, record in records.items():
+            mine = PageOutcome()
+            try:
+                with conn.begin_nested():
+                    results.update(self._upsert_courses(conn, {key: record}, page_url, now, mine))
+            except DATA_ERRORS as exc:
+                reason = (
+                    isinstance(exc, UnicodeEncodeError) and lone_surrogate(record)
+                ) or refusal(exc)
+                log.warning("feed %s: course %s rejected: %s", self.feed_id, key, reason)
+                rejected.append(Rejected(reason=reason, key=key, raw=record.raw))
+                continue
+            outcome.rows_written += mine.rows_written
+        return results
+
+    def _store_rejected(
+        self, conn: Any, rejected: list[Rejected], page_url: str, now: datetime
+    ) -> None:
+        """Rejected items with their reason and excerpt, escaped and cut to fit (catalog.audit):
+        storing a rejection must never fail the page."""
+        conn.execute(
+            insert(tables.rejected_records),
+            [
+                {
+                    "harvest_id": self.harvest_id,
+                    "key": audit_key(r.key),
+                    "reason": audit_text(r.reason, REASON_CHARS) or "(no reason given)",
+                    "excerpt": excerpt(r.raw),
+                    "page_url": page_url,
+                    "created_at": now,
+                }
+                for r in rejected
+            ],
+        )
 
     def _never_stored(self, conn: Any, keys: list[str]) -> int:
         """How many of a page's deleted ``keys`` this feed has never stored.
@@ -477,8 +598,8 @@ class Ingestor:
                     bulk.json(keys),
                     bulk.json(withdrawn),
                     source_count,
-                    etag[:512] if etag else None,
-                    last_modified[:64] if last_modified else None,
+                    audit_text(etag, 512) if etag else None,
+                    audit_text(last_modified, 64) if last_modified else None,
                     digest[:64] if digest else None,
                     bulk.json(cursor),
                     not_modified,
@@ -842,36 +963,3 @@ class Ingestor:
             "course_runs", (*RUN_FIELDS, "content_hash", "updated_at"), updates
         )
         return changed
-
-
-def raw_text(raw: Any) -> str | None:
-    """A record's raw payload as compact JSON text for ``course_sources`` (odd values as their
-    ``str``); ASCII-escaped only when the text would not encode (lone surrogates)."""
-    if raw is None:
-        return None
-    try:
-        text = _RAW_ENCODER.encode(raw)
-    except (TypeError, ValueError):  # keys that are not strings, circular values
-        return json.dumps(repr(raw))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(raw, separators=(",", ":"), default=str)
-    return text
-
-
-_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _short_key(key: object) -> str | None:
-    return key[:255] if isinstance(key, str) and key else None
-
-
-def _excerpt(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    try:
-        text = json.dumps(raw, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
-    return text.replace("\x00", "\\u0000")[:EXCERPT_CHARS]

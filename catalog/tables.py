@@ -264,7 +264,8 @@ held_withdrawals = Table(
     Column("feed_id", ForeignKey("feeds.id"), nullable=False),
     Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), nullable=False),
     Column("key", String(255), nullable=False),
-    # "deleted" (the source said so) or "absent" (missing from a complete full harvest).
+    # "deleted" (the source said so), "absent" (missing from a complete full harvest) or
+    # "renamed" (absent, and a course the harvest saw looks like it: catalog/renames.py).
     Column("reason", String(16), nullable=False),
     _when("created_at", nullable=False, default=utcnow),
     Index("ix_held_withdrawals_feed", "feed_id"),

@@ -20,7 +20,9 @@ Policy, and why:
   before it, so memory stays flat however many records a page holds.
 
 Every failure is one exception, :class:`XmlError`, carrying libxml2's own words ("Entity 'x' not
-defined", "Invalid bytes in character encoding"…); the connector adds the feed and the URL.
+defined", "Invalid bytes in character encoding", "Text node too long"…) — without its advice to
+lift a limit (``XML_PARSE_HUGE``), which no config can do; the connector adds the feed and the
+URL.
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ PARSER_OPTIONS: dict[str, Any] = {
 
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _ENCODING_HINT = " (the bytes do not match the document's declared encoding)"
+#: libxml2 advises programmers to lift its limits ("try XML_PARSE_HUGE"); an admin cannot, and
+#: mooc-exchange never does (X7, X8): say what the limit is for instead.
+_HUGE_ADVICE = re.compile(r",? (?:try|use) XML_PARSE_HUGE(?: option)?")
+_LIMIT_HINT = (
+    " (a limit of libxml2 that mooc-exchange keeps: at most 10,000,000 bytes of text in one "
+    "node and 256 levels of nesting)"
+)
 
 
 class XmlError(ValueError):
@@ -159,7 +168,10 @@ def _describe(exc: etree.XMLSyntaxError, log: Any) -> str:
     entry = next((e for e in log if e.level >= etree.ErrorLevels.ERROR), None)
     if entry is None:
         return str(exc)
-    text = f"{entry.message.strip()} (line {entry.line}, column {entry.column})"
+    message = _HUGE_ADVICE.sub("", entry.message.strip())
+    text = f"{message} (line {entry.line}, column {entry.column})"
     if entry.message.startswith(("Invalid bytes in character encoding", "Document labelled")):
         text += _ENCODING_HINT
+    elif message != entry.message.strip():
+        text += _LIMIT_HINT
     return text

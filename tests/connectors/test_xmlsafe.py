@@ -113,6 +113,23 @@ def test_the_libxml2_error_message_is_kept_with_its_position(entry: str) -> None
     assert str(info.value) == "Entity 'nbsp' not defined (line 2, column 26)"
 
 
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_x8_a_text_node_over_10_mb_is_refused_in_libxml2s_words_without_its_advice(
+    entry: str,
+) -> None:
+    """X8: ``huge_tree`` stays off, so one 11 MiB text node is an error; libxml2's "try
+    XML_PARSE_HUGE" (a programmer's option, no admin can set it) becomes what the limit is."""
+    body = b"<feed><course><title>" + b"x" * (11 * 1024 * 1024) + b"</title></course></feed>"
+    with pytest.raises(XmlError) as info:
+        ENTRY_POINTS[entry](body)
+    message = str(info.value)
+    assert message.startswith("Resource limit exceeded: Text node too long (line 1, column ")
+    assert "XML_PARSE_HUGE" not in message
+    assert message.endswith(
+        "at most 10,000,000 bytes of text in one node and 256 levels of nesting)"
+    )
+
+
 # -- the parser options are a second line of defence behind the DTD refusal -----------------
 
 
