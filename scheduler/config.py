@@ -560,7 +560,7 @@ class _Interpolator:
     def _substitute(self, match: re.Match[str], loc: Loc) -> str:
         name = match.group(1)
         value = self.env.get(name)
-        if not value:
+        if not value or value.isspace():  # `VAR=` or `VAR="  "` in an env file: a mistake
             if _harvest_only(loc):
                 self.pending.append((loc, name))
                 return match.group(0)
