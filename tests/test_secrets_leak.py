@@ -1,0 +1,162 @@
+"""Secrets stay where they are used: on the wire to their own origin, nowhere else.
+
+K2: a key in a URL's query string and a password in its userinfo, on a failing request over
+real sockets with ``-vv`` (urllib3's DEBUG lines quote full URLs): not in stderr, the run's
+stored error, ``moocx runs``, ``moocx check`` or the exception. K3: after a *successful*
+authenticated sync (OAuth2 client credentials, a JWT the API checks), neither the client secret
+nor the access token is in the catalog (the SQLite file's bytes, every PostgreSQL table's rows),
+the JSON, the CSV or any file of the site. On SQLite and PostgreSQL, as the user runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from connectors.errors import FeedError
+from scheduler.check import build_check_connector
+from scheduler.cli import run
+from scheduler.config import load_config
+from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply, load_sample
+from tests.support.loopback import LoopbackServer
+from tests.support.loopback import Reply as LoopbackReply
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# -- K2: a key in a URL query string --------------------------------------------------------------
+
+KEY, PASSWORD, TOKEN = "k2-QUERY-KEY-7f3a9", "k2-USERINFO-PW-91c2e", "k2-QUERY-TOKEN-55d0b"
+ENV = {"OAI_KEY": KEY, "OAI_PASSWORD": PASSWORD, "MOOCHUB_TOKEN": TOKEN}
+BASIC = base64.b64encode(f"harvester:{PASSWORD}".encode()).decode()  # the header requests sends
+K2_SENTINELS = (KEY, PASSWORD, TOKEN, BASIC)
+
+K2_CONFIG = """
+[catalog]
+url = "{catalog_url}"
+
+[http]
+max_retries = 1
+backoff_base = 0
+
+[[institutions]]
+id = "vnu"
+names = {{ vi = "Đại học Quốc gia Hà Nội" }}
+
+[[feeds]]
+id = "vnu-oai"
+institution = "vnu"
+connector = "oaipmh"
+base_url = "http://harvester:${{OAI_PASSWORD}}@127.0.0.1:{port}/oai?api_key=${{OAI_KEY}}"
+
+[[feeds]]
+id = "vnu-moochub"
+institution = "vnu"
+connector = "moochub"
+base_url = "http://127.0.0.1:{port}/moochub"
+
+[feeds.options]
+path = "/courses?access_token=${{MOOCHUB_TOKEN}}&page_size=50"
+"""
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, read, released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def moocx_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``moocx`` in its own process: stderr is exactly what the admin's terminal shows."""
+    env = {**os.environ, **ENV}
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def exception_texts(config: Path) -> list[str]:
+    """Everything an error reporter could show of each feed's exception (message, repr,
+    args, the traceback with its chain): the connectors built as the sync builds them."""
+    loaded = load_config(config, env={**os.environ, **ENV})
+    texts = []
+    for feed in loaded.feeds:
+        with pytest.raises(FeedError) as info:
+            list(build_check_connector(loaded, feed.id).harvest(None))
+        exc = info.value
+        rendered = "".join(traceback.TracebackException.from_exception(exc).format())
+        texts.append(f"{exc}\n{exc!r}\n{exc.args!r}\n{rendered}")
+    return texts
+
+
+def stored_errors(catalog_url: str) -> dict[str, str]:
+    engine = create_engine(catalog_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT feed_id, error FROM harvest_runs")).all()
+    finally:
+        engine.dispose()
+    return {feed: error for feed, error in rows}
+
+
+@pytest.mark.parametrize("failure", ["http-500", "connection-refused"])
+def test_k2_a_key_in_a_query_string_or_userinfo_shows_nowhere_when_the_request_fails(
+    tmp_path: Path, catalog_url: str, failure: str
+) -> None:
+    """K2: a failing request whose URL carries a key (``?api_key=`` from base_url,
+    ``?access_token=`` from a feed option, neither a configured secret) and a password in its
+    userinfo: masked in urllib3's DEBUG lines, the messages, the stored error, ``moocx runs``,
+    ``moocx check`` (plain and JSON lines) and the exception's text."""
+    down = LoopbackReply(500, b"<html><title>Down</title></html>", {"Content-Type": "text/html"})
+    with LoopbackServer() as server:
+        server.route("/oai", down)
+        server.route("/moochub/courses", down)
+        port = server.port if failure == "http-500" else free_port()
+        config = tmp_path / "config.toml"
+        config.write_text(K2_CONFIG.format(catalog_url=catalog_url, port=port), "utf-8")
+
+        sync = moocx_process(config, "-vv", "sync")
+        runs = moocx_process(config, "runs")
+        check = moocx_process(config, "-vv", "--log-format", "json", "check")
+        exceptions = exception_texts(config)
+        on_the_wire = " ".join(f"{r.target} {r.headers}" for r in server.requests)
+
+    assert sync.returncode == 1, sync.stderr[-2000:]
+    if failure == "http-500":  # the secrets really travelled: the test could see a leak
+        assert KEY in on_the_wire and TOKEN in on_the_wire and BASIC in on_the_wire
+        assert "urllib3.connectionpool" in sync.stderr and '"GET /oai?api_key=***&' in sync.stderr
+    else:
+        assert "Starting new HTTP connection" in sync.stderr  # urllib3's DEBUG lines are shown
+    errors = stored_errors(catalog_url)
+    assert set(errors) == {"vnu-oai", "vnu-moochub"}
+    assert f"127.0.0.1:{port}/oai?api_key=***&verb=ListRecords" in errors["vnu-oai"]
+    assert f"127.0.0.1:{port}/moochub/courses?access_token=***&page_size=50" in errors[
+        "vnu-moochub"
+    ]
+    assert errors["vnu-oai"] in runs.stdout and errors["vnu-oai"] in sync.stdout
+    assert '"level": "debug"' in check.stderr  # the JSON lines with urllib3's DEBUG
+    shown = {
+        "sync": sync.stdout + sync.stderr,
+        "runs": runs.stdout + runs.stderr,
+        "check": check.stdout + check.stderr,
+        "stored errors": "\n".join(errors.values()),
+        "exceptions": "\n".join(exceptions),
+    }
+    for where, output in shown.items():
+        leaked = [s for s in K2_SENTINELS if s in output]
+        assert not leaked, f"{where} shows {leaked}"
