@@ -145,9 +145,9 @@ def test_k2_a_key_in_a_query_string_or_userinfo_shows_nowhere_when_the_request_f
     errors = stored_errors(catalog_url)
     assert set(errors) == {"vnu-oai", "vnu-moochub"}
     assert f"127.0.0.1:{port}/oai?api_key=***&verb=ListRecords" in errors["vnu-oai"]
-    assert f"127.0.0.1:{port}/moochub/courses?access_token=***&page_size=50" in errors[
-        "vnu-moochub"
-    ]
+    assert (
+        f"127.0.0.1:{port}/moochub/courses?access_token=***&page_size=50" in errors["vnu-moochub"]
+    )
     assert errors["vnu-oai"] in runs.stdout and errors["vnu-oai"] in sync.stdout
     assert '"level": "debug"' in check.stderr  # the JSON lines with urllib3's DEBUG
     shown = {
@@ -160,3 +160,153 @@ def test_k2_a_key_in_a_query_string_or_userinfo_shows_nowhere_when_the_request_f
     for where, output in shown.items():
         leaked = [s for s in K2_SENTINELS if s in output]
         assert not leaked, f"{where} shows {leaked}"
+
+
+# -- K3: secrets in exports and the catalog ------------------------------------------------------
+
+CLIENT_SECRET = "k3-CLIENT-SECRET-3e81c0"
+#: A JWT as Open edX issues it (header.payload.signature); the signature carries the sentinel.
+ACCESS_TOKEN = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJtb29jeC1oYXJ2ZXN0ZXIifQ."
+    "k3ACCESSTOKENsignature9f2d"
+)
+K3_SENTINELS = (CLIENT_SECRET, ACCESS_TOKEN, "k3ACCESSTOKENsignature9f2d")
+
+K3_CONFIG = """
+[catalog]
+url = "{catalog_url}"
+
+[[institutions]]
+id = "vnu"
+country = "VN"
+timezone = "Asia/Ho_Chi_Minh"
+names = {{ vi = "Đại học Quốc gia Hà Nội" }}
+
+[[institutions]]
+id = "tsinghua"
+country = "CN"
+timezone = "Asia/Shanghai"
+names = {{ zh = "清华大学" }}
+
+[[feeds]]
+id = "vnu-openedx"
+institution = "vnu"
+connector = "openedx"
+base_url = "{lms}"
+
+[feeds.options]
+page_size = 20
+
+[feeds.auth]
+client_id = "moocx-harvester"
+client_secret = "${{VNU_CLIENT_SECRET}}"
+
+[[exchange]]
+id = "vnu-to-tsinghua"
+from = "vnu"
+to = "tsinghua"
+
+[[exports]]
+format = "json"
+path = "exports/catalog.json"
+
+[[exports]]
+format = "csv"
+path = "exports/offers-tsinghua.csv"
+audience = "tsinghua"
+
+[[exports]]
+format = "site"
+path = "exports/site-tsinghua"
+audience = "tsinghua"
+"""
+
+
+class AuthenticatedLms:
+    """VNU's Open edX behind OAuth2: a JWT for the right client credentials (client
+    credentials grant, ``token_type=jwt``), the Courses API only for ``Authorization: JWT``
+    with that token, 401 otherwise."""
+
+    def __init__(self) -> None:
+        self.platform = OpenEdxPlatform(load_sample("vnu_openedx_courses.json"))
+        self.tokens_issued = 0
+        self.pages_served = 0
+        self.refused = 0
+
+    def __call__(self, request: DemoRequest) -> Reply:
+        if request.path == "/oauth2/access_token":
+            form = parse_qs(request.body.decode())
+            expected = {
+                "grant_type": ["client_credentials"],
+                "client_id": ["moocx-harvester"],
+                "client_secret": [CLIENT_SECRET],
+                "token_type": ["jwt"],
+            }
+            if request.method != "POST" or form != expected:
+                return self._json(401, {"error": "invalid_client"})
+            self.tokens_issued += 1
+            token = {"access_token": ACCESS_TOKEN, "token_type": "JWT", "expires_in": 3600}
+            return self._json(200, {**token, "scope": "read"})
+        if request.headers.get("authorization") != f"JWT {ACCESS_TOKEN}":
+            self.refused += 1
+            return self._json(401, {"detail": "Authentication credentials were not provided."})
+        self.pages_served += 1
+        return self.platform(request)
+
+    @staticmethod
+    def _json(status: int, body: object) -> Reply:
+        return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def catalog_dump(catalog_url: str, tmp_path: Path) -> dict[str, bytes]:
+    """What an attacker with the catalog could read: on SQLite the database file's bytes (and
+    its -wal / -shm files), on PostgreSQL every row of every table."""
+    if catalog_url.startswith("sqlite"):
+        return {p.name: p.read_bytes() for p in tmp_path.glob("catalog.db*")}
+    engine = create_engine(catalog_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: repr(conn.execute(text(f'SELECT * FROM "{table}"')).all()).encode()
+                for table in inspect(engine).get_table_names()
+            }
+    finally:
+        engine.dispose()
+
+
+def test_k3_after_a_successful_authenticated_sync_no_secret_or_token_is_stored_or_exported(
+    tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """K3: an OAuth2 client-credentials sync that works (the API checks the JWT on every
+    page), then every export: the client secret and the access token are in no byte of the
+    catalog (SQLite file, every PostgreSQL table), the JSON, the CSV, any file of the site or
+    the output of ``-vv``."""
+    monkeypatch.setenv("VNU_CLIENT_SECRET", CLIENT_SECRET)
+    lms = AuthenticatedLms()
+    config = tmp_path / "config.toml"
+    with DemoServer({"lms": lms}) as server:
+        config.write_text(K3_CONFIG.format(catalog_url=catalog_url, lms=server.url("lms")), "utf-8")
+        assert run(["--config", str(config), "-vv", "sync"]) == 0, capsys.readouterr().err
+    assert run(["--config", str(config), "export", "--all"]) == 0, capsys.readouterr().err
+    out, err = capsys.readouterr()
+
+    # The sync really was authenticated, and the data really landed: the search could fail.
+    assert lms.tokens_issued == 1 and lms.refused == 0 and lms.pages_served == 5
+    exported = json.loads((tmp_path / "exports" / "catalog.json").read_text("utf-8"))
+    assert len(exported["courses"]) == 58
+    site = tmp_path / "exports" / "site-tsinghua"
+    site_files = [p for p in site.rglob("*") if p.is_file()]
+    assert len(site_files) > 1 and (site / "index.html").is_file()
+    assert "Giáo dục" in (tmp_path / "exports" / "offers-tsinghua.csv").read_text("utf-8-sig")
+
+    searched = {
+        f"catalog: {name}": data for name, data in catalog_dump(catalog_url, tmp_path).items()
+    }
+    assert any(b"Gi\xc3\xa1o d\xe1\xbb\xa5c" in data for data in searched.values())  # courses
+    for path in (tmp_path / "exports").rglob("*"):
+        if path.is_file():
+            searched[str(path.relative_to(tmp_path))] = path.read_bytes()
+    searched["moocx output"] = (out + err).encode()
+    for where, data in searched.items():
+        leaked = [s for s in K3_SENTINELS if s.encode() in data]
+        assert not leaked, f"{where} holds {leaked}"
