@@ -11,7 +11,9 @@ the JSON, the CSV or any file of the site. On SQLite and PostgreSQL, as the user
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -24,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from connectors.errors import FeedError
+from scheduler import logs
 from scheduler.check import build_check_connector
 from scheduler.cli import run
 from scheduler.config import load_config
@@ -160,6 +163,69 @@ def test_k2_a_key_in_a_query_string_or_userinfo_shows_nowhere_when_the_request_f
     for where, output in shown.items():
         leaked = [s for s in K2_SENTINELS if s in output]
         assert not leaked, f"{where} shows {leaked}"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param(
+            'http://127.0.0.1:8000 "GET /oai?api_key=K&verb=ListRecords HTTP/1.1" 500 32',
+            'http://127.0.0.1:8000 "GET /oai?api_key=***&verb=ListRecords HTTP/1.1" 500 32',
+            id="urllib3-request-line",
+        ),
+        pytest.param(
+            "Max retries exceeded with url: /c?page=2&token=T&access_token=A (Caused by X)",
+            "Max retries exceeded with url: /c?page=2&token=***&access_token=*** (Caused by X)",
+            id="requests-exception-text",
+        ),
+        pytest.param(
+            "proxy http://moocx:hunter2@proxy.vnu.edu.vn:3128 refused",
+            "proxy http://***@proxy.vnu.edu.vn:3128 refused",
+            id="userinfo",
+        ),
+        pytest.param(
+            "sent Authorization: JWT eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+            "sent Authorization: JWT ***",
+            id="authorization-value",
+        ),
+        pytest.param(
+            "GET /api/v1/lms/get_product_list/?page=3&sign=tsinghua080&key=&monkey=1",
+            "GET /api/v1/lms/get_product_list/?page=3&sign=tsinghua080&key=***&monkey=1",
+            id="only-secret-names",
+        ),
+        pytest.param(
+            "fetched a JWT token from http://lms/oauth2/access_token, valid 3600 s",
+            "fetched a JWT token from http://lms/oauth2/access_token, valid 3600 s",
+            id="nothing-to-mask",
+        ),
+    ],
+)
+def test_k2_the_log_filter_masks_what_looks_like_a_credential(line: str, expected: str) -> None:
+    """K2: the redaction filter masks query-string keys, userinfo and quoted credentials in
+    any line, without a config naming them, and leaves everything else as it was."""
+    assert logs.RedactSecrets().mask(line) == expected
+
+
+def test_k2_the_log_filter_masks_tracebacks_and_json_fields() -> None:
+    """K2: a configured secret and a query-string key in an exception's traceback and in an
+    ``extra`` field of a JSON line are masked too (the formatters print what the filter left)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RedactSecrets([PASSWORD]))
+    logger = logging.getLogger("tests.secrets_leak")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"GET /c?api_key={KEY} with {PASSWORD}")
+        except RuntimeError:
+            logger.error("the run failed", exc_info=True, extra={"error": f"?token={TOKEN}"})
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert "RuntimeError: GET /c?api_key=*** with ***" in line["exception"]
+    assert line["error"] == "?token=***"
+    assert not [s for s in (KEY, TOKEN, PASSWORD) if s in stream.getvalue()]
 
 
 # -- K3: secrets in exports and the catalog ------------------------------------------------------
