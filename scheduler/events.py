@@ -154,7 +154,7 @@ def missed(feed: str, due: datetime | None, *, tz: str) -> None:
         "%s: the run due at %s was missed (the service was down or busy for longer than "
         "misfire_grace_time)",
         feed,
-        when(due, tz),
+        _at(due, tz),
         extra={"event": "run_missed", "feed": feed, "due": iso(due, tz)},
     )
 
@@ -165,12 +165,12 @@ def missed_while_down(
     """At start: runs that fell due while no service ran — caught up once now, or let go."""
     seconds = grace.total_seconds()
     if missed.count == 1:
-        what = f"the run due at {when(missed.due, tz)} was missed while the service was down"
+        what = f"the run due at {_at(missed.due, tz)} was missed while the service was down"
     else:
         many = f"more than {COUNT_LIMIT}" if missed.count > COUNT_LIMIT else str(missed.count)
         what = (
             f"{many} runs were missed while the service was down, the first due at "
-            f"{when(missed.due, tz)}"
+            f"{_at(missed.due, tz)}"
         )
     fields = {"feed": missed.feed, "due": iso(missed.due, tz), "missed": missed.count}
     if missed.run_now:
@@ -203,9 +203,14 @@ def overlapped(feed: str, due: datetime | None, *, tz: str) -> None:
     log.warning(
         "%s: still running; the run due at %s was skipped",
         feed,
-        when(due, tz),
+        _at(due, tz),
         extra={"event": "run_overlapped", "feed": feed, "due": iso(due, tz)},
     )
+
+
+def _at(value: datetime | None, tz: str) -> str:
+    """A fire time, to the second when it is not on the minute (a six-field schedule's)."""
+    return when(value, tz, seconds=value is not None and value.second != 0)
 
 
 def reload_applied(

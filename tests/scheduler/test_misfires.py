@@ -26,7 +26,7 @@ from tests.scheduler.test_sync_processes import GatedPlatform
 
 FEED = "vnu-lms"  # distinctive, so a line naming it twice is easy to catch
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")  # the service's zone: +07:00 all year
-STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d \+07:00"
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? \+07:00"  # seconds off the minute
 PREFIX = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+07:00 (INFO |WARNING) +moocx\.service: "
 
 CONFIG = """
