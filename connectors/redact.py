@@ -12,9 +12,13 @@ Standard library only: the CLI's logging imports it before anything heavy is loa
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["SECRET_PARAM", "redact_text", "redact_url"]
+__all__ = ["MIN_SECRET", "SECRET_PARAM", "redact_text", "redact_url", "url_credentials"]
+
+#: Shorter values are not treated as credentials: masking "1" or "on" would garble text.
+MIN_SECRET = 4
 
 #: Query parameter names whose values are masked: a whole name or a ``_``/``-`` separated part
 #: of it (``api_key``, ``access_token``, ``X-Amz-Signature``), not any substring (``sign`` is
@@ -63,3 +67,28 @@ def redact_text(text: str) -> str:
 def _mask_param(match: re.Match[str]) -> str:
     name = match.group(1)
     return f"{name}=***" if SECRET_PARAM.search(name) else match.group(0)
+
+
+def url_credentials(texts: Iterable[str]) -> list[str]:
+    """The credentials in ``texts`` that look like URLs or paths: a userinfo password (or a
+    lone user name, which some sources use as the token), and the value of every query
+    parameter whose name says key, token, secret, password or signature. Each as written and,
+    when that differs, decoded (``t0ken+x`` and ``t0ken x``): a source may echo either."""
+    found: list[str] = []
+    for text in texts:
+        if "?" not in text and "@" not in text:
+            continue
+        try:
+            parts = urlsplit(text)
+            candidates = [parts.password or parts.username or ""]
+        except ValueError:
+            continue
+        for pair in parts.query.split("&"):
+            name, _, value = pair.partition("=")
+            if SECRET_PARAM.search(unquote_plus(name)):
+                candidates.append(value)
+        for candidate in candidates:
+            for spelling in (candidate, unquote_plus(candidate)):
+                if len(spelling) >= MIN_SECRET and spelling not in found:
+                    found.append(spelling)
+    return found

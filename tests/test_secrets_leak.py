@@ -376,3 +376,117 @@ def test_k3_after_a_successful_authenticated_sync_no_secret_or_token_is_stored_o
     for where, data in searched.items():
         leaked = [s for s in K3_SENTINELS if s.encode() in data]
         assert not leaked, f"{where} holds {leaked}"
+
+
+# -- K3: a key in a URL, after successful syncs -------------------------------------------------
+
+URL_TOKEN, ROTATED_TOKEN = "k3-URL-TOKEN-c41f7e", "k3-ROTATED-TOKEN-80ad2"
+OAI_KEY, OAI_PASSWORD = "k3-OAI-KEY-2b9d4", "k3-OAI-PASSWORD-e7a15"
+URL_SENTINELS = (URL_TOKEN, ROTATED_TOKEN, OAI_KEY, OAI_PASSWORD)
+
+URL_KEY_CONFIG = """
+[catalog]
+url = "{catalog_url}"
+
+[http]
+max_retries = 0
+
+[[institutions]]
+id = "vnu"
+names = {{ vi = "Đại học Quốc gia Hà Nội" }}
+
+[[feeds]]
+id = "vnu-moochub"
+institution = "vnu"
+connector = "moochub"
+base_url = "{portal}"
+
+[feeds.options]
+path = "/courses?access_token=${{PORTAL_TOKEN}}&page_size=2"
+
+[[feeds]]
+id = "vnu-oai"
+institution = "vnu"
+connector = "oaipmh"
+enabled = false
+base_url = "http://harvester:${{OAI_PASSWORD}}@127.0.0.1:9/oai?api_key=${{OAI_KEY}}"
+
+[[exports]]
+format = "json"
+path = "exports/catalog.json"
+"""
+
+
+class TokenPortal:
+    """A MOOChub portal that takes its key in the query string, checks it on every request
+    (401 otherwise) and echoes it in ``links.next``, as such portals do: two pages of two
+    courses; page 2 answers 500 while ``down``."""
+
+    def __init__(self) -> None:
+        sample = json.loads((ROOT / "tests/fixtures/moochub/courses.json").read_bytes())
+        good = sample["data"][:2]  # the sample's last two are rejected on purpose
+        self.courses = good + [{**c, "id": f"{c['id']}-b"} for c in good]
+        self.token = URL_TOKEN
+        self.down = True
+        self.pages: list[str] = []  # "1", "2", or "refused"
+
+    def __call__(self, request: DemoRequest) -> Reply:
+        if request.query.get("access_token") != [self.token]:
+            self.pages.append("refused")
+            return 401, {"Content-Type": "application/json"}, b'{"errors": [{"status": "401"}]}'
+        page = request.query.get("page", ["1"])[0]
+        self.pages.append(page)
+        if page == "2" and self.down:
+            return 500, {"Content-Type": "text/plain"}, b"temporarily down"
+        start = 2 * (int(page) - 1)
+        body: dict[str, object] = {"data": self.courses[start : start + 2], "links": {}}
+        if page == "1":
+            query = f"access_token={self.token}&page_size=2&page=2"
+            body["links"] = {"next": f"{request.base}/courses?{query}"}
+        return 200, {"Content-Type": "application/vnd.api+json"}, json.dumps(body).encode()
+
+
+def test_k3_a_key_in_a_url_is_used_on_the_wire_and_stored_nowhere(
+    tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """K3: a feed whose key is in the query string (and echoed in the source's next links)
+    and one with a key and a password in its ``base_url``. A sync that fails on page 2, one
+    that resumes from the saved next link, one whose pages are asked for again by their saved
+    URLs (not modified), and one after the key was rotated all reach the portal with the key
+    of the moment; the catalog and the export hold ``***`` where the key was, never the key."""
+    monkeypatch.setenv("PORTAL_TOKEN", URL_TOKEN)
+    monkeypatch.setenv("OAI_KEY", OAI_KEY)
+    monkeypatch.setenv("OAI_PASSWORD", OAI_PASSWORD)
+    portal = TokenPortal()
+    config = tmp_path / "config.toml"
+    with DemoServer({"portal": portal}) as server:
+        text_ = URL_KEY_CONFIG.format(catalog_url=catalog_url, portal=server.url("portal"))
+        config.write_text(text_, "utf-8")
+        assert run(["--config", str(config), "sync"]) == 1  # page 2 is down
+        portal.down = False
+        assert run(["--config", str(config), "sync"]) == 0, capsys.readouterr().err
+        assert run(["--config", str(config), "sync"]) == 0, capsys.readouterr().err
+        assert run(["--config", str(config), "runs", "show", "3"]) == 0
+        assert "pages 2 (2 not modified)" in capsys.readouterr().out  # asked for by saved URLs
+        portal.token = ROTATED_TOKEN
+        monkeypatch.setenv("PORTAL_TOKEN", ROTATED_TOKEN)
+        assert run(["--config", str(config), "sync"]) == 0, capsys.readouterr().err
+    assert run(["--config", str(config), "export", "--all"]) == 0
+    out, err = capsys.readouterr()
+
+    # Run 1 stopped at page 2; run 2 resumed there with the key put back into the saved next
+    # link; run 3 asked for both pages by their saved URLs and found them as they were; run 4,
+    # after the rotation, with the new key (the next link changed with it, so page 1 is new).
+    assert portal.pages == ["1", "2", "2", "1", "2", "1", "2"]
+    exported = json.loads((tmp_path / "exports" / "catalog.json").read_text("utf-8"))
+    assert len(exported["courses"]) == 4
+    dump = catalog_dump(catalog_url, tmp_path)
+    stored = b"\n".join(dump.values())
+    assert b"access_token=***&page_size=2&page=2" in stored  # the saved next link and page URL
+    assert b"http://harvester:***@127.0.0.1:9/oai?api_key=***2" in stored  # the feed's base_url
+    searched = {f"catalog: {name}": data for name, data in dump.items()}
+    searched["catalog.json"] = (tmp_path / "exports" / "catalog.json").read_bytes()
+    searched["moocx output"] = (out + err).encode()
+    for where, data in searched.items():
+        leaked = [s for s in URL_SENTINELS if s.encode() in data]
+        assert not leaked, f"{where} holds {leaked}"
