@@ -43,18 +43,12 @@ from connectors.errors import (
     WrongEndpointError,
 )
 from connectors.netcause import NetFailure, explain
+from connectors.redact import redact_url  # connectors import it from here too
 from connectors.version import USER_AGENT
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-#: Query parameter names whose values are masked in messages: a whole name or a ``_``/``-``
-#: separated part of it (``api_key``, ``X-Amz-Signature``), not any substring (``sign`` is
-#: XuetangX's course id, not a signature).
-_SECRET_PARAM = re.compile(
-    r"(^|[_-])(token|key|secret|password|passwd|signature|sig|auth)([_-]|$)|apikey|accesstoken",
-    re.I,
-)
 #: Caller headers never sent to another origin than the request's first URL.
 _CREDENTIAL_HEADER = re.compile(r"(auth|cookie|token|key|secret|password|signature)", re.I)
 _THROTTLE_HINT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.I)
@@ -102,25 +96,6 @@ class AuthProvider(Protocol):
     def headers(self, http: HttpClient) -> dict[str, str]: ...
 
     def invalidate(self) -> None: ...
-
-
-def redact_url(url: str) -> str:
-    """The URL without userinfo and with secret-looking query values masked, for messages."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port  # raises ValueError for a port out of range
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.hostname or ""
-    if ":" in netloc:  # IPv6 literal: keep its brackets
-        netloc = f"[{netloc}]"
-    if port:
-        netloc = f"{netloc}:{port}"
-    query = urlencode(
-        [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
-        safe="*:/",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def origin(url: str) -> tuple[str, str, int | None]:

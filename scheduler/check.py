@@ -33,6 +33,7 @@ from connectors.errors import (
 )
 from connectors.http import HttpSettings
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
+from connectors.redact import redact_url
 from scheduler.config import Config
 
 #: Retries a check allows after a failed request: a refused connection is tried twice in all.
@@ -45,6 +46,7 @@ CHECK_BACKOFF_MAX = 2.0
 class CheckResult:
     feed_id: str
     connector: str
+    #: Without userinfo, secret-looking query values masked: it is printed.
     base_url: str
     ok: bool
     seconds: float = 0.0
@@ -99,7 +101,7 @@ def check_feed(config: Config, feed_id: str) -> CheckResult:
     """Fetch and map the first page of ``feed_id``; never raises for the feed's own failure."""
     feed = config.feed(feed_id)
     result = CheckResult(
-        feed_id=feed.id, connector=feed.connector, base_url=feed.base_url, ok=False
+        feed_id=feed.id, connector=feed.connector, base_url=redact_url(feed.base_url), ok=False
     )
     started = time.monotonic()
     try:

@@ -21,7 +21,7 @@ import dataclasses
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ from connectors import registry
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
 from connectors.http import HttpSettings
+from connectors.redact import url_credentials
 from scheduler.config_checks import connector_checks, cross_checks
 from scheduler.config_paths import KeyPaths, Loc, Problem, misplaced, pydantic_problem, suggest
 
@@ -441,7 +442,13 @@ class Config:
             password = None
         if password:
             found.append(str(password))
-        return found
+        return found + [value for feed in self.feeds for value in self.url_credentials(feed.id)]
+
+    def url_credentials(self, feed_id: str) -> list[str]:
+        """Keys and passwords in ``feed_id``'s ``base_url`` and string options (a path or URL
+        with ``?access_token=…``): masked in logs and never stored in the catalog."""
+        options = self.feed_options.get(feed_id)
+        return url_credentials([self.feed(feed_id).base_url, *_strings(options)])
 
 
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:
@@ -527,6 +534,22 @@ def parse_config(
 # -- helpers ----------------------------------------------------------------------------------
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a connector's options (a dataclass, a model, or plain values)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
 def _first(value: float | None, default: float) -> float:
     return default if value is None else value
 
@@ -560,7 +583,7 @@ class _Interpolator:
     def _substitute(self, match: re.Match[str], loc: Loc) -> str:
         name = match.group(1)
         value = self.env.get(name)
-        if not value:
+        if not value or value.isspace():  # `VAR=` or `VAR="  "` in an env file: a mistake
             if _harvest_only(loc):
                 self.pending.append((loc, name))
                 return match.group(0)

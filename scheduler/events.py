@@ -9,7 +9,11 @@ is shown in ``[service] timezone`` with its offset. The events, at INFO unless s
                      withdrawn, held, rejected, pages, received}, duration (seconds),
                      next_run, backoff_until, consecutive_failures, error (WARNING on failure)
 ``run_crashed``      feed: the run raised (a bug); ERROR, with the traceback
-``run_missed``       feed, due: a run the service was down for, past ``misfire_grace_time``
+``run_missed``       feed, due: a run the service was down or busy for, past
+                     ``misfire_grace_time``; at start (``while_down``) also missed (how many
+                     fires) and next_run (WARNING)
+``run_caught_up``    feed, due (the first missed), missed, misfire_grace_time (seconds): at
+                     start, the runs missed while the service was down run once now
 ``run_overlapped``   feed, due: a firing skipped because the feed's last run still runs
 ``reload``           outcome ``applied`` (config, ``feeds``, added, rescheduled, removed) or
                      ``refused`` (config, errors; ERROR)
@@ -24,12 +28,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scheduler.display import duration, iso, plural, when
 from scheduler.logs import SERVICE_LOGGER
+from scheduler.misfires import COUNT_LIMIT, Missed
 from scheduler.sync import FeedResult
 
 log = logging.getLogger(SERVICE_LOGGER)
@@ -149,8 +154,48 @@ def missed(feed: str, due: datetime | None, *, tz: str) -> None:
         "%s: the run due at %s was missed (the service was down or busy for longer than "
         "misfire_grace_time)",
         feed,
-        when(due, tz),
+        _at(due, tz),
         extra={"event": "run_missed", "feed": feed, "due": iso(due, tz)},
+    )
+
+
+def missed_while_down(
+    missed: Missed, *, tz: str, grace: timedelta, next_run: datetime | None
+) -> None:
+    """At start: runs that fell due while no service ran — caught up once now, or let go."""
+    seconds = grace.total_seconds()
+    if missed.count == 1:
+        what = f"the run due at {_at(missed.due, tz)} was missed while the service was down"
+    else:
+        many = f"more than {COUNT_LIMIT}" if missed.count > COUNT_LIMIT else str(missed.count)
+        what = (
+            f"{many} runs were missed while the service was down, the first due at "
+            f"{_at(missed.due, tz)}"
+        )
+    fields = {"feed": missed.feed, "due": iso(missed.due, tz), "missed": missed.count}
+    if missed.run_now:
+        log.info(
+            "%s: %s; running %s now (within misfire_grace_time, %s)",
+            missed.feed,
+            what,
+            "it" if missed.count == 1 else "once",
+            duration(seconds),
+            extra={"event": "run_caught_up", **fields, "misfire_grace_time": seconds},
+        )
+        return
+    log.warning(
+        "%s: %s, %s than misfire_grace_time (%s) ago; next run %s",
+        missed.feed,
+        what,
+        "more" if missed.count == 1 else "all more",
+        duration(seconds),
+        when(next_run, tz),
+        extra={
+            "event": "run_missed",
+            **fields,
+            "while_down": True,
+            "next_run": iso(next_run, tz),
+        },
     )
 
 
@@ -158,9 +203,14 @@ def overlapped(feed: str, due: datetime | None, *, tz: str) -> None:
     log.warning(
         "%s: still running; the run due at %s was skipped",
         feed,
-        when(due, tz),
+        _at(due, tz),
         extra={"event": "run_overlapped", "feed": feed, "due": iso(due, tz)},
     )
+
+
+def _at(value: datetime | None, tz: str) -> str:
+    """A fire time, to the second when it is not on the minute (a six-field schedule's)."""
+    return when(value, tz, seconds=value is not None and value.second != 0)
 
 
 def reload_applied(

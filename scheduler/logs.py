@@ -1,8 +1,9 @@
 """Logging for the CLI and the service: plain lines or JSON lines, secrets redacted.
 
 Libraries log through ``logging.getLogger(__name__)``; only this module decides where lines go.
-A redaction filter replaces every configured secret value with ``***`` in every record, as a last
-line of defence behind the rule that secrets are never formatted into messages at all.
+A redaction filter replaces every configured secret value, and anything in a URL that looks like
+a credential, with ``***`` in every record, as a last line of defence behind the rule that
+secrets are never formatted into messages at all.
 
 Two loggers speak at INFO even when the rest is at WARNING: ``moocx.progress`` (what a
 non-interactive ``moocx sync`` shows) and ``moocx.service`` (what ``moocx serve`` does: start,
@@ -19,7 +20,9 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
+from connectors.redact import redact_text
 from scheduler.display import offset, zone
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -50,7 +53,14 @@ class PlainFormatter(logging.Formatter):
 
 
 class RedactSecrets(logging.Filter):
-    """Masks known secret values in log messages and their arguments."""
+    """Masks secrets in every record: the configured secret values, and what looks like one in
+    any URL (userinfo, ``?api_key=``/``token=``/``access_token=``… values, a quoted
+    ``Authorization`` credential) even when no config names it (RELIABILITY.md K2).
+
+    It rewrites the message, the exception text (formatted here, so the formatter prints the
+    masked one) and string ``extra`` fields (the JSON lines carry them): urllib3 puts full URLs
+    in its DEBUG lines and requests in its exception messages, neither through our code.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -59,21 +69,48 @@ class RedactSecrets(logging.Filter):
     def add(self, secrets: Iterable[str]) -> None:
         self.secrets.update(s for s in secrets if s)
 
+    def mask(self, text: str) -> str:
+        """``text`` with every secret it holds replaced by ``***``."""
+        masked = redact_text(text)
+        # Longest first: a secret that contains another is masked whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            masked = masked.replace(secret, "***")
+        return masked
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            masked = message
-            for secret in self.secrets:
-                masked = masked.replace(secret, "***")
-            if masked != message:
-                record.msg, record.args = masked, None
+        message = record.getMessage()
+        masked = self.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
+        for key, value in vars(record).items():
+            if key not in _STANDARD and isinstance(value, str | list | dict):
+                setattr(record, key, self._masked(value))
         return True
+
+    def _masked(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, list):
+            return [self._masked(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._masked(v) for k, v in value.items()}
+        return value
+
+
+#: The attributes every record has; anything else came in through ``extra``.
+_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+#: Formats tracebacks for :class:`RedactSecrets` exactly as every formatter here would.
+_TRACEBACKS = logging.Formatter()
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and any ``extra`` fields."""
-
-    _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -83,9 +120,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in self._STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and not key.startswith("_"):
                 payload[key] = value
-        if record.exc_info:
+        if record.exc_text:  # the redaction filter leaves the masked traceback here
+            payload["exception"] = record.exc_text
+        elif record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
 
@@ -119,5 +158,8 @@ def setup(level: int = logging.WARNING, fmt: str = "plain") -> None:
     logging.getLogger("apscheduler").setLevel(
         logging.DEBUG if level <= logging.DEBUG else logging.ERROR
     )
-    # urllib3 logs full URLs at DEBUG; keep it at INFO unless asked for everything.
-    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
+    # urllib3's DEBUG lines (each connection, each request line with its status) only with -vv:
+    # they quote full URLs, query strings included, which the redaction filter masks.
+    logging.getLogger("urllib3").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else max(level, logging.INFO)
+    )

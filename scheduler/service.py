@@ -6,7 +6,12 @@ FAQ: "You can't"). Several replicas may run against one PostgreSQL catalog; the 
 sure a feed is never harvested by two of them at once.
 
 - One job per enabled feed, ``max_instances=1``, coalesced misfires, a misfire grace time and
-  optional jitter. The job calls :func:`run_feed_job` with the feed id — never a secret.
+  optional jitter. The job calls :func:`run_feed_job` with the feed id — never a secret. A fire
+  that comes while the feed's last run still runs is skipped, and said.
+- Runs missed while no service was running are told from the catalog (every feed's planned next
+  run is stored there): at start, a feed whose missed fires include one younger than
+  ``misfire_grace_time`` runs once now; an older miss waits for the next fire
+  (:mod:`scheduler.misfires`). Both are said in one line.
 - A failing feed backs off (``backoff_base × 2^(failures-1)``, at most ``backoff_max``) without
   delaying the others; a success returns it to its schedule.
 - After a run that changed the catalog, the configured ``[[exports]]`` are rebuilt atomically.
@@ -44,7 +49,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
-from catalog import harvests
+from catalog import harvests, queries
 from catalog.tables import utcnow
 from scheduler import events, logs
 from scheduler import status as status_file
@@ -52,6 +57,7 @@ from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger
 from scheduler.exchange_setup import rebuild_exchange
 from scheduler.exports import build_missing, rebuild_all
+from scheduler.misfires import Missed, missed_runs
 from scheduler.status import FeedStatus
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
@@ -107,6 +113,10 @@ class Service:
         self.outcomes: Counter[str] = Counter()
         self.signal_name: str | None = None
         self.stopped_at: datetime | None = None
+        #: Runs that fell due while no service ran, found at start (see :meth:`serve`).
+        self.missed_while_down: list[Missed] = []
+        #: Each feed's next run when the stop came (a stopped scheduler has no jobs to ask).
+        self._planned_at_stop: dict[str, datetime | None] = {}
         self._status_lock = threading.Lock()
         self.scheduler = scheduler_class(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -161,22 +171,29 @@ class Service:
                     args=[feed.id],
                     id=job_id(feed.id),
                     name=f"sync {feed.id}",
-                    misfire_grace_time=int(service.misfire_grace_time.total_seconds()),
+                    misfire_grace_time=self._grace_seconds(),
                     replace_existing=True,
                 )
                 log.debug("%s: scheduled (%s %s)", feed.id, feed.schedule, service.timezone)
             else:
-                job.modify(misfire_grace_time=int(service.misfire_grace_time.total_seconds()))
+                job.modify(misfire_grace_time=self._grace_seconds())
                 job.reschedule(trigger)
             self.feeds.setdefault(
                 feed.id, FeedStatus(schedule=feed.schedule)
             ).schedule = feed.schedule
         return changes, removed
 
-    def next_run(self, feed_id: str) -> datetime | None:
-        """When the feed runs next; None when it is not scheduled or the service stops."""
+    def _grace_seconds(self) -> int:
+        """``misfire_grace_time`` as APScheduler takes it: whole seconds, at least one."""
+        return max(1, round(self.config.service.misfire_grace_time.total_seconds()))
+
+    def next_run(self, feed_id: str, *, planned: bool = False) -> datetime | None:
+        """When the feed runs next; None when it is not scheduled or (unless ``planned``) the
+        service stops. The catalog keeps the planned one: a restart catches it up."""
+        if self.stop.is_set():
+            return self._planned_at_stop.get(feed_id) if planned else None
         job = self.scheduler.get_job(job_id(feed_id))
-        if job is None or self.stop.is_set():
+        if job is None:
             return None
         if hasattr(job, "next_run_time"):
             return job.next_run_time
@@ -283,7 +300,8 @@ class Service:
         status.backoff_until = until.isoformat() if until else None
         next_at = self.next_run(feed_id)
         status.next_run_at = next_at.isoformat() if next_at else None
-        harvests.record_schedule(self.engine, feed_id, next_at, until)
+        # Even when stopping: the run this service will not make is what a restart catches up.
+        harvests.record_schedule(self.engine, feed_id, self.next_run(feed_id, planned=True), until)
         return until
 
     def _overlapped(self, event: JobSubmissionEvent) -> None:
@@ -337,6 +355,7 @@ class Service:
         """Run until SIGTERM / SIGINT; returns the exit code."""
         global _service  # noqa: PLW0603 -- the one service of this process, for run_feed_job
         _service = self
+        self.missed_while_down = self._find_missed()  # before the new schedule overwrites it
         self.schedule()
         self._publish_schedule()
         build_missing(self.config, self.engine)  # else they wait for a sync that changes something
@@ -348,8 +367,24 @@ class Service:
         self.scheduler.start()  # blocks until shutdown
         return self._drain()
 
+    def _find_missed(self) -> list[Missed]:
+        """The feeds whose planned run (stored in the catalog by the last service) passed."""
+        stored = {f.id: f.next_run for f in queries.feed_statuses(self.engine)}
+        return missed_runs(
+            stored,
+            {f.id: f.schedule for f in self.config.feeds if f.enabled},
+            timezone=self.timezone,
+            now=utcnow(),
+            grace=self.config.service.misfire_grace_time,
+        )
+
     def _started(self, _event: object) -> None:
-        """The scheduler holds the jobs now, with their run times: say what runs when."""
+        """The scheduler holds the jobs now, with their run times: catch up what was missed
+        while no service ran, then say what runs when."""
+        for missed in self.missed_while_down:
+            job = self.scheduler.get_job(job_id(missed.feed))
+            if missed.run_now and job is not None:
+                job.modify(next_run_time=utcnow())  # once, for every missed fire (coalesced)
         self._publish_schedule()
         events.started(
             self.planned(),
@@ -358,11 +393,19 @@ class Service:
             host=socket.gethostname(),
             config=self.config_path,
         )
+        for missed in self.missed_while_down:
+            events.missed_while_down(
+                missed,
+                tz=self.timezone,
+                grace=self.config.service.misfire_grace_time,
+                next_run=self.next_run(missed.feed),
+            )
 
     def _on_stop(self, signum: int, _frame: Any) -> None:
         if self.stop.is_set():
             return
         self.signal_name = signal.Signals(signum).name
+        self._planned_at_stop = {feed_id: self.next_run(feed_id) for feed_id in self.feeds}
         self.stop.set()
         if self.running:
             events.stopping(

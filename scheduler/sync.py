@@ -26,6 +26,7 @@ from connectors import registry
 from connectors.base import Connector
 from connectors.errors import CursorExpired, FatalFeedError, FeedError, HttpStatusError
 from connectors.records import Page
+from scheduler import stored_secrets
 from scheduler.config import Config
 from scheduler.demo.state import stopped_platform
 from scheduler.display import plural
@@ -122,7 +123,10 @@ def open_catalog(config: Config) -> Engine:
         ],
         [
             harvests.FeedInfo(
-                id=f.id, institution=f.institution, connector=f.connector, base_url=f.base_url
+                id=f.id,
+                institution=f.institution,
+                connector=f.connector,
+                base_url=stored_secrets.for_feed(config, f.id).hide(f.base_url),
             )
             for f in config.feeds
         ],
@@ -237,6 +241,7 @@ def _sync_leased(
     ingestor = Ingestor(
         engine, feed_id, run_id, lease=lease, policy=policy, subject_mapping=config.subjects
     )
+    secrets = stored_secrets.for_feed(config, feed_id)
     status, error, connector = "failed", None, None
     try:
         connector = (
@@ -252,6 +257,7 @@ def _sync_leased(
             stop=stop,
             lost=lost,
             restart=lambda: _restart(engine, lease, run_id, policy, full),
+            secrets=secrets,
         )
     except FeedError as exc:
         error = str(exc)
@@ -274,7 +280,7 @@ def _sync_leased(
         if status != "succeeded":
             try:
                 status, error = harvests.finish_run(
-                    engine, run_id, status=status, error=error, lease=lease
+                    engine, run_id, status=status, error=secrets.hide(error), lease=lease
                 )
             except SQLAlchemyError:
                 log.exception("feed %s: could not record the end of run %d", feed_id, run_id)
@@ -331,13 +337,15 @@ def _harvest(
     stop: threading.Event | None,
     lost: threading.Event,
     restart: Callable[[], harvests.Plan],
+    secrets: stored_secrets.StoredSecrets,
 ) -> tuple[str, str | None]:
-    """Feed the connector's pages to the ingestor; (status, error)."""
+    """Feed the connector's pages to the ingestor; (status, error). The catalog gets each
+    page with the feed's URL credentials masked, the connector its cursor with them back."""
     feed_id = ingestor.feed_id
-    cursor = plan.cursor
+    cursor = secrets.reveal(plan.cursor)
     while True:
         try:
-            for page in connector.harvest(cursor):
+            for page in map(secrets.hide, connector.harvest(cursor)):
                 outcome = ingestor.apply(page)
                 progress.page_done(feed_id, page, outcome, ingestor.tally.received)
                 if page.last:
@@ -355,7 +363,7 @@ def _harvest(
                 raise
             log.warning("feed %s: cannot resume (%s); starting the harvest over", feed_id, exc)
             plan = restart()
-            cursor = plan.cursor
+            cursor = secrets.reveal(plan.cursor)
 
 
 def sync_feeds(

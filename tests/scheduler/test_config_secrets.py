@@ -326,3 +326,60 @@ def test_a_harvest_only_value_that_needs_its_variable_to_be_checked_names_the_va
         "feeds[1] (tsinghua-openedx).auth.token_url: environment variable TOKEN_URL is not set "
         "(or is empty)"
     ]
+
+
+# -- K1: a variable that is set but empty counts as missing ------------------------------------
+
+EMPTY_VALUES = [pytest.param("", id="empty"), pytest.param("  \t", id="only-whitespace")]
+
+
+@pytest.mark.parametrize("value", EMPTY_VALUES)
+@responses.activate
+def test_sync_and_check_refuse_a_feed_whose_secret_is_set_but_empty(
+    tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, capsys, value: str
+) -> None:
+    """K1: `TSINGHUA_SECRET=` (an env file's line with nothing after the `=`) is no secret: sync
+    and check stop before anything runs, naming the key and the variable, never a value."""
+    monkeypatch.setenv("TSINGHUA_SECRET", value)
+    path = write(tmp_path, catalog_url)
+    serve_vnu()
+    for command in (["sync", "tsinghua-openedx"], ["sync"], ["check", "tsinghua-openedx"]):
+        assert moocx(path, *command) == 2, command
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.splitlines() == [f"{path}: 1 error in the config:", f"  {MISSING}"]
+    assert runs_of(catalog_url) == []  # refused before anything ran
+    assert not any(THU in call.request.url for call in responses.calls)
+
+
+@pytest.mark.parametrize("value", EMPTY_VALUES)
+def test_serve_refuses_to_start_when_an_enabled_feeds_secret_is_empty(
+    tmp_path: Path, value: str
+) -> None:
+    """K1: `moocx serve` started with `TSINGHUA_SECRET=""` exits 2 naming the variable."""
+    path = write(tmp_path, f"sqlite:///{tmp_path / 'catalog.db'}")
+    env = {k: v for k, v in os.environ.items() if k != ENV_CONFIG}
+    env["TSINGHUA_SECRET"] = value
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(path), "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert MISSING in " ".join(done.stderr.split())
+    assert not (tmp_path / "moocx-status.json").exists()  # it never started
+
+
+def test_an_empty_variable_in_a_value_every_command_reads_fails_the_load(tmp_path: Path) -> None:
+    """K1: an empty `${CATALOG_DIR}` would make `sqlite:////catalog.db`; the load says so."""
+    path = write(tmp_path, "sqlite:///${CATALOG_DIR}/catalog.db")
+    for value in ("", "   "):
+        with pytest.raises(ConfigError) as info:
+            load_config(path, env={"CATALOG_DIR": value})
+        assert info.value.errors == [
+            "catalog.url: environment variable CATALOG_DIR is not set (or is empty)"
+        ]
