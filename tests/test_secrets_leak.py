@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import traceback
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -31,10 +30,9 @@ from scheduler.check import build_check_connector
 from scheduler.cli import run
 from scheduler.config import load_config
 from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply, load_sample
+from tests.support.cli import ROOT, moocx
 from tests.support.loopback import LoopbackServer
 from tests.support.loopback import Reply as LoopbackReply
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # -- K2: a key in a URL query string --------------------------------------------------------------
 
@@ -81,16 +79,7 @@ def free_port() -> int:
 
 def moocx_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``moocx`` in its own process: stderr is exactly what the admin's terminal shows."""
-    env = {**os.environ, **ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return moocx("--config", str(config), *args, env={**os.environ, **ENV})
 
 
 def exception_texts(config: Path) -> list[str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,8 @@ from scheduler.cli import run
 from scheduler.config import ENV_CONFIG, ConfigError, load_config
 from scheduler.service import Service
 from tests.conftest import fixture_json
+from tests.support.cli import moocx as run_moocx
 
-ROOT = Path(__file__).resolve().parents[2]
 VNU = "https://courses.vnu.edu.vn"
 THU = "https://openedx.tsinghua.edu.cn"
 SENTINEL = "S3NT1NEL-tsinghua-client-secret"
@@ -210,15 +208,7 @@ def test_a_proxy_password_is_needed_by_every_harvest_and_by_nothing_else(
 def test_serve_refuses_to_start_without_an_enabled_feeds_secret(tmp_path: Path) -> None:
     path = write(tmp_path, f"sqlite:///{tmp_path / 'catalog.db'}")
     env = {k: v for k, v in os.environ.items() if k not in ("TSINGHUA_SECRET", ENV_CONFIG)}
-    done = subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(path), "serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_moocx("--config", str(path), "serve", env=env)
     assert done.returncode == 2, done.stderr
     assert MISSING in " ".join(done.stderr.split())
     assert not (tmp_path / "moocx-status.json").exists()  # it never started
@@ -360,15 +350,7 @@ def test_serve_refuses_to_start_when_an_enabled_feeds_secret_is_empty(
     path = write(tmp_path, f"sqlite:///{tmp_path / 'catalog.db'}")
     env = {k: v for k, v in os.environ.items() if k != ENV_CONFIG}
     env["TSINGHUA_SECRET"] = value
-    done = subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(path), "serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_moocx("--config", str(path), "serve", env=env)
     assert done.returncode == 2, done.stderr
     assert MISSING in " ".join(done.stderr.split())
     assert not (tmp_path / "moocx-status.json").exists()  # it never started

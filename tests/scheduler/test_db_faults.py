@@ -32,8 +32,9 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 import catalog.db
 from scheduler.cli import run
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
+from tests.support.cli import ROOT
+from tests.support.cli import moocx as run_moocx
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """
 [catalog]
 url = "{catalog_url}"
@@ -192,14 +193,7 @@ def test_kill_9_inside_a_page_transaction_keeps_the_committed_state_and_one_sync
     [dead] = rows(catalog_url, "SELECT status, pages FROM harvest_runs")
     assert (dead.status, dead.pages) == ("running", 1)
 
-    recovery = subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "sync", "--quiet"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    recovery = run_moocx("--config", str(config), "sync", "--quiet")
     assert recovery.returncode == 0, (recovery.stdout, recovery.stderr)
     assert "vnu: succeeded (full, resumed)" in recovery.stdout
     clean_url = f"sqlite:///{tmp_path / 'clean.db'}"

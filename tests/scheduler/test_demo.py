@@ -6,7 +6,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from catalog.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from scheduler.demo import run as demo_run
 from scheduler.demo.server import load_sample
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import start_moocx
 
 
 def test_demo_runs_offline_and_its_export_holds_the_bundled_courses(tmp_path: Path, capsys) -> None:
@@ -157,13 +155,7 @@ def read_until(process: subprocess.Popen, text: str, limit: int = 200) -> list[s
 
 
 def start_demo(*args: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "demo", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_moocx("demo", *args)
     threading.Timer(120, process.kill).start()  # a hung test fails instead of hanging the suite
     return process
 

@@ -7,13 +7,12 @@ import json
 import os
 import signal
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 from scheduler.cli import run
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
-from tests.scheduler.test_service import ROOT, rows, wait_for
+from tests.scheduler.test_service import rows, wait_for
+from tests.support.cli import start_moocx
 
 CONFIG = """
 [catalog]
@@ -82,14 +81,7 @@ def test_serve_builds_missing_exports_at_start_and_leaves_existing_ones(
     (exports / "catalog.json").write_text('{"kept": true}', encoding="utf-8")
     runs_before = rows(catalog_url, "SELECT id FROM harvest_runs")
 
-    service = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "serve"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        umask=0o022,
-    )
+    service = start_moocx("--config", str(config), "serve", umask=0o022)
     try:
         wait_for(
             lambda: (

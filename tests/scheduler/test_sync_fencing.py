@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,8 +22,8 @@ from catalog.tables import utcnow
 from scheduler.cli import run
 from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply
 from tests.support import openedx_feed as feed
+from tests.support.cli import start_moocx
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """
 [catalog]
 url = "{catalog_url}"
@@ -167,13 +166,7 @@ def test_a_sync_paused_past_its_lease_writes_nothing_after_its_successor_took_ov
     assert run(["--config", str(config), "sync", "--quiet"]) == 0  # the catalog of yesterday
     platform.armed, platform.stale_reply = True, stale_reply
 
-    old = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "sync", "--full", "-q"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    old = start_moocx("--config", str(config), "sync", "--full", "-q")
     try:
         wait_until(platform.stalled.is_set, "the request for the last page", old)
         [(old_run, pages)] = query(catalog_url, "SELECT id, pages FROM harvest_runs WHERE id = 2")

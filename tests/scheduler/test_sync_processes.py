@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,8 +18,8 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from scheduler.cli import run
 from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply, load_sample
+from tests.support.cli import start_moocx
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """
 [catalog]
 url = "{catalog_url}"
@@ -76,13 +75,7 @@ def write_config(path: Path, catalog_url: str, base: str, ttl: str = "30s") -> P
 
 
 def start_sync(config: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "sync", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_moocx("--config", str(config), "sync", "--quiet")
 
 
 def snapshot(url: str) -> list[tuple]:
