@@ -57,10 +57,6 @@ class CatalogBusy(CatalogError, OperationalError):
         return type(self), (self.message, self.statement, self.params, self.orig)
 
 
-def default_url(directory: Path) -> str:
-    return f"sqlite:///{(directory / 'catalog.db').as_posix()}"
-
-
 def make_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = False) -> Engine:
     """An engine for ``url`` with the pragmas and transaction behaviour the catalog relies on.
 

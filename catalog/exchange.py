@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 #: Why a run fits no term (the codes :func:`run_misses` gives).
@@ -342,7 +342,3 @@ def equivalence_for(
             continue
         return eq
     return None
-
-
-def utc_iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None

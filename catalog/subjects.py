@@ -197,10 +197,6 @@ class SubjectCatalog:
 
     # ----------------------------------------------------------------- mapping
 
-    def code_for(self, category: str, extra: Mapping[str, str] | None = None) -> str | None:
-        """The broad field of one source category, or None (unmapped or ignored)."""
-        return self._resolve(category, extra) or None
-
     def map(self, categories: Iterable[str], extra: Mapping[str, str] | None = None) -> list[str]:
         """The broad fields of a course's categories: unique, in the order first found."""
         codes: list[str] = []

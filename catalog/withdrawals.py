@@ -274,15 +274,3 @@ def forget_old_pages(conn: Connection, feed_id: str, chain_id: int) -> None:
     """Page evidence of finished chains is no longer needed."""
     old_runs = select(runs_t.c.id).where(runs_t.c.feed_id == feed_id, runs_t.c.chain_id < chain_id)
     conn.execute(delete(pages_t).where(pages_t.c.run_id.in_(old_runs)))
-
-
-def held_for_run(conn: Connection, run_id: int) -> list[dict[str, Any]]:
-    held_t = tables.held_withdrawals
-    return [
-        dict(row._mapping)
-        for row in conn.execute(
-            select(held_t.c.key, held_t.c.reason)
-            .where(held_t.c.run_id == run_id)
-            .order_by(held_t.c.key)
-        )
-    ]

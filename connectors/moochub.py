@@ -44,9 +44,6 @@ from connectors.unchanged import carried_over, page_digest, same_as_before
 log = logging.getLogger(__name__)
 
 SHORT_DESCRIPTION_CHARS = 300
-_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|blockquote)\b[^>]*>", re.I)
-_TAG = re.compile(r"<[^>]*>")
 _PACING = {"asynchronous": "self", "synchronous": "instructor"}
 
 

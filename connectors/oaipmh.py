@@ -66,10 +66,7 @@ _TAGS = tuple(
     f"{OAI}{t}" for t in ("responseDate", "error", "record", "resumptionToken", "ListRecords")
 )
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][^<>]*?&gt;")
-_BLOCK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|h[1-6]|tr|td|th|blockquote))\b[^>]*>", re.I)
-_HTML_TAG = re.compile(r"<[^>]*>")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _VCARD_ORG = re.compile(r"^ORG(?:;[^:\n]*)?:(.*)$", re.M | re.I)
 _DURATION = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
