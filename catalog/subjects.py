@@ -31,7 +31,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from catalog.textsearch import fold
+from catalog.site.fold import fold
 
 LANGUAGES = ("vi", "zh", "en")
 #: An extra mapping to this value says "not a subject: ignore it".

@@ -72,6 +72,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from catalog import renames, tables
 from catalog.bulk import Bulk
 from catalog.site.fold import fold
+from catalog.subjects import load_subjects
 
 #: Shortest query term the trigram index can match.
 TRIGRAM = 3
@@ -168,8 +169,6 @@ def _subjects_text(names: tuple[str, ...], signature: tuple[tuple[str, str], ...
 
 def _subject_parts(names: Sequence[str], mapping: Mapping[str, str] | None) -> list[str]:
     """A course's subject names, then the labels of their ISCED fields in every language."""
-    from catalog.subjects import load_subjects  # subjects folds with fold(): import late
-
     catalog = load_subjects()
     labels = [
         label
