@@ -235,7 +235,7 @@ def course_documents(
             offer = next(offer_rows, None)
         subjects, codes = subjects_of.get(subjects_raw)
         yield {
-            "id": f"{feed}:{key}",
+            "id": course_id(feed, key),
             "institution": institution_of.get(feed),
             "feed": feed,
             "key": key,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from catalog import tables
+from catalog import documents, tables
 from catalog.lookup import resolve
 
 IscedMap = Callable[[Sequence[str]], list[str]]
@@ -175,7 +175,7 @@ def course(
         )
     ).first()
     return Course(
-        id=f"{row.feed_id}:{row.key}",
+        id=documents.course_id(row.feed_id, row.key),
         feed=row.feed_id,
         key=row.key,
         status=row.status,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from catalog import tables
+from catalog.documents import course_id
 from catalog.errors import AmbiguousCourse, UnknownCourse
 
 #: Suggestions an unknown course gets, at most; close keys are looked for (difflib) only in a
@@ -38,7 +39,7 @@ def resolve(conn: Connection, ident: str) -> int:
     if len(rows) == 1:
         return int(rows[0].id)
     if rows:
-        raise AmbiguousCourse(ident, [f"{row.feed_id}:{row.key}" for row in rows])
+        raise AmbiguousCourse(ident, [course_id(row.feed_id, row.key) for row in rows])
     raise UnknownCourse(ident, suggest(conn, key if sep and key else ident))
 
 
@@ -60,11 +61,11 @@ def suggest(conn: Connection, text: str) -> list[str]:
         .limit(SUGGESTIONS)
     ).all()
     if rows:
-        return [f"{row.feed_id}:{row.key}" for row in rows]
+        return [course_id(row.feed_id, row.key) for row in rows]
     if conn.execute(select(func.count()).select_from(tables.courses)).scalar_one() > CLOSE_KEYS:
         return []
     ids: dict[str, list[str]] = {}
     for row in conn.execute(select(c.feed_id, c.key)):
-        ids.setdefault(row.key, []).append(f"{row.feed_id}:{row.key}")
+        ids.setdefault(row.key, []).append(course_id(row.feed_id, row.key))
     close = difflib.get_close_matches(text, list(ids), n=SUGGESTIONS, cutoff=0.75)
     return [i for k in close for i in ids[k]][:SUGGESTIONS]

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 
 from catalog import renames, tables
 from catalog.db import serialize
+from catalog.documents import course_id
 from catalog.exchange import (
     ENDED,
     CourseFacts,
@@ -196,7 +197,7 @@ def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> Non
 def course_facts(row: Any, isced: IscedMap) -> CourseFacts:
     """A ``courses`` row as the rules see it."""
     return CourseFacts(
-        id=f"{row.feed_id}:{row.key}", key=row.key, language=row.language, level=row.level,
+        id=course_id(row.feed_id, row.key), key=row.key, language=row.language, level=row.level,
         organization=row.organization, pacing=row.pacing, isced=tuple(isced(row.subjects or [])),
     )  # fmt: skip
 

@@ -71,6 +71,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from catalog import renames, tables
 from catalog.bulk import Bulk
+from catalog.documents import course_id
 from catalog.site.fold import fold
 from catalog.subjects import load_subjects
 
@@ -501,7 +502,7 @@ def search(
     )
     return [
         SearchHit(
-            id=f"{row.feed_id}:{row.key}",
+            id=course_id(row.feed_id, row.key),
             course_id=row.id,
             institution=row.institution_id,
             feed=row.feed_id,
