@@ -6,7 +6,9 @@
     ├── SchemaError         the database's schema is newer than this program, or broken
     ├── UnknownFeedError    a feed id that the catalog has never seen
     ├── UnknownCourse       a course id or key that names no course
-    └── AmbiguousCourse     a bare course key that several feeds have
+    ├── AmbiguousCourse     a bare course key that several feeds have
+    ├── LeaseLost           another process took this feed's lease: the sync stops writing
+    └── SiteError           the static site cannot be written where it was asked (catalog.site)
 """
 
 from __future__ import annotations
@@ -41,3 +43,19 @@ class AmbiguousCourse(CatalogError):
     def __init__(self, ident: str, ids: Sequence[str]) -> None:
         self.ident, self.ids = ident, tuple(ids)
         super().__init__(f"course key {ident!r} is in {len(ids)} feeds: {', '.join(self.ids)}")
+
+
+class LeaseLost(CatalogError):
+    """Another process took this feed's lease: stop writing."""
+
+    def __init__(self, feed_id: str) -> None:
+        super().__init__(lost_message(feed_id))
+        self.feed_id = feed_id
+
+
+def lost_message(feed_id: str) -> str:
+    """What a sync that lost its lease records on its run (and the CLI prints)."""
+    return (
+        f"feed {feed_id}: this sync lost its lease (it was paused or cut off from the database "
+        "past lease_ttl, and another sync took the feed over); it stopped without writing"
+    )

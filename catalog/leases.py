@@ -30,27 +30,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, Engine, or_, select, update
 
 from catalog import liveness, tables
-from catalog.errors import CatalogError
+from catalog.errors import (
+    CatalogError,
+    LeaseLost,
+    lost_message,  # noqa: F401  (the sync records it as leases.lost_message)
+)
 from catalog.tables import utcnow
 
 log = logging.getLogger(__name__)
 feeds_t = tables.feeds
-
-
-class LeaseLost(CatalogError):
-    """Another process took this feed's lease: stop writing."""
-
-    def __init__(self, feed_id: str) -> None:
-        super().__init__(lost_message(feed_id))
-        self.feed_id = feed_id
-
-
-def lost_message(feed_id: str) -> str:
-    """What a sync that lost its lease records on its run (and the CLI prints)."""
-    return (
-        f"feed {feed_id}: this sync lost its lease (it was paused or cut off from the database "
-        "past lease_ttl, and another sync took the feed over); it stopped without writing"
-    )
 
 
 @dataclass(frozen=True, slots=True)
