@@ -42,6 +42,7 @@ from connectors.errors import (
     TransientFeedError,
     WrongEndpointError,
 )
+from connectors.http_settings import HttpSettings
 from connectors.netcause import NetFailure, explain
 from connectors.redact import redact_url  # connectors import it from here too
 from connectors.version import USER_AGENT
@@ -52,28 +53,6 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Caller headers never sent to another origin than the request's first URL.
 _CREDENTIAL_HEADER = re.compile(r"(auth|cookie|token|key|secret|password|signature)", re.I)
 _THROTTLE_HINT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """Limits for one feed's HTTP traffic. Defaults follow shared/RELIABILITY.md (e)."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    #: Total seconds one attempt may take, headers and body together.
-    deadline: float = 120.0
-    #: Retries after the first attempt (so at most ``max_retries + 1`` requests per call).
-    max_retries: int = 4
-    backoff_base: float = 1.0
-    backoff_max: float = 60.0
-    #: The longest ``Retry-After`` we will sleep; a longer one fails the call at once.
-    retry_after_max: float = 300.0
-    max_response_bytes: int = 50 * 1024 * 1024
-    max_redirects: int = 5
-    #: Politeness: the least time between two requests of this client, in seconds.
-    min_interval: float = 0.0
-    #: Optional explicit proxy URL (``trust_env`` is off, so environment proxies are ignored).
-    proxy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
