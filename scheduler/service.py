@@ -6,15 +6,17 @@ FAQ: "You can't"). Several replicas may run against one PostgreSQL catalog; the 
 sure a feed is never harvested by two of them at once.
 
 - One job per enabled feed, ``max_instances=1``, coalesced misfires, a misfire grace time and
-  optional jitter. The job calls :func:`run_feed_job` with the feed id — never a secret. A fire
-  that comes while the feed's last run still runs is skipped, and said.
+  optional jitter. The job calls :meth:`Service.run_job` with the feed id — never a secret (the
+  job store is in memory, so a job is never serialised). A fire that comes while the feed's last
+  run still runs is skipped, and said.
 - Runs missed while no service was running are told from the catalog (every feed's planned next
   run is stored there): at start, a feed whose missed fires include one younger than
   ``misfire_grace_time`` runs once now; an older miss waits for the next fire
   (:mod:`scheduler.misfires`). Both are said in one line.
 - A failing feed backs off (``backoff_base × 2^(failures-1)``, at most ``backoff_max``) without
   delaying the others; a success returns it to its schedule.
-- After a run that changed the catalog, the configured ``[[exports]]`` are rebuilt atomically.
+- After a run that changed the catalog, the exchange and the configured ``[[exports]]`` are
+  rebuilt, atomically (:mod:`scheduler.after_sync`).
 - SIGTERM / SIGINT: no new runs; a running sync finishes its page, records itself interrupted
   with its cursor and releases its lease; the process exits 0 — after ``stop_timeout`` at the
   latest. SIGHUP: the config is read again; a config with errors is refused and the old schedule
@@ -53,28 +55,15 @@ from catalog import harvests, queries
 from catalog.tables import utcnow
 from scheduler import events, logs
 from scheduler import status as status_file
+from scheduler.after_sync import after_sync
 from scheduler.config import Config, ConfigError, load_config, status_path
 from scheduler.cron import cron_trigger
-from scheduler.exchange_setup import rebuild_exchange
-from scheduler.exports import build_missing, rebuild_all
+from scheduler.exports import build_missing
 from scheduler.misfires import Missed, missed_runs
 from scheduler.status import FeedStatus
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
 log = logging.getLogger(__name__)
-
-#: The running service, for :func:`run_feed_job` (jobs take the feed id only).
-_service: Service | None = None
-
-
-def run_feed_job(feed_id: str) -> None:
-    """The scheduled job: an importable function of the feed id alone."""
-    if _service is None:
-        return
-    try:
-        _service.run_feed(feed_id)
-    except Exception:  # noqa: BLE001 -- the job's last line of defence: name the feed, go on
-        events.job_crashed(feed_id)
 
 
 def backoff(failures: int, base: timedelta, cap: timedelta) -> timedelta:
@@ -166,7 +155,7 @@ class Service:
             self._triggers[feed.id] = made_of
             if job is None:
                 self.scheduler.add_job(
-                    run_feed_job,
+                    self.run_job,
                     trigger,
                     args=[feed.id],
                     id=job_id(feed.id),
@@ -239,6 +228,14 @@ class Service:
 
     # -- runs ---------------------------------------------------------------------------------
 
+    def run_job(self, feed_id: str) -> None:
+        """The scheduled job, of the feed id alone: :meth:`run_feed`, whose crash is named in
+        one line while the schedule goes on."""
+        try:
+            self.run_feed(feed_id)
+        except Exception:  # noqa: BLE001 -- the job's last line of defence: name the feed, go on
+            events.job_crashed(feed_id)
+
     def run_feed(self, feed_id: str) -> FeedResult | None:
         if self.stop.is_set():
             return None
@@ -250,9 +247,7 @@ class Service:
             )
             self.outcomes[result.status] += 1
             try:
-                if result.new or result.updated or result.withdrawn:
-                    rebuild_exchange(self.config, self.engine)
-                    rebuild_all(self.config, self.engine)
+                after_sync(self.config, self.engine, [result], exports=True)
             finally:  # the status file says "succeeded" once the exports are current
                 until = self._after_run(feed_id, result)
                 events.run_finished(
@@ -353,8 +348,6 @@ class Service:
 
     def serve(self) -> int:
         """Run until SIGTERM / SIGINT; returns the exit code."""
-        global _service  # noqa: PLW0603 -- the one service of this process, for run_feed_job
-        _service = self
         self.missed_while_down = self._find_missed()  # before the new schedule overwrites it
         self.schedule()
         self._publish_schedule()
