@@ -34,10 +34,16 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 #: Courses between two progress reports (a report costs a call, not a redraw: the UI throttles).
 PROGRESS_EVERY = 500
+__all__ = ["Built", "ExportError", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
+
+
+class ExportError(CatalogError):
+    """An export was asked for what it cannot write (a format without its audience, an unknown
+    format): the caller's mistake, said in words the command line shows as they are."""
+
+
 #: What may stop one export without stopping the others: the disk, a bad target, the database.
 EXPORT_ERRORS = (OSError, ValueError, CatalogError, SQLAlchemyError)
-
-__all__ = ["Built", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
 
 
 def export(
@@ -58,7 +64,7 @@ def export(
     if fmt == "json":
         return _export_json(engine, out, audience, stream, progress, isced=isced, labels=labels)
     if audience is None:
-        raise ValueError(f"the {fmt} export is for one audience: give --audience")
+        raise ExportError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
         docs: Iterable[dict[str, Any]] = course_documents(
             conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
@@ -86,7 +92,7 @@ def export(
                 generated_at=datetime.now(UTC),
             )
             return stats.courses
-    raise ValueError(f"unknown export format {fmt!r}")
+    raise ExportError(f"unknown export format {fmt!r}")
 
 
 def _export_json(
