@@ -42,8 +42,9 @@ class InstitutionConfig(Strict):
     timezone: str = "UTC"
     #: A [[credit_systems]] id: how this institution counts credits.
     credit_system: str | None = None
-    #: The language its students read (vi, zh, en): the site opens in it and offers show the
-    #: rules' notes in it. Default: from the country (VN → vi, CN/TW/HK → zh), else en.
+    #: The language its students read (vi, zh, en): the site opens in it, offers show the
+    #: rules' notes in it and its CSV names subjects in it. Default: from the country
+    #: (VN → vi, CN/TW/HK/MO → zh), else en.
     language: Literal["vi", "zh", "en"] | None = None
 
     @property

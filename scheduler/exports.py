@@ -75,11 +75,12 @@ def export(
         if fmt == "csv":
             from catalog.export_csv import write_csv
 
+            language = reading_language(config, audience)
             if stream is not None:
-                return write_csv(stream, docs, audience=audience)
+                return write_csv(stream, docs, audience=audience, language=language)
             assert out is not None
             with atomic_text(out) as fh:  # write_csv writes the BOM spreadsheets need
-                return write_csv(fh, docs, audience=audience)
+                return write_csv(fh, docs, audience=audience, language=language)
         if fmt == "site":
             from catalog.site import write_site  # Jinja2 and nh3: only for the site
 
@@ -93,6 +94,15 @@ def export(
             )
             return stats.courses
     raise ExportError(f"unknown export format {fmt!r}")
+
+
+def reading_language(config: Config, audience: str) -> str:
+    """The language ``audience``'s students read (its ``[[institutions]]`` entry), for the CSV's
+    subject labels; English for an institution the config does not have."""
+    for institution in config.institutions:
+        if institution.id == audience:
+            return institution.reading_language
+    return "en"
 
 
 def _export_json(
