@@ -36,6 +36,7 @@ from connectors.base import AuthSettings, FeedContext
 from connectors.redact import url_credentials
 from scheduler.config_checks import cross_checks
 from scheduler.config_env import Interpolator, PendingSecret, mask, unset
+from scheduler.config_files import relative_to, resolve_sqlite
 from scheduler.config_http import FeedHttpConfig, HttpConfig, HttpSection
 from scheduler.config_models import (
     AuthConfig,
@@ -273,16 +274,16 @@ def _config(
     folder, unset harvest-only ``${VAR}`` kept as :class:`PendingSecret`."""
     return Config(
         path=path,
-        catalog_url=_resolve_sqlite(model.catalog.url, path),
+        catalog_url=resolve_sqlite(model.catalog.url, path),
         http=model.http,
         sync=model.sync,
         service=model.service,
         exports=tuple(
-            e.model_copy(update={"path": str(_relative_to(path, e.path))}) for e in model.exports
+            e.model_copy(update={"path": str(relative_to(path, e.path))}) for e in model.exports
         ),
         credit_systems=tuple(model.credit_systems),
         credits=model.credits.model_copy(
-            update={"equivalences": str(_relative_to(path, model.credits.equivalences))}
+            update={"equivalences": str(relative_to(path, model.credits.equivalences))}
         )
         if model.credits.equivalences
         else model.credits,
@@ -347,29 +348,6 @@ def _dedupe(errors: list[str]) -> list[str]:
     return list(dict.fromkeys(errors))
 
 
-def _relative_to(config: Path | None, value: str) -> Path:
-    """Paths in the config are relative to the config file's folder."""
-    target = Path(value).expanduser()
-    if target.is_absolute() or config is None:
-        return target
-    return config.resolve().parent / target
-
-
 def status_path(config: Config) -> Path:
     """Where ``moocx serve`` writes its status file and ``moocx status`` reads it."""
-    return _relative_to(config.path, config.service.status_file)
-
-
-def _resolve_sqlite(url: str, path: Path | None) -> str:
-    """Relative SQLite paths are relative to the config file, not to the working directory."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url  # the catalog reports a malformed URL when it opens it
-    database = parsed.database
-    if path is None or parsed.get_backend_name() != "sqlite" or not database:
-        return url
-    if database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
-        return url
-    resolved = (path.resolve().parent / database).as_posix()
-    return parsed.set(database=resolved).render_as_string(hide_password=False)
+    return relative_to(config.path, config.service.status_file)
