@@ -62,8 +62,9 @@ COLUMNS = (
     "whole_course",
 )
 
-#: The interface language of the two founding institutions' students, used for subject labels
-#: when the caller does not say (the CLI passes the audience institution's language).
+#: Only for a caller that passes no ``language``: the export (scheduler/exports.py) always passes
+#: the audience's reading language from its ``[[institutions]]`` entry. Kept until the tests that
+#: call :func:`write_csv` without a language pass one; then the default is English alone.
 AUDIENCE_LANGUAGES = {"vnu": "vi", "tsinghua": "zh"}
 
 BOM = "\ufeff"
@@ -91,8 +92,9 @@ def write_csv(
     """Write the offers to ``audience`` in ``courses`` to ``out``; returns the rows written.
 
     ``courses`` are course documents already filtered to what the audience may see; an offer
-    for another audience is skipped all the same. ``language`` picks the subject labels
-    (default: the audience's, see :data:`AUDIENCE_LANGUAGES`, else English).
+    for another audience is skipped all the same. ``language`` picks the subject labels: the
+    audience's reading language (``[[institutions]] language``, else from its country), which
+    the caller knows from the config; without it, :data:`AUDIENCE_LANGUAGES`, else English.
     """
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-")
     if encoding not in ("utf-8", "utf8", "utf-8-sig", "utf8-sig"):

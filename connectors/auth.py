@@ -21,7 +21,8 @@ from connectors.errors import (
     RetriesExhausted,
     TransientFeedError,
 )
-from connectors.http import redact_url
+from connectors.feedlog import FeedLog, feed_prefix
+from connectors.redact import redact_url
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
@@ -73,6 +74,7 @@ class OAuth2ClientCredentials:
         self._secret = client_secret
         self.token_type = token_type.lower()
         self.feed_id = feed_id
+        self.log = FeedLog(log, feed_id)
         self.refresh_margin = refresh_margin
         self._clock = clock
         self._token: str | None = None
@@ -99,7 +101,7 @@ class OAuth2ClientCredentials:
         }
 
     def _fetch(self, http: HttpClient) -> None:
-        prefix = f"feed {self.feed_id}: " if self.feed_id else ""
+        prefix = feed_prefix(self.feed_id)
         where = redact_url(self.token_url)
         try:
             # The revealed secret is built inline, never kept in a local of this frame: a
@@ -142,10 +144,6 @@ class OAuth2ClientCredentials:
         self._expires_at = self._clock() + expires_in
         self._margin = min(self.refresh_margin, expires_in / 2)
         self.tokens_fetched += 1
-        log.info(
-            "%sfetched a %s token from %s, valid %.0f s",
-            prefix,
-            self.token_type.upper(),
-            where,
-            expires_in,
+        self.log.info(
+            "fetched a %s token from %s, valid %.0f s", self.token_type.upper(), where, expires_in
         )

@@ -31,6 +31,7 @@ from connectors.errors import (
     TransientFeedError,
     WrongEndpointError,
 )
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpSettings
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 from connectors.redact import redact_url
@@ -232,7 +233,7 @@ def describe(result: CheckResult) -> list[Line]:
 
 def error_lines(result: CheckResult) -> list[Line]:
     """The error (one line, without the feed prefix the title already gives) and any hint."""
-    error = (result.error or "").removeprefix(f"feed {result.feed_id}: ")
+    error = (result.error or "").removeprefix(feed_prefix(result.feed_id))
     lines = [Line(f"  error: {error}", "error")]
     if result.hint:
         lines.append(Line(f"  hint: {result.hint}", "warning"))

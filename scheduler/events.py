@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.feedlog import feed_prefix
 from scheduler.display import duration, iso, plural, when
 from scheduler.logs import SERVICE_LOGGER
 from scheduler.misfires import COUNT_LIMIT, Missed
@@ -134,7 +135,7 @@ def _reason(result: FeedResult) -> str | None:
     if not result.error:
         return None
     feed = result.feed_id
-    text = result.error.removeprefix(f"feed {feed}: ")
+    text = result.error.removeprefix(feed_prefix(feed))
     if result.status == "skipped":  # "feed X is being synced by H pid P since T; skipped"
         text = text.removeprefix(f"feed {feed} is ").removesuffix("; skipped")
     return text

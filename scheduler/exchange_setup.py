@@ -28,9 +28,14 @@ from scheduler.config import Config, ConfigError, FiltersConfig, Names
 
 log = logging.getLogger(__name__)
 REGISTER_COLUMNS = (
-    "host_institution", "host_course", "home_institution", "home_course", "status",
-    "home_credits", "valid_terms",
-)  # fmt: skip
+    "host_institution",
+    "host_course",
+    "home_institution",
+    "home_course",
+    "status",
+    "home_credits",
+    "valid_terms",
+)
 STATUSES = ("approved", "conditional", "partial")
 
 
@@ -38,9 +43,13 @@ def _filters(f: FiltersConfig) -> Filters:
     # Tags as the connectors store them: a rule's "vie" or "zh-hans" must match "vi", "zh-Hans".
     languages = tuple(language_tag(tag) or tag for tag in f.languages)
     return Filters(
-        languages=languages, subjects=tuple(f.subjects), levels=tuple(f.levels),
-        organizations=tuple(f.organizations), pacing=tuple(f.pacing), courses=tuple(f.courses),
-    )  # fmt: skip
+        languages=languages,
+        subjects=tuple(f.subjects),
+        levels=tuple(f.levels),
+        organizations=tuple(f.organizations),
+        pacing=tuple(f.pacing),
+        courses=tuple(f.courses),
+    )
 
 
 def load_register(path: Path) -> tuple[Equivalence, ...]:
@@ -103,10 +112,14 @@ def settings(config: Config) -> ExchangeSettings:
     return ExchangeSettings(
         rules=tuple(
             Rule(
-                id=r.id, offering=r.offering, audience=r.audience,
-                include=_filters(r.include), exclude=_filters(r.exclude),
+                id=r.id,
+                offering=r.offering,
+                audience=r.audience,
+                include=_filters(r.include),
+                exclude=_filters(r.exclude),
                 terms=tuple(Term(**t.model_dump()) for t in r.terms),
-                default_credits=r.default_credits, notes=_notes(r.notes),
+                default_credits=r.default_credits,
+                notes=_notes(r.notes),
             )
             for r in config.exchange
         ),
@@ -115,7 +128,7 @@ def settings(config: Config) -> ExchangeSettings:
         institution_zones={i.id: i.timezone for i in config.institutions},
         credit_rounding=config.credits.rounding,
         equivalences=register,
-    )  # fmt: skip
+    )
 
 
 def isced_for(config: Config):
@@ -135,16 +148,23 @@ def rebuild_exchange(config: Config, engine: Engine) -> ExchangeReport:
     report = rebuild(engine, settings(config), isced=isced)
     for s in report.directions:
         log.info(
-            "exchange %s → %s: %d courses, %d runs, %d courses without runs, %d open now, "
-            "%d seats",
-            s.offering, s.audience, s.courses, s.runs, s.whole, s.open_now, s.seats,
-        )  # fmt: skip
+            "exchange %s → %s: %d courses, %d runs, %d courses without runs, %d open now, %d seats",
+            s.offering,
+            s.audience,
+            s.courses,
+            s.runs,
+            s.whole,
+            s.open_now,
+            s.seats,
+        )
     for rule in report.rules:
         if rule.skipped:
             log.warning("exchange rule %s not applied: %s", rule.rule, rule.skipped)
         elif rule.missed:
             log.info(
                 "exchange rule %s: %d of %d matching courses get no offer",
-                rule.rule, sum(rule.missed.values()), rule.matched,
-            )  # fmt: skip
+                rule.rule,
+                sum(rule.missed.values()),
+                rule.matched,
+            )
     return report

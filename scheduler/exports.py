@@ -34,10 +34,16 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 #: Courses between two progress reports (a report costs a call, not a redraw: the UI throttles).
 PROGRESS_EVERY = 500
+__all__ = ["Built", "ExportError", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
+
+
+class ExportError(CatalogError):
+    """An export was asked for what it cannot write (a format without its audience, an unknown
+    format): the caller's mistake, said in words the command line shows as they are."""
+
+
 #: What may stop one export without stopping the others: the disk, a bad target, the database.
 EXPORT_ERRORS = (OSError, ValueError, CatalogError, SQLAlchemyError)
-
-__all__ = ["Built", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
 
 
 def export(
@@ -58,7 +64,7 @@ def export(
     if fmt == "json":
         return _export_json(engine, out, audience, stream, progress, isced=isced, labels=labels)
     if audience is None:
-        raise ValueError(f"the {fmt} export is for one audience: give --audience")
+        raise ExportError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
         docs: Iterable[dict[str, Any]] = course_documents(
             conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
@@ -69,11 +75,12 @@ def export(
         if fmt == "csv":
             from catalog.export_csv import write_csv
 
+            language = reading_language(config, audience)
             if stream is not None:
-                return write_csv(stream, docs, audience=audience)
+                return write_csv(stream, docs, audience=audience, language=language)
             assert out is not None
             with atomic_text(out) as fh:  # write_csv writes the BOM spreadsheets need
-                return write_csv(fh, docs, audience=audience)
+                return write_csv(fh, docs, audience=audience, language=language)
         if fmt == "site":
             from catalog.site import write_site  # Jinja2 and nh3: only for the site
 
@@ -86,7 +93,16 @@ def export(
                 generated_at=datetime.now(UTC),
             )
             return stats.courses
-    raise ValueError(f"unknown export format {fmt!r}")
+    raise ExportError(f"unknown export format {fmt!r}")
+
+
+def reading_language(config: Config, audience: str) -> str:
+    """The language ``audience``'s students read (its ``[[institutions]]`` entry), for the CSV's
+    subject labels; English for an institution the config does not have."""
+    for institution in config.institutions:
+        if institution.id == audience:
+            return institution.reading_language
+    return "en"
 
 
 def _export_json(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
+from connectors.feedlog import FeedLog
 from scheduler.display import plural
 from scheduler.sync import FeedResult, NullProgress
 
@@ -37,12 +38,11 @@ class LogProgress(NullProgress):
     """One log line per page and per feed: for cron, systemd and CI."""
 
     def feed_started(self, feed_id: str) -> None:
-        log.info("feed %s: sync started", feed_id)
+        FeedLog(log, feed_id).info("sync started")
 
     def page_done(self, feed_id: str, page: Page, outcome: PageOutcome, received: int) -> None:
-        log.info(
-            "feed %s: page %d done (%s; %d new, %d updated, %d rejected; %d received so far)",
-            feed_id,
+        FeedLog(log, feed_id).info(
+            "page %d done (%s; %d new, %d updated, %d rejected; %d received so far)",
             page.number,
             plural(len(page.items), "item"),
             outcome.new,
@@ -52,7 +52,7 @@ class LogProgress(NullProgress):
         )
 
     def feed_finished(self, result: FeedResult) -> None:
-        log.info("feed %s: %s in %.1f s", result.feed_id, result.status, result.duration)
+        FeedLog(log, result.feed_id).info("%s in %.1f s", result.status, result.duration)
 
 
 class BarProgress(NullProgress):

@@ -6,15 +6,17 @@ FAQ: "You can't"). Several replicas may run against one PostgreSQL catalog; the 
 sure a feed is never harvested by two of them at once.
 
 - One job per enabled feed, ``max_instances=1``, coalesced misfires, a misfire grace time and
-  optional jitter. The job calls :func:`run_feed_job` with the feed id — never a secret. A fire
-  that comes while the feed's last run still runs is skipped, and said.
+  optional jitter. The job calls :meth:`Service.run_job` with the feed id — never a secret (the
+  job store is in memory, so a job is never serialised). A fire that comes while the feed's last
+  run still runs is skipped, and said.
 - Runs missed while no service was running are told from the catalog (every feed's planned next
   run is stored there): at start, a feed whose missed fires include one younger than
   ``misfire_grace_time`` runs once now; an older miss waits for the next fire
   (:mod:`scheduler.misfires`). Both are said in one line.
 - A failing feed backs off (``backoff_base × 2^(failures-1)``, at most ``backoff_max``) without
   delaying the others; a success returns it to its schedule.
-- After a run that changed the catalog, the configured ``[[exports]]`` are rebuilt atomically.
+- After a run that changed the catalog, the exchange and the configured ``[[exports]]`` are
+  rebuilt, atomically (:mod:`scheduler.after_sync`).
 - SIGTERM / SIGINT: no new runs; a running sync finishes its page, records itself interrupted
   with its cursor and releases its lease; the process exits 0 — after ``stop_timeout`` at the
   latest. SIGHUP: the config is read again; a config with errors is refused and the old schedule
@@ -33,7 +35,7 @@ import signal
 import socket
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,39 +55,18 @@ from catalog import harvests, queries
 from catalog.tables import utcnow
 from scheduler import events, logs
 from scheduler import status as status_file
+from scheduler.after_sync import after_sync
 from scheduler.config import Config, ConfigError, load_config, status_path
-from scheduler.cron import cron_trigger
-from scheduler.exchange_setup import rebuild_exchange
-from scheduler.exports import build_missing, rebuild_all
+from scheduler.exports import build_missing
+from scheduler.jobs import Changes, FeedJobs, backoff, feed_of, job_id
 from scheduler.misfires import Missed, missed_runs
 from scheduler.status import FeedStatus
 from scheduler.sync import FeedResult, open_catalog, sync_feed
 
+#: ``backoff`` and ``job_id`` are the schedule's (scheduler/jobs.py), imported from here too.
+__all__ = ["Service", "backoff", "job_id", "serve"]
+
 log = logging.getLogger(__name__)
-
-#: The running service, for :func:`run_feed_job` (jobs take the feed id only).
-_service: Service | None = None
-
-
-def run_feed_job(feed_id: str) -> None:
-    """The scheduled job: an importable function of the feed id alone."""
-    if _service is None:
-        return
-    try:
-        _service.run_feed(feed_id)
-    except Exception:  # noqa: BLE001 -- the job's last line of defence: name the feed, go on
-        events.job_crashed(feed_id)
-
-
-def backoff(failures: int, base: timedelta, cap: timedelta) -> timedelta:
-    """How long a feed waits after its ``failures``-th failure in a row."""
-    if failures <= 0:
-        return timedelta(0)
-    return min(cap, base * (2 ** min(failures - 1, 30)))
-
-
-def job_id(feed_id: str) -> str:
-    return f"feed:{feed_id}"
 
 
 class Service:
@@ -108,8 +89,6 @@ class Service:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self.feeds: dict[str, FeedStatus] = {}
-        #: What each scheduled feed's trigger was built from, to tell a reload what changed.
-        self._triggers: dict[str, tuple[object, ...]] = {}
         self.outcomes: Counter[str] = Counter()
         self.signal_name: str | None = None
         self.stopped_at: datetime | None = None
@@ -123,6 +102,7 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=config.service.timezone,
         )
+        self.jobs = FeedJobs(self.scheduler, self.run_job)
         self.scheduler.add_listener(self._overlapped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
 
@@ -133,74 +113,29 @@ class Service:
 
     # -- the schedule -------------------------------------------------------------------------
 
-    def schedule(self) -> tuple[dict[str, str | None], list[str]]:
+    def schedule(self) -> tuple[Changes, list[str]]:
         """Make the scheduler's jobs match the config: add, remove, reschedule.
 
         Returns what changed: ``{feed id: "added" | "rescheduled" | None}`` for every scheduled
         feed, and the feeds removed.
         """
-        service = self.config.service
-        wanted = {f.id: f for f in self.config.feeds if f.enabled}
-        changes: dict[str, str | None] = {}
-        removed = []
-        for job in self.scheduler.get_jobs():
-            feed_id = job.id.removeprefix("feed:")
-            if feed_id not in wanted:
-                job.remove()
-                self.feeds.pop(feed_id, None)
-                self._triggers.pop(feed_id, None)
-                removed.append(feed_id)
-                log.debug("%s: removed from the schedule", feed_id)
-        for feed in wanted.values():
-            made_of = (feed.schedule, service.timezone, service.jitter)
-            trigger = cron_trigger(
-                feed.schedule,
-                service.timezone,
-                jitter=service.jitter.total_seconds() if service.jitter else None,
-            )
-            job = self.scheduler.get_job(job_id(feed.id))
-            before = self._triggers.get(feed.id)
-            changes[feed.id] = (
-                "added" if job is None else "rescheduled" if before != made_of else None
-            )
-            self._triggers[feed.id] = made_of
-            if job is None:
-                self.scheduler.add_job(
-                    run_feed_job,
-                    trigger,
-                    args=[feed.id],
-                    id=job_id(feed.id),
-                    name=f"sync {feed.id}",
-                    misfire_grace_time=self._grace_seconds(),
-                    replace_existing=True,
-                )
-                log.debug("%s: scheduled (%s %s)", feed.id, feed.schedule, service.timezone)
-            else:
-                job.modify(misfire_grace_time=self._grace_seconds())
-                job.reschedule(trigger)
-            self.feeds.setdefault(
-                feed.id, FeedStatus(schedule=feed.schedule)
-            ).schedule = feed.schedule
+        changes, removed = self.jobs.match(self.config)
+        for feed_id in removed:
+            self.feeds.pop(feed_id, None)
+        for feed in self.config.feeds:
+            if feed.id in changes:
+                self.feeds.setdefault(feed.id, FeedStatus(schedule=feed.schedule))
+                self.feeds[feed.id].schedule = feed.schedule
         return changes, removed
-
-    def _grace_seconds(self) -> int:
-        """``misfire_grace_time`` as APScheduler takes it: whole seconds, at least one."""
-        return max(1, round(self.config.service.misfire_grace_time.total_seconds()))
 
     def next_run(self, feed_id: str, *, planned: bool = False) -> datetime | None:
         """When the feed runs next; None when it is not scheduled or (unless ``planned``) the
         service stops. The catalog keeps the planned one: a restart catches it up."""
         if self.stop.is_set():
             return self._planned_at_stop.get(feed_id) if planned else None
-        job = self.scheduler.get_job(job_id(feed_id))
-        if job is None:
-            return None
-        if hasattr(job, "next_run_time"):
-            return job.next_run_time
-        # A job added before the scheduler started has no run time yet: its trigger's next one.
-        return job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+        return self.jobs.next_run(feed_id)
 
-    def planned(self, changes: dict[str, str | None] | None = None) -> list[events.Planned]:
+    def planned(self, changes: Changes | None = None) -> list[events.Planned]:
         """Every scheduled feed with its next run, in config order (for the events)."""
         return [
             events.Planned(
@@ -239,6 +174,14 @@ class Service:
 
     # -- runs ---------------------------------------------------------------------------------
 
+    def run_job(self, feed_id: str) -> None:
+        """The scheduled job, of the feed id alone: :meth:`run_feed`, whose crash is named in
+        one line while the schedule goes on."""
+        try:
+            self.run_feed(feed_id)
+        except Exception:  # noqa: BLE001 -- the job's last line of defence: name the feed, go on
+            events.job_crashed(feed_id)
+
     def run_feed(self, feed_id: str) -> FeedResult | None:
         if self.stop.is_set():
             return None
@@ -250,9 +193,7 @@ class Service:
             )
             self.outcomes[result.status] += 1
             try:
-                if result.new or result.updated or result.withdrawn:
-                    rebuild_exchange(self.config, self.engine)
-                    rebuild_all(self.config, self.engine)
+                after_sync(self.config, self.engine, [result], exports=True)
             finally:  # the status file says "succeeded" once the exports are current
                 until = self._after_run(feed_id, result)
                 events.run_finished(
@@ -282,21 +223,11 @@ class Service:
             return None
         failures = harvests.consecutive_failures(self.engine, feed_id)
         status.consecutive_failures = failures
-        job = self.scheduler.get_job(job_id(feed_id))
         until = None
-        if result.status == "failed" and job is not None and not self.stop.is_set():
-            svc = self.config.service
-            until = utcnow() + backoff(failures, svc.backoff_base, svc.backoff_max)
-            following = job.trigger.get_next_fire_time(None, utcnow())
-            if following is None or until > following:
-                job.modify(next_run_time=until)  # said by the run's line (events.run_finished)
-            else:
-                until = None
-        elif result.ok and job is not None and job.next_run_time is not None:
-            # A success ends any back-off: back on the schedule.
-            scheduled = job.trigger.get_next_fire_time(None, utcnow())
-            if scheduled is not None and job.next_run_time > scheduled:
-                job.modify(next_run_time=scheduled)
+        if result.status == "failed" and not self.stop.is_set():
+            until = self.jobs.back_off(feed_id, failures, self.config.service)
+        elif result.ok:
+            self.jobs.on_schedule(feed_id)
         status.backoff_until = until.isoformat() if until else None
         next_at = self.next_run(feed_id)
         status.next_run_at = next_at.isoformat() if next_at else None
@@ -306,11 +237,10 @@ class Service:
 
     def _overlapped(self, event: JobSubmissionEvent) -> None:
         due = event.scheduled_run_times[-1] if event.scheduled_run_times else None
-        events.overlapped(event.job_id.removeprefix("feed:"), due, tz=self.timezone)
+        events.overlapped(feed_of(event.job_id), due, tz=self.timezone)
 
     def _missed(self, event: JobExecutionEvent) -> None:
-        feed_id = event.job_id.removeprefix("feed:")
-        events.missed(feed_id, event.scheduled_run_time, tz=self.timezone)
+        events.missed(feed_of(event.job_id), event.scheduled_run_time, tz=self.timezone)
 
     def _publish_schedule(self) -> None:
         for feed_id in self.feeds:
@@ -353,8 +283,6 @@ class Service:
 
     def serve(self) -> int:
         """Run until SIGTERM / SIGINT; returns the exit code."""
-        global _service  # noqa: PLW0603 -- the one service of this process, for run_feed_job
-        _service = self
         self.missed_while_down = self._find_missed()  # before the new schedule overwrites it
         self.schedule()
         self._publish_schedule()
@@ -382,9 +310,8 @@ class Service:
         """The scheduler holds the jobs now, with their run times: catch up what was missed
         while no service ran, then say what runs when."""
         for missed in self.missed_while_down:
-            job = self.scheduler.get_job(job_id(missed.feed))
-            if missed.run_now and job is not None:
-                job.modify(next_run_time=utcnow())  # once, for every missed fire (coalesced)
+            if missed.run_now:
+                self.jobs.run_now(missed.feed)
         self._publish_schedule()
         events.started(
             self.planned(),

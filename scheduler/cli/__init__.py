@@ -39,6 +39,9 @@ def run(argv: list[str] | None = None) -> int:
         if _is_config_error(exc):
             _console(stderr=True).print(str(exc), style="red", markup=False)
             return EXIT_CONFIG
+        if _is_export_error(exc):  # a mistake in what was asked, in its own words
+            _console(stderr=True).print(str(exc), style="red", markup=False)
+            return EXIT_CONFIG
         if isinstance(exc, CatalogError):
             # One line however long (a path, a hint): a log reader greps for it whole.
             _console(stderr=True).print(
@@ -55,6 +58,13 @@ def _is_config_error(exc: Exception) -> bool:
     (pydantic…) for commands that never read a config: then nothing can have raised one."""
     config = sys.modules.get("scheduler.config")
     return config is not None and isinstance(exc, config.ConfigError)
+
+
+def _is_export_error(exc: Exception) -> bool:
+    """``isinstance(exc, scheduler.exports.ExportError)``, without loading the exports for
+    commands that write none."""
+    exports = sys.modules.get("scheduler.exports")
+    return exports is not None and isinstance(exc, exports.ExportError)
 
 
 def _is_busy(exc: Exception) -> bool:

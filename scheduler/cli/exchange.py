@@ -51,9 +51,14 @@ def _print_exchange(out: Console, report: ExchangeReport) -> None:
         table.add_column(column, justify="left" if column in ("from", "to") else "right")
     for s in report.directions:
         table.add_row(
-            s.offering, s.audience, str(s.courses), str(s.runs), str(s.whole), str(s.open_now),
+            s.offering,
+            s.audience,
+            str(s.courses),
+            str(s.runs),
+            str(s.whole),
+            str(s.open_now),
             str(s.seats),
-        )  # fmt: skip
+        )
     out.print(table)
     if not report.rules:
         out.print("no exchange rules: add [[exchange]] rules to the config", markup=False)
@@ -87,9 +92,12 @@ def _explain(config: Config, engine: Engine, ref: str, as_json: bool) -> None:
         found = explain(conn, ref, settings(config), isced=isced)
     if as_json:
         document = {
-            "course": found.course, "title": found.title, "institution": found.institution,
-            "status": found.status, "rules": explained_rows(found),
-        }  # fmt: skip
+            "course": found.course,
+            "title": found.title,
+            "institution": found.institution,
+            "status": found.status,
+            "rules": explained_rows(found),
+        }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     out = _output()

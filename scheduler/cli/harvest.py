@@ -81,10 +81,9 @@ def sync(
             full=full,
             accept_withdrawals=accept_withdrawals,
         )
-    if any(r.new or r.updated or r.withdrawn for r in results):
-        from scheduler.exchange_setup import rebuild_exchange
+    from scheduler.after_sync import after_sync  # the exchange: only for a sync that ran
 
-        rebuild_exchange(config, engine)
+    after_sync(config, engine, results, exports=False)  # the service keeps the exports
     out = _output()
     for r in results:
         out.print(r.summary(), style=_STATUS_STYLE.get(r.status, "red"), markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,9 @@ from scheduler.display import plural, when
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
+
+    from catalog.queries import RunInfo
 
 
 @cli.command()
@@ -87,8 +91,6 @@ def feeds(state: _State) -> None:
 @click.pass_obj
 def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
-    from rich.table import Table
-
     from catalog import queries
     from scheduler.sync import open_catalog
 
@@ -105,6 +107,18 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     feed_id = args[0] if args else None
     if feed_id is not None:
         config.feed(feed_id)
+    table, errors = _runs_table(
+        queries.recent_runs(engine, feed_id, limit), config.service.timezone
+    )
+    out.print(table)
+    for line in errors:
+        out.print(line, style="red", markup=False)
+
+
+def _runs_table(rows: Sequence[RunInfo], tz: str) -> tuple[Table, list[str]]:
+    """The runs as a table, one row each, and each failed run's error as a line of its own."""
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for column in (
         "run",
@@ -123,13 +137,12 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
         table.add_column(
             column, justify="left" if column in ("feed", "started", "status") else "right"
         )
-    rows = queries.recent_runs(engine, feed_id, limit)
     errors = []
     for r in rows:
         table.add_row(
             str(r.id),
             r.feed_id,
-            when(r.started_at, config.service.timezone),
+            when(r.started_at, tz),
             r.status,
             str(r.new),
             str(r.updated),
@@ -142,9 +155,7 @@ def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
         )
         if r.error:
             errors.append(f"run {r.id}: {r.error}")
-    out.print(table)
-    for line in errors:
-        out.print(line, style="red", markup=False)
+    return table, errors
 
 
 def _show_run(out: Console, engine: object, run_id: int, tz: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from scheduler.cli.base import (
 from scheduler.sync import open_catalog
 
 if TYPE_CHECKING:
+    from catalog.textsearch import SearchHit
     from scheduler.config import Config
 
 
@@ -56,9 +58,6 @@ def export(
     ctx: click.Context, fmt: str, out_path: str | None, audience: str | None, build_all: bool
 ) -> None:
     """Export the catalog: JSON (schema mooc-exchange/1), CSV or the static catalog site."""
-    from scheduler.exports import export as write
-    from scheduler.progress import export_progress
-
     state: _State = ctx.obj
     if build_all:
         given = [
@@ -78,6 +77,14 @@ def export(
         return
     if out_path is None:
         raise click.UsageError("give --out PATH (or --all for the config's [[exports]])")
+    _export_one(state, fmt, out_path, audience)
+
+
+def _export_one(state: _State, fmt: str, out_path: str, audience: str | None) -> None:
+    """``moocx export --format … --out …``: one export, checked first as a command line."""
+    from scheduler.exports import export as write
+    from scheduler.progress import export_progress
+
     config = state.config()
     if audience is not None:
         _known_institution(config, audience, "audience")
@@ -172,10 +179,6 @@ def search(  # noqa: PLR0917 -- click passes options positionally
     as_json: bool,
 ) -> None:
     """Search the catalog: Vietnamese with or without diacritics, Chinese substrings, English."""
-    import json
-
-    from rich.table import Table
-
     from catalog import textsearch
     from catalog.db import read_only
 
@@ -193,24 +196,34 @@ def search(  # noqa: PLR0917 -- click passes options positionally
             audience=audience,
             limit=limit,
         )
-    out = _console()
     if as_json:
-        for hit in hits:
-            click.echo(
-                json.dumps(
-                    {
-                        "id": hit.id,
-                        "title": hit.title,
-                        "institution": hit.institution,
-                        "language": hit.language,
-                        "organization": hit.organization,
-                        "url": hit.url,
-                        "match": hit.match,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        return
+        _print_hits_json(hits)
+    else:
+        _print_hits(hits)
+
+
+def _print_hits_json(hits: Sequence[SearchHit]) -> None:
+    """One JSON object per line, for scripts."""
+    import json
+
+    for hit in hits:
+        line = {
+            "id": hit.id,
+            "title": hit.title,
+            "institution": hit.institution,
+            "language": hit.language,
+            "organization": hit.organization,
+            "url": hit.url,
+            "match": hit.match,
+        }
+        click.echo(json.dumps(line, ensure_ascii=False))
+
+
+def _print_hits(hits: Sequence[SearchHit]) -> None:
+    """A table of the hits, for a person."""
+    from rich.table import Table
+
+    out = _console()
     if not hits:
         out.print("no course matches", markup=False)
         return

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from catalog import tables
 from catalog.db import read_only
+from scheduler.after_sync import after_sync
 from scheduler.config import Config, load_config
 from scheduler.demo.files import write_config
 from scheduler.demo.server import DemoServer, Handler, OpenEdxPlatform, load_sample
@@ -37,8 +38,6 @@ from scheduler.demo.state import (
     read_state,
 )
 from scheduler.demo.xuetangx_platform import XuetangXPlatform
-from scheduler.exchange_setup import rebuild_exchange
-from scheduler.exports import rebuild_all
 from scheduler.progress import make_progress
 from scheduler.sync import FeedResult, open_catalog, sync_feeds
 
@@ -157,18 +156,19 @@ def _report(config: Config, engine: Engine, results: list[FeedResult], console: 
         for title in titles:
             console.print(f"  · {title}", markup=False)
     console.print("\nThe exchange:")
-    for s in rebuild_exchange(config, engine).directions:
+    refreshed = after_sync(config, engine, results, exports=True, always=True)
+    assert refreshed.exchange is not None  # always: rebuilt even when nothing changed
+    for s in refreshed.exchange.directions:
         console.print(
             f"  {s.offering} → {s.audience}: {s.courses} courses, {s.runs} runs, "
             f"{s.open_now} open for application now, {s.seats} seats",
             markup=False,
         )
-    built = rebuild_all(config, engine)
-    for b in built:
+    for b in refreshed.exports:
         if not b.ok:
             console.print(f"  export {b.item.path}: {b.error}", style="red", markup=False)
     engine.dispose()
-    return EXIT_OK if all(r.ok for r in results) and all(b.ok for b in built) else EXIT_FAILED
+    return EXIT_OK if all(r.ok for r in results) and refreshed.ok else EXIT_FAILED
 
 
 def _next_steps(directory: Path, config_file: Path, console: Console, *, serving: bool) -> None:

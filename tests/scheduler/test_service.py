@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from scheduler import service as service_module
+from scheduler import after_sync as after_sync_module
 from scheduler.cli import run
 from scheduler.config import load_config
 from scheduler.demo.server import DemoServer, load_sample
@@ -233,10 +233,9 @@ def test_a_run_that_raises_is_named_in_one_line_and_the_feed_stays_scheduled(
     def broken(*_args: object) -> None:
         raise RuntimeError("the exchange rules could not be applied")
 
-    monkeypatch.setattr(service_module, "rebuild_exchange", broken)
-    monkeypatch.setattr(service_module, "_service", service)
+    monkeypatch.setattr(after_sync_module, "rebuild_exchange", broken)
     with caplog.at_level(logging.INFO, logger="moocx.service"):
-        service_module.run_feed_job("vnu")  # as APScheduler calls it: it must not raise
+        service.run_job("vnu")  # as APScheduler calls it: it must not raise
     by_event = {r.event: r for r in caplog.records if hasattr(r, "event")}
     assert by_event["run_finished"].outcome == "succeeded"  # the run is still said, and recorded
     crashed = by_event["run_crashed"]
