@@ -62,10 +62,6 @@ COLUMNS = (
     "whole_course",
 )
 
-#: Only for a caller that passes no ``language``: the export (scheduler/exports.py) always passes
-#: the audience's reading language from its ``[[institutions]]`` entry. Kept until the tests that
-#: call :func:`write_csv` without a language pass one; then the default is English alone.
-AUDIENCE_LANGUAGES = {"vnu": "vi", "tsinghua": "zh"}
 
 BOM = "\ufeff"
 #: Distinct values a conversion cache keeps before it starts afresh (bounds memory).
@@ -87,21 +83,21 @@ def write_csv(
     courses: Iterable[Mapping[str, Any]],
     *,
     audience: str,
-    language: str | None = None,
+    language: str = "en",
 ) -> int:
     """Write the offers to ``audience`` in ``courses`` to ``out``; returns the rows written.
 
     ``courses`` are course documents already filtered to what the audience may see; an offer
     for another audience is skipped all the same. ``language`` picks the subject labels: the
     audience's reading language (``[[institutions]] language``, else from its country), which
-    the caller knows from the config; without it, :data:`AUDIENCE_LANGUAGES`, else English.
+    the caller knows from the config; English when it gives none.
     """
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-")
     if encoding not in ("utf-8", "utf8", "utf-8-sig", "utf8-sig"):
         raise ValueError(f"the CSV export is UTF-8; the output stream is {encoding}")
     if not encoding.endswith("sig"):
         out.write(BOM)
-    lang = language or AUDIENCE_LANGUAGES.get(audience, "en")
+    lang = language or "en"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     cells = _Cells(audience, lang, _SafeCells().__getitem__)

@@ -87,6 +87,9 @@ def course(**changes: Any) -> dict[str, Any]:
 
 
 def written(path: Path, courses: list[dict[str, Any]], audience: str = "tsinghua", **kw) -> int:
+    """The CSV the export writes for ``audience``, in the reading language its institution's
+    config entry gives (the example config's: Vietnamese for VNU, Chinese for Tsinghua)."""
+    kw.setdefault("language", {"vnu": "vi", "tsinghua": "zh"}.get(audience, "en"))
     with path.open("w", encoding="utf-8", newline="") as out:
         return write_csv(out, courses, audience=audience, **kw)
 
