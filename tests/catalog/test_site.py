@@ -507,8 +507,10 @@ def test_interface_strings_exist_in_every_language() -> None:
     used = set()
     writers = [SITE_CODE / "pages.py", SITE_CODE / "offer_cards.py"]  # write the course pages
     for source in [*TEMPLATES.glob("*.html"), *writers]:
-        used |= set(re.findall(r'data-i18n="([a-z_]+)"', source.read_text(encoding="utf-8")))
-        used |= set(re.findall(r'\bt\("([a-z_]+)"', source.read_text(encoding="utf-8")))
+        text = source.read_text(encoding="utf-8")
+        used |= set(re.findall(r'data-i18n="([a-z_]+)"', text))
+        used |= set(re.findall(r'\bt\("([a-z_]+)"', text))
+        used |= set(re.findall(r'"([a-z_]+)"\|t\b', text))  # "back"|t in a template
     app = (ASSETS / "app.js").read_text(encoding="utf-8")
     used |= set(re.findall(r'tr\("([a-z_]+)"', app))
     assert used and not used - keys["en"], f"strings missing: {used - keys['en']}"
