@@ -2,12 +2,12 @@
 
 Layout of the output directory::
 
-    index.html              the catalog: search, filters, results (rendered by assets/app.js)
+    index.html              the catalog: search, filters, results (rendered by assets/*.js)
     courses/<slug>.html     one page per course, complete without JavaScript
     data/first.js           the first page of the list (``window.MOOCX_FIRST``), loaded first
     data/index.js           the search index (``window.MOOCX_INDEX``), see catalog/site/index.py
     data/i18n.js            the interface strings (``window.MOOCX_I18N``), see catalog/site/i18n.py
-    assets/app.js, style.css
+    assets/*.js, style.css  the page's scripts (plain files loaded in order) and style
     .moocx-site             marks the directory as ours, so a later export may replace it
 
 Everything is local and loaded with ``<script src>``/``<link>``: pages opened from ``file://``
@@ -72,7 +72,20 @@ from catalog.site.templating import SiteTemplates
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-ASSETS = ("app.js", "style.css")
+#: The page's scripts, in the order they load (assets/core.js says why several); a course page
+#: needs only the interface's.
+SCRIPTS = (
+    "core.js",
+    "state.js",
+    "strings.js",
+    "search.js",
+    "results.js",
+    "loading.js",
+    "filters.js",
+    "app.js",
+)
+COURSE_SCRIPTS = ("core.js", "state.js", "strings.js", "app.js")
+ASSETS = (*SCRIPTS, "style.css")
 
 __all__ = ["MARKER", "SiteError", "SiteStats", "audience_zone", "write_site"]
 
@@ -196,7 +209,9 @@ class _Site:
         for name in ASSETS:
             shutil.copyfile(HERE / "assets" / name, root / "assets" / name)
         fill = lambda name: Markup(slot_marker(name))  # noqa: E731, S704
-        frame = self.templates.render("course.html", **common, root="../", fill=fill)
+        frame = self.templates.render(
+            "course.html", **common, root="../", fill=fill, scripts=COURSE_SCRIPTS
+        )
         pages = CoursePage(frame, self.templates)
         index_path = root / "data" / "index.js"
         with (
@@ -215,7 +230,7 @@ class _Site:
         _write(root / "data" / "i18n.js", f"window.MOOCX_I18N={script_json(i18n)};\n")
         audience_name = self.names.get(self.audience, {}).get(self.ui, self.audience)
         index_html = self.templates.render(
-            "index.html", **common, root="", audience_name=audience_name
+            "index.html", **common, root="", audience_name=audience_name, scripts=SCRIPTS
         )
         _write(root / "index.html", index_html)
         (root / MARKER).write_text(
