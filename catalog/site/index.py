@@ -7,7 +7,7 @@ need, never the descriptions, in two files:
 * ``data/first.js`` (``window.MOOCX_FIRST``, a few kB, loaded by ``index.html``): the first page
   of the default list (the first :data:`FIRST_PAGE` courses of ``order``), the number of courses
   and the tables, so the page shows its first results without waiting for the whole index;
-* ``data/index.js`` (``window.MOOCX_INDEX``, injected by ``assets/app.js`` once that first page
+* ``data/index.js`` (``window.MOOCX_INDEX``, injected by ``assets/loading.js`` once that first page
   is on screen): every course. Search, filters, sorting, "show more" and a ``#q=`` in the URL
   wait for it (the list is ``aria-busy`` until then).
 

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from catalog.site.safety import script_safe
 
-#: Courses in ``data/first.js``: one page of results (``PAGE`` in assets/app.js).
+#: Courses in ``data/first.js``: one page of results (``M.PAGE`` in assets/core.js).
 FIRST_PAGE = 50
 #: Courses buffered before their values are appended to the column files.
 FLUSH_ROWS = 256

@@ -10,7 +10,7 @@ card saying it has no scheduled run and its dates are set by the platform.
 Times are in the audience's zone (``display.time_text``). The notes are the document's
 ``notes`` (already in the audience's language); when the rule gives them per language,
 ``notes_by_language`` rides along in a ``data-notes`` attribute (JSON, attribute-safe) and the
-page's language switch shows the one of the interface (assets/app.js).
+page's language switch shows the one of the interface (assets/strings.js).
 
 The markup is ``course_main.html``'s and the macros' of ``offer_card.html``. The offers of one
 rule share their term, window, seats and credits, so a card's head (term, window, state) and
