@@ -2,52 +2,45 @@
 
 Layout of the output directory::
 
-    index.html              the catalog: search, filters, results (rendered by assets/app.js)
+    index.html              the catalog: search, filters, results (rendered by assets/*.js)
     courses/<slug>.html     one page per course, complete without JavaScript
     data/first.js           the first page of the list (``window.MOOCX_FIRST``), loaded first
     data/index.js           the search index (``window.MOOCX_INDEX``), see catalog/site/index.py
     data/i18n.js            the interface strings (``window.MOOCX_I18N``), see catalog/site/i18n.py
-    assets/app.js, style.css
+    assets/*.js, style.css  the page's scripts (plain files loaded in order) and style
     .moocx-site             marks the directory as ours, so a later export may replace it
 
 Everything is local and loaded with ``<script src>``/``<link>``: pages opened from ``file://``
 may not ``fetch()`` files, and a student's laptop may be offline.
 
-**Never half a site.** The site is written into ``.DIR.tmp-XXXX`` beside ``DIR``. When it is
-complete, an existing ``DIR`` is renamed to ``.DIR.old-XXXX``, the new one renamed to ``DIR``, and
-the old one deleted. Each rename is atomic, so a reader sees the old site, the new site, or — for
-the instant between the two renames — no directory, but never a mix. A symlink swap would close
-that instant, but ``DIR`` must stay a plain folder a student can copy to a USB stick or zip.
-A crash (even ``kill -9``) leaves the old site whole and a ``.tmp-`` folder that the next export
-removes: a running export holds a lock on its ``.tmp-`` folder, and on the site it retires, so
-another export can tell a crashed one's leftovers from a live one's work (catalog/files.py).
-Files get the mode of catalog/files.py (``0666`` less the umask: ``0644`` under umask ``022``),
-folders ``0777`` less the umask, like the JSON and CSV exports: a web server may serve them.
-An existing ``DIR`` is replaced only if it is empty or carries the ``.moocx-site`` marker, so a
-mistyped ``--out ~/Documents`` cannot delete anyone's files.
+**Never half a site.** The site is written into a temporary folder beside ``DIR`` and swapped in
+whole when complete; an existing ``DIR`` is replaced only if a site or empty (catalog/site/
+folder.py). Files get the mode of catalog/files.py (``0666`` less the umask: ``0644`` under umask
+``022``), folders ``0777`` less the umask, like the JSON and CSV exports: a web server may serve
+them.
 
 **Streaming.** Courses are rendered and written one by one as they are iterated, their index rows
 too (catalog/site/index.py): nothing grows with the catalog but the index's small tables. A
 course met twice is found by its page already being on disk (created with ``O_EXCL``), not by a
 set of every id seen.
 
-**The audience.** Its entry in ``institutions`` gives the site's language (``language``, see
-``i18n.default_language``) and time zone (``timezone``): every time on the pages, the footer's
-included, and the start dates and months of the index are in that zone (``audience_zone``).
+**The audience.** The caller gives the site's language (``language``: the audience's reading
+language from its ``[[institutions]]`` entry); without it, the audience's entry in
+``institutions`` gives it (``i18n.default_language``). That entry's ``timezone`` is the zone of
+every time on the pages, the footer's included, and of the start dates and months of the index
+(``audience_zone``).
 
-**Speed.** Jinja2 renders the frame of the course pages once per site; the course's part is
-written by ``pages.CoursePage`` (see there why). nh3 reads each description twice (the
-allow-listed HTML, then its words for the JSON-LD) and each short description once, shared by
-the page, the JSON-LD and the search index.
+**Speed.** Every page comes from Jinja2 templates compiled once per site (catalog/site/
+templating.py); the frame of the course pages is rendered once, each course's part by
+``pages.CoursePage``. nh3 reads each description twice (the allow-listed HTML, then its words
+for the JSON-LD) and each short description once, shared by the page, the JSON-LD and the
+search index.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-import secrets
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -56,33 +49,45 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from catalog.errors import CatalogError
-from catalog.files import create_new, lock_existing, lock_new, release, remove_leftovers
-from catalog.site.i18n import (
-    ENDONYMS,
-    LANGUAGES,
-    STRINGS,
-    default_language,
-    translator,
-    with_credit_names,
+from catalog.files import release
+from catalog.site.display import moment_text
+from catalog.site.folder import (
+    MARKER,
+    CourseFiles,
+    SiteError,
+    check_replaceable,
+    new_folder,
+    remove_old_exports,
+    swap,
 )
+from catalog.site.i18n import ENDONYMS, LANGUAGES, STRINGS, default_language, with_credit_names
 from catalog.site.index import IndexBuilder
-from catalog.site.markup import moment_text
-from catalog.site.pages import CoursePage, json_ld, slot_marker
+from catalog.site.jsonld import JsonLd
+from catalog.site.pages import CoursePage, slot_marker
 from catalog.site.safety import page_slug, plain_text, sanitize_description, script_json
+from catalog.site.templating import SiteTemplates
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-MARKER = ".moocx-site"
-ASSETS = ("app.js", "style.css")
+#: The page's scripts, in the order they load (assets/core.js says why several); a course page
+#: needs only the interface's.
+SCRIPTS = (
+    "core.js",
+    "state.js",
+    "strings.js",
+    "search.js",
+    "results.js",
+    "loading.js",
+    "filters.js",
+    "app.js",
+)
+COURSE_SCRIPTS = ("core.js", "state.js", "strings.js", "app.js")
+ASSETS = (*SCRIPTS, "style.css")
 
-
-class SiteError(CatalogError):
-    """The site cannot be written where asked (the directory is not ours to replace)."""
+__all__ = ["MARKER", "SiteError", "SiteStats", "audience_zone", "write_site"]
 
 
 @dataclass(frozen=True)
@@ -94,19 +99,6 @@ class SiteStats:
     index_bytes: int
 
 
-def environment() -> Environment:
-    """Jinja2 with autoescape everywhere: the only unescaped values are nh3 output and the
-    script-safe JSON of ``safety.script_json``."""
-    return Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def write_site(
     out_dir: Path,
     *,
@@ -115,32 +107,29 @@ def write_site(
     audience: str,
     generated_at: datetime,
     credit_systems: Mapping[str, Mapping[str, str]] | None = None,
+    language: str | None = None,
 ) -> SiteStats:
     """Write the catalog site for ``audience`` into ``out_dir``, replacing it whole.
 
     ``courses`` are course documents already limited to what the audience may see;
     ``credit_systems`` optionally names credit systems (``{"tin_chi": {"vi": …, "zh": …}}``)
-    beyond the built-in tín chỉ, 学分 and ECTS names. The audience's entry in
-    ``institutions`` gives the pages' time zone (``timezone``, IANA) and language
-    (``language``); without them times keep the offsets the documents give.
+    beyond the built-in tín chỉ, 学分 and ECTS names. ``language`` is the language the pages
+    open in (one of ``i18n.LANGUAGES``); without it, the audience's entry in ``institutions``
+    gives it (``language``, else its ``country``). That entry's ``timezone`` (IANA) is the
+    pages' time zone; without one, times keep the offsets the documents give.
     """
     out_dir = Path(out_dir)
     if generated_at.tzinfo is None:
         generated_at = generated_at.replace(tzinfo=UTC)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _check_replaceable(out_dir)
-    _remove_leftovers(out_dir)
-    tmp, lock = _new_folder(out_dir)
+    check_replaceable(out_dir)
+    remove_old_exports(out_dir)
+    tmp, lock = new_folder(out_dir)
     try:
-        stats = _build(
-            tmp,
-            institutions=institutions,
-            courses=courses,
-            audience=audience,
-            generated_at=generated_at,
-            credit_systems=credit_systems,
-        )
-        _swap(tmp, out_dir)
+        ui = language if language in LANGUAGES else default_language(audience, institutions)
+        site = _Site(audience, institutions, ui, credit_systems)
+        stats = site.build(tmp, courses, generated_at)
+        swap(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -156,105 +145,6 @@ def write_site(
     return stats
 
 
-def _build(
-    root: Path,
-    *,
-    institutions: list[dict[str, Any]],
-    courses: Iterable[Mapping[str, Any]],
-    audience: str,
-    generated_at: datetime,
-    credit_systems: Mapping[str, Mapping[str, str]] | None,
-) -> SiteStats:
-    ui = default_language(audience, institutions)
-    zone = audience_zone(audience, institutions)
-    strings = with_credit_names(STRINGS, credit_systems)
-    names: dict[str, dict[str, str]] = {}
-    for inst in institutions:
-        inst_names = inst.get("names") or {}
-        names[str(inst.get("id"))] = {
-            lang: str(inst_names.get(lang) or inst_names.get("en") or inst.get("id"))
-            for lang in LANGUAGES
-        }
-        for lang in LANGUAGES:
-            strings[lang][f"inst.{inst.get('id')}"] = names[str(inst.get("id"))][lang]
-    t = translator(strings, ui)
-    generated = moment_text(generated_at.astimezone(zone or UTC))
-    env = environment()
-    common = {
-        "ui": ui,
-        "t": t,
-        "languages": LANGUAGES,
-        "endonyms": ENDONYMS,
-        "generated": generated,
-        "audience": audience,
-        "known": strings[ui],
-    }
-    (root / "courses").mkdir()
-    (root / "data").mkdir()
-    (root / "assets").mkdir()
-    for name in ASSETS:
-        shutil.copyfile(HERE / "assets" / name, root / "assets" / name)
-
-    frame = env.get_template("course.html").render(
-        **common,
-        root="../",
-        fill=lambda name: Markup(slot_marker(name)),  # noqa: S704
-    )
-    pages = CoursePage(frame, strings, ui, zone)
-    index_path = root / "data" / "index.js"
-    written = 0
-    with (
-        index_path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16) as index_file,
-        (root / "data" / "first.js").open("w", encoding="utf-8", newline="\n") as first_file,
-        _Pages(root / "courses") as course_pages,
-        IndexBuilder(generated_at, index_file, first_file, scratch=root, zone=zone) as index,
-    ):
-        index.begin(audience=audience, default_ui=ui, generated_at=generated)
-        for course in courses:
-            course_id = str(course.get("id") or "")
-            if not course_id:
-                log.warning("site: a course without an id was left out (key %r)", course.get("key"))
-                continue
-            claimed = course_pages.claim(page_slug(course_id), course_id)
-            if claimed is None:
-                log.warning("site: course %s appears twice; the first one is kept", course_id)
-                continue
-            slug, fd = claimed
-            try:
-                written += 1
-                for subject in course.get("subjects_isced") or []:
-                    code, labels = subject.get("code"), subject.get("labels") or {}
-                    for lang in LANGUAGES:
-                        if code and labels.get(lang):
-                            strings[lang].setdefault(f"isced.{code}", str(labels[lang]))
-                short = plain_text(course.get("short_description"))
-                description_html, description = sanitize_description(course.get("description"))
-                index.add(course, slug, short)
-                provider = names.get(str(course.get("institution")), {}).get(ui)
-                # script-safe: < > & escaped so no value can end the script element (H5)
-                jsonld = json_ld(course, provider, description or short)
-                page = pages.render(
-                    course,
-                    jsonld=jsonld,
-                    short_description=short,
-                    description_html=description_html,
-                )
-                _write_all(fd, page)
-            finally:
-                os.close(fd)
-        index.finish()
-
-    i18n = {"languages": LANGUAGES, "endonyms": ENDONYMS, "strings": strings}
-    _write(root / "data" / "i18n.js", f"window.MOOCX_I18N={script_json(i18n)};\n")
-    audience_name = names.get(audience, {}).get(ui, audience)
-    _write(
-        root / "index.html",
-        env.get_template("index.html").render(**common, root="", audience_name=audience_name),
-    )
-    (root / MARKER).write_text(f"{audience}\n{generated_at.isoformat()}\n", encoding="utf-8")
-    return SiteStats(courses=index.count, pages=written + 1, index_bytes=index_path.stat().st_size)
-
-
 def audience_zone(audience: str, institutions: list[dict[str, Any]]) -> tzinfo | None:
     """The audience institution's time zone, in which the site shows every time; None when the
     institutions do not say (or name a zone this system does not know: logged)."""
@@ -268,55 +158,130 @@ def audience_zone(audience: str, institutions: list[dict[str, Any]]) -> tzinfo |
         return None
 
 
-class _Pages:
-    """The ``courses/`` folder: one file per course, created exclusively (``O_EXCL``), so a
-    course met twice finds its page already there and no set of ids seen has to grow."""
+def institution_names(
+    institutions: list[dict[str, Any]], strings: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Each institution's name in every language (English, then its id, when it has none),
+    added to ``strings`` as ``inst.<id>`` for the page's language switch."""
+    names: dict[str, dict[str, str]] = {}
+    for inst in institutions:
+        given = inst.get("names") or {}
+        inst_id = str(inst.get("id"))
+        names[inst_id] = {
+            lang: str(given.get(lang) or given.get("en") or inst.get("id")) for lang in LANGUAGES
+        }
+        for lang in LANGUAGES:
+            strings[lang][f"inst.{inst.get('id')}"] = names[inst_id][lang]
+    return names
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.fd: int | None = None
 
-    def __enter__(self) -> _Pages:
-        if os.open in os.supports_dir_fd:
-            self.fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        return self
+class _Site:
+    """One site being built: its strings, templates and writers, and the courses written."""
 
-    def __exit__(self, *_exc: object) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+    def __init__(
+        self,
+        audience: str,
+        institutions: list[dict[str, Any]],
+        ui: str,
+        credit_systems: Mapping[str, Mapping[str, str]] | None,
+    ) -> None:
+        self.audience, self.ui = audience, ui
+        self.zone = audience_zone(audience, institutions)
+        self.strings = with_credit_names(STRINGS, credit_systems)
+        self.names = institution_names(institutions, self.strings)
+        self.templates = SiteTemplates(self.strings, ui, self.zone)
+        self.jsonld = JsonLd()
+        self.written = 0
 
-    def _open(self, name: str) -> int:
-        if self.fd is not None:
-            return create_new(name, dir_fd=self.fd)
-        return create_new(self.folder / name)
+    def build(
+        self, root: Path, courses: Iterable[Mapping[str, Any]], generated_at: datetime
+    ) -> SiteStats:
+        """Write the whole site into the empty folder ``root``."""
+        generated = moment_text(generated_at.astimezone(self.zone or UTC))
+        common = {
+            "languages": LANGUAGES,
+            "endonyms": ENDONYMS,
+            "generated": generated,
+            "audience": self.audience,
+        }
+        for folder in ("courses", "data", "assets"):
+            (root / folder).mkdir()
+        for name in ASSETS:
+            shutil.copyfile(HERE / "assets" / name, root / "assets" / name)
+        fill = lambda name: Markup(slot_marker(name))  # noqa: E731, S704
+        frame = self.templates.render(
+            "course.html", **common, root="../", fill=fill, scripts=COURSE_SCRIPTS
+        )
+        pages = CoursePage(frame, self.templates)
+        index_path = root / "data" / "index.js"
+        with (
+            index_path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16) as index_file,
+            (root / "data" / "first.js").open("w", encoding="utf-8", newline="\n") as first_file,
+            CourseFiles(root / "courses") as files,
+            IndexBuilder(
+                generated_at, index_file, first_file, scratch=root, zone=self.zone
+            ) as index,
+        ):
+            index.begin(audience=self.audience, default_ui=self.ui, generated_at=generated)
+            for course in courses:
+                self._course(course, pages, files, index)
+            index.finish()
+        i18n = {"languages": LANGUAGES, "endonyms": ENDONYMS, "strings": self.strings}
+        _write(root / "data" / "i18n.js", f"window.MOOCX_I18N={script_json(i18n)};\n")
+        audience_name = self.names.get(self.audience, {}).get(self.ui, self.audience)
+        index_html = self.templates.render(
+            "index.html", **common, root="", audience_name=audience_name, scripts=SCRIPTS
+        )
+        _write(root / "index.html", index_html)
+        (root / MARKER).write_text(
+            f"{self.audience}\n{generated_at.isoformat()}\n", encoding="utf-8"
+        )
+        return SiteStats(
+            courses=index.count, pages=self.written + 1, index_bytes=index_path.stat().st_size
+        )
 
-    def claim(self, slug: str, course_id: str) -> tuple[str, int] | None:
-        """Create ``<slug>.html``: (the slug used, its open descriptor, for the caller to write
-        and close), or None if the course has its page already. Two ids with the same slug
-        (same stem and hash: astronomically rare) get ``-2``, ``-3``… — names no plain slug
-        has, as those end in ten hex digits."""
-        candidate, n = slug, 1
-        while True:
-            try:
-                return candidate, self._open(f"{candidate}.html")
-            except FileExistsError:
-                if self._course_of(candidate) == course_id:
-                    return None
-                n += 1
-                candidate = f"{slug}-{n}"
-
-    def _course_of(self, slug: str) -> str | None:
-        """The course id a written page names in its JSON-LD (``identifier``)."""
-        text = (self.folder / f"{slug}.html").read_text(encoding="utf-8")
-        _, _, rest = text.partition('<script type="application/ld+json">')
-        data, found, _ = rest.partition("</script>")
-        if not found:
-            return None
+    def _course(
+        self,
+        course: Mapping[str, Any],
+        pages: CoursePage,
+        files: CourseFiles,
+        index: IndexBuilder,
+    ) -> None:
+        """Write the page of ``course`` and add it to the index (unless it has no id, or its
+        page is written already)."""
+        course_id = str(course.get("id") or "")
+        if not course_id:
+            log.warning("site: a course without an id was left out (key %r)", course.get("key"))
+            return
+        claimed = files.claim(page_slug(course_id), course_id)
+        if claimed is None:
+            log.warning("site: course %s appears twice; the first one is kept", course_id)
+            return
+        slug, fd = claimed
         try:
-            return json.loads(data).get("identifier")
-        except ValueError:
-            return None
+            self.written += 1
+            self._learn_subjects(course)
+            short = plain_text(course.get("short_description"))
+            description_html, description = sanitize_description(course.get("description"))
+            index.add(course, slug, short)
+            provider = self.names.get(str(course.get("institution")), {}).get(self.ui)
+            # script-safe: < > & escaped so no value can end the script element (H5)
+            jsonld = self.jsonld.render(course, provider, description or short)
+            page = pages.render(
+                course, jsonld=jsonld, short_description=short, description_html=description_html
+            )
+            _write_all(fd, page)
+        finally:
+            os.close(fd)
+
+    def _learn_subjects(self, course: Mapping[str, Any]) -> None:
+        """The ISCED subjects' names the course brings, for the interface strings."""
+        strings = self.strings
+        for subject in course.get("subjects_isced") or []:
+            code, labels = subject.get("code"), subject.get("labels") or {}
+            for lang in LANGUAGES:
+                if code and labels.get(lang):
+                    strings[lang].setdefault(f"isced.{code}", str(labels[lang]))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -330,60 +295,3 @@ def _write_all(fd: int, data: bytes) -> None:
 def _write(path: Path, text: str) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
-
-
-def _check_replaceable(target: Path) -> None:
-    if target.is_symlink() or not target.exists():
-        return
-    if not target.is_dir():
-        raise SiteError(f"{target} exists and is not a directory; choose a directory for the site")
-    if (target / MARKER).exists() or not any(target.iterdir()):
-        return
-    raise SiteError(
-        f"{target} is not empty and was not written by moocx (no {MARKER} file); "
-        "choose a new or empty directory for the site"
-    )
-
-
-def _remove_leftovers(target: Path) -> None:
-    """Delete the ``.DIR.tmp-*`` / ``.DIR.old-*`` folders of exports that were killed: those
-    whose lock no running export holds (catalog/files.py)."""
-    name = re.escape(target.name)
-    remove_leftovers(target.parent, re.compile(rf"\.{name}\.(tmp|old)-[0-9a-f]{{8}}"))
-
-
-def _new_folder(target: Path) -> tuple[Path, int | None]:
-    """``.DIR.tmp-XXXX``, created empty beside ``target`` and locked as this export's."""
-    while True:
-        tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
-        try:
-            tmp.mkdir()
-        except FileExistsError:
-            continue
-        try:
-            return tmp, lock_new(tmp)
-        except FileNotFoundError:  # taken for a leftover before we locked it: another name
-            continue
-
-
-def _swap(new: Path, target: Path) -> None:
-    if not (target.exists() or target.is_symlink()):
-        os.rename(new, target)
-        return
-    # Locked while it is retired (renamed .old-, then deleted), so that another export's
-    # cleanup does not take it for a leftover; waits for an export replacing it just now.
-    lock = None if target.is_symlink() else lock_existing(target)
-    try:
-        old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
-        os.rename(target, old)
-        try:
-            os.rename(new, target)
-        except BaseException:
-            os.rename(old, target)
-            raise
-        if old.is_symlink():
-            old.unlink()
-        else:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        release(lock)

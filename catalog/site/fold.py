@@ -1,6 +1,6 @@
 """Search folding: the one rule that makes `giao duc`, `Giao Duc` and `giáo dục` the same query.
 
-The static site folds the query in JavaScript (``assets/app.js``, function ``fold``) and the
+The static site folds the query in JavaScript (``assets/core.js``, function ``fold``) and the
 course text here in Python, so the two must agree character for character. Each step is chosen
 because both languages do it the same way, from the Unicode tables alone:
 

@@ -9,7 +9,7 @@ the source gave it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 LANGUAGES = ("vi", "zh", "en")
 
@@ -313,24 +313,21 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-#: Interface language by the audience institution's id, then by its country, when the
-#: institution names no language of its own (``[[institutions]] language``).
+#: Interface language by the audience institution's country, when the institution names no
+#: language of its own (``[[institutions]] language``).
 _BY_COUNTRY = {"VN": "vi", "CN": "zh", "TW": "zh", "HK": "zh", "SG": "en"}
-_BY_ID = {"vnu": "vi", "tsinghua": "zh"}
 
 
 def default_language(audience: str, institutions: Sequence[Mapping[str, object]]) -> str:
-    """The language the site opens in: the audience's own (``language``, the one its rule notes
-    are resolved to), else by id (vnu → vi, tsinghua → zh) or country, else English."""
+    """The language the site opens in when the caller does not say: the audience's own
+    (``language``, the one its rule notes are resolved to), else its country's, else English."""
     inst = next((i for i in institutions if i.get("id") == audience), None)
-    own = str((inst or {}).get("language") or "").split("-")[0].lower()
+    if inst is None:
+        return "en"
+    own = str(inst.get("language") or "").split("-")[0].lower()
     if own in LANGUAGES:
         return own
-    if audience in _BY_ID:
-        return _BY_ID[audience]
-    if inst is not None:
-        return _BY_COUNTRY.get(str(inst.get("country") or "").upper(), "en")
-    return "en"
+    return _BY_COUNTRY.get(str(inst.get("country") or "").upper(), "en")
 
 
 def with_credit_names(
@@ -345,8 +342,9 @@ def with_credit_names(
     return merged
 
 
-def translator(strings: Mapping[str, Mapping[str, str]], lang: str):
-    """``t(key, **values)`` for one language; unknown keys fall back to English, then the key."""
+def translator(strings: Mapping[str, Mapping[str, str]], lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` for one language; unknown keys fall back to English, then the key.
+    ``{name}`` placeholders are filled with ``values``, as the page's JavaScript fills them."""
     table, english = strings[lang], strings["en"]
 
     def t(key: str, **values: object) -> str:

@@ -7,7 +7,7 @@ need, never the descriptions, in two files:
 * ``data/first.js`` (``window.MOOCX_FIRST``, a few kB, loaded by ``index.html``): the first page
   of the default list (the first :data:`FIRST_PAGE` courses of ``order``), the number of courses
   and the tables, so the page shows its first results without waiting for the whole index;
-* ``data/index.js`` (``window.MOOCX_INDEX``, injected by ``assets/app.js`` once that first page
+* ``data/index.js`` (``window.MOOCX_INDEX``, injected by ``assets/loading.js`` once that first page
   is on screen): every course. Search, filters, sorting, "show more" and a ``#q=`` in the URL
   wait for it (the list is ``aria-busy`` until then).
 
@@ -39,48 +39,34 @@ course without runs (offered as a whole) has neither: it is listed after the dat
 left out by a start-month filter only, since it has no start month; the term and "open now"
 filters see its offer like any other.
 
-**Streamed.** Each course's values are buffered for :data:`FLUSH_ROWS` courses and appended to
-one scratch file per column; ``finish`` concatenates them into ``data/index.js``. Nothing grows
-with the catalog but the interning tables: at 50,000 courses the export's RSS was 69.0 MiB
-after 25,000 and 69.2 MiB after 50,000, about 2 MiB above the one-file writer (the scratch
-files' buffers and SQLite). Building the index costs ~8 µs more a course than that writer
-(folding the title, the sort keys), within the noise of a whole export.
+**Streamed.** Each course's values go to scratch files, a file per column, and are concatenated
+into ``data/index.js`` at the end (catalog/site/index_columns.py): nothing grows with the catalog
+but the interning tables.
 
-Why this shape (headless Chromium from ``file://``, 50,000 synthetic courses, 2 shared cores,
-``bench/site_browser.py``): the old format — one array per course, folding and sorting in the
-page — took 0.9–1.3 s to the first result: ~450 ms loading and compiling a 12.6 MB object
-literal, ~120 ms running it, ~330 ms folding titles into search strings, ~70 ms sorting. Now
-the first page is on screen in 0.09–0.14 s (it needs only ``data/first.js``: one page and the
-tables, whatever the number of courses), and the whole index is searchable after 0.42–0.60 s,
-nearly all of it Chromium reading and compiling the 11.4 MB ``data/index.js``; preparing it
-takes ~2 ms. Interned sets shrank the file (the windows alone were 2.5 MB); writing it
-ASCII-only (``\\u`` escapes) made it 13.8 MB and no faster, so it stays UTF-8.
+**Why this shape.** The page shows its first results from ``data/first.js`` alone (one page and
+the tables, whatever the number of courses), and the whole index needs no preparing once loaded:
+nothing is folded or sorted in the browser, and interned values and sets keep the file small.
+It stays UTF-8: ``\\u`` escapes made it larger and no faster.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
-import tempfile
-from bisect import insort
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+from catalog.memo import Memo, cached
+from catalog.site.display import epoch, language_code, parse_time
 from catalog.site.fold import fold
-from catalog.site.markup import epoch, language_code, parse_time
-from catalog.site.safety import plain_text, script_json, script_safe
+from catalog.site.index_columns import FIRST_PAGE, ColumnFiles
+from catalog.site.safety import plain_text, script_json
 
 #: Characters of folded subjects + short description kept for search (the rest is on the page).
 SEARCH_TEXT_MAX = 200
-#: Distinct run starts and application windows remembered: a catalog's runs share a few hundred.
-CACHE_MAX = 4096
-#: Courses in ``data/first.js``: one page of results (``PAGE`` in assets/app.js).
-FIRST_PAGE = 50
-#: Courses buffered before their values are appended to the column files.
-FLUSH_ROWS = 256
+
+__all__ = ["COLUMNS", "FIRST_PAGE", "SEARCH_TEXT_MAX", "TABLES", "IndexBuilder"]
 
 FREE, CERTIFICATE, WITHDRAWN, WHOLE_COURSE = 1, 2, 4, 8
 #: Per course, in this order; a numbered column indexes the table of the same name.
@@ -118,7 +104,6 @@ TABLES = (
 )
 #: A string as JSON (``safety.json_text`` for a str), without the call in between.
 _string = json.encoder.encode_basestring
-_ORDER = "SELECT pos FROM k ORDER BY w, n, s, t, pos"
 
 
 class IndexBuilder:
@@ -144,26 +129,14 @@ class IndexBuilder:
         self.zone = zone
         self.out = out
         self.first = first
-        self.count = 0
         self.subjects: set[str] = set()
         self._head = ""
         self._tables: dict[str, dict[Any, int]] = {name: {} for name in TABLES}
         self._org_folds: list[str] = []  # fold() of each organisation, by its number
-        self._starts: dict[str, tuple[datetime, str, str] | None] = {}
-        self._windows: dict[tuple[Any, Any, bool], tuple[int | None, int | None, int]] = {}
-        self._columns = [  # closed by close(), the way out of every path
-            tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=scratch)  # noqa: SIM115
-            for _ in COLUMNS
-        ]
-        self._rows: list[tuple[str, ...]] = []
-        self._keys: list[tuple[int, int, str, bytes, int]] = []
-        self._flushed = 0
-        self._top: list[tuple[tuple[Any, ...], tuple[str, ...]]] = []  # the first page, sorted
-        self._order = sqlite3.connect("")  # a private temporary database, on disk
-        self._order.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-256;"
-            "CREATE TABLE k (w INTEGER, n INTEGER, s TEXT, t BLOB, pos INTEGER);"
-        )
+        self._starts: Memo[tuple[datetime, str, str] | None] = Memo()
+        self._windows: Memo[tuple[int | None, int | None, int]] = Memo()
+        self._language = cached(language_code)
+        self._files = ColumnFiles(COLUMNS, scratch)  # closed by close(), on every path
 
     def begin(self, *, audience: str, default_ui: str, generated_at: str) -> None:
         head = {"v": 2, "audience": audience, "ui": default_ui, "generated_at": generated_at}
@@ -171,29 +144,13 @@ class IndexBuilder:
         self.out.write("window.MOOCX_INDEX=" + self._head)
 
     def finish(self) -> None:
-        self._flush()
-        tables = self._tables_json()
-        out = self.out
-        out.write(f',"n":{self.count}')
-        for name, column in zip(COLUMNS, self._columns, strict=True):
-            out.write(f',"{name}":[')
-            column.seek(0)
-            shutil.copyfileobj(column, out)
-            out.write("]")
-        out.write(',"order":[')
-        cursor = self._order.execute(_ORDER)
-        sep = ""
-        while batch := cursor.fetchmany(2048):
-            out.write(sep + ",".join([str(pos) for (pos,) in batch]))
-            sep = ","
-        out.write('],"tables":' + tables + "};\n")
-        top = [row for _, row in self._top]
-        self.first.write("window.MOOCX_FIRST=" + self._head + f',"n":{self.count}')
-        for at, name in enumerate(COLUMNS):
-            self.first.write(f',"{name}":[' + script_safe(",".join([row[at] for row in top])) + "]")
-        self.first.write(f',"order":[{",".join(map(str, range(len(top))))}],"tables":{tables}')
-        self.first.write("};\n")
+        self._files.write(self.out, self.first, self._head, self._tables_json())
         self.close()
+
+    @property
+    def count(self) -> int:
+        """The courses added so far."""
+        return self._files.count
 
     def __enter__(self) -> IndexBuilder:
         return self
@@ -203,9 +160,7 @@ class IndexBuilder:
 
     def close(self) -> None:
         """Drop the scratch files (``finish`` does; call it when giving up half-way)."""
-        for column in self._columns:
-            column.close()
-        self._order.close()
+        self._files.close()
 
     def _tables_json(self) -> str:
         tables: dict[str, list[Any]] = {name: list(ids) for name, ids in self._tables.items()}
@@ -228,16 +183,15 @@ class IndexBuilder:
         distinct value parsed once."""
         if not isinstance(value, str):
             return None
-        found: Any = self._starts.get(value, False)
-        if found is False:
-            moment = parse_time(value)
-            if moment is not None and self.zone is not None:
-                moment = moment.astimezone(self.zone)
-            found = (moment, f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}") if moment else None
-            if len(self._starts) >= CACHE_MAX:
-                self._starts.clear()
-            self._starts[value] = found
-        return found
+        return self._starts.get(value, self._parse_start, value)
+
+    def _parse_start(self, value: str) -> tuple[datetime, str, str] | None:
+        moment = parse_time(value)
+        if moment is None:
+            return None
+        if self.zone is not None:
+            moment = moment.astimezone(self.zone)
+        return (moment, f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}")
 
     def add(
         self, course: Mapping[str, Any], slug: str, short_description: str | None = None
@@ -248,12 +202,60 @@ class IndexBuilder:
         caller has it already (``safety.plain_text``).
         """
         get = course.get
-        offers = get("offers") or ()
+        wanted, terms, windows, credits, whole = self._offer_facts(get("offers") or ())
+        runs = get("runs") or ()
+        starts = self._run_starts([run for run in runs if run.get("key") in wanted] or runs)
+        now = self.now
+        start = next((s for s in starts if s[0] >= now), starts[-1] if starts else None)
+        listed = start[2] if start else None
+        codes = tuple([str(s["code"]) for s in get("subjects_isced") or () if s.get("code")])
+        if codes:
+            self.subjects.update(codes)
+        title = str(get("title") or get("key") or "")
+        title_fold = fold(title)
+        organization = str(get("organization") or "")
+        org = self._organization(organization) if organization else -1
+        tables = self._tables
+        ids = tables["term"]
+        term_ids = tuple([ids.setdefault(t, len(ids)) for t in sorted(terms)]) if terms else ()
+        ids = tables["month"]
+        months = (
+            tuple([ids.setdefault(m, len(ids)) for m in sorted({s[1] for s in starts})])
+            if starts
+            else ()
+        )
+        row = (
+            _string(slug),
+            _string(title),
+            _string(self._hay(course, title_fold, org, short_description)),
+            f"{org}",
+            f"{_intern(tables['institution'], str(get('institution') or ''))}",
+            f"{_intern(tables['language'], self._language(get('language')))}",
+            f"{_intern(tables['subjects'], codes)}",
+            f"{_intern(tables['level'], str(get('level') or ''))}",
+            f"{_intern(tables['pacing'], str(get('pacing') or ''))}",
+            f"{_intern(tables['terms'], term_ids)}",
+            f"{_intern(tables['start'], listed)}",
+            f"{_intern(tables['months'], months)}",
+            f"{_intern(tables['windows'], windows)}",
+            f"{_flags(course, whole)}",
+            f"{self._credit(credits)}",
+        )
+        withdrawn = 1 if get("status") == "withdrawn" else 0
+        key = (withdrawn, 0 if listed else 1, listed or "", _utf16(title_fold), self.count)
+        self._files.keep(row, key)
+
+    def _offer_facts(
+        self, offers: Sequence[Mapping[str, Any]]
+    ) -> tuple[set[str], set[str], tuple[Any, ...], Mapping[str, Any] | None, bool]:
+        """One pass over a course's offers: the runs they name, their terms, their application
+        windows (each once, in the offers' order), the first credits, and whether one is of the
+        whole course."""
         wanted: set[str] = set()
         terms: set[str] = set()
-        windows: dict[Any, None] = {}
+        windows: dict[Any, None] = {}  # a set that keeps the offers' order
         credits, whole = None, False
-        for offer in offers:  # one pass: the runs offered, terms, windows, the first credits
+        for offer in offers:
             run_key = offer.get("run")
             if run_key is None:
                 whole = whole or bool(offer.get("whole_course"))
@@ -269,119 +271,65 @@ class IndexBuilder:
                 offer.get("application_end"),
                 bool(offer.get("open_now")),
             )
-            windows[window] = None  # a set that keeps the offers' order
-        runs = get("runs") or ()
-        chosen = [run for run in runs if run.get("key") in wanted] or runs  # all if none named
-        starts = [s for s in map(self._start, [run.get("start") for run in chosen]) if s]
+            windows[window] = None
+        return wanted, terms, tuple(windows), credits, whole
+
+    def _run_starts(self, runs: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, str, str]]:
+        """The starts of ``runs`` that have one, earliest first."""
+        starts = [s for s in map(self._start, [run.get("start") for run in runs]) if s]
         if len(starts) > 1:
             starts.sort(key=_moment)
-        now = self.now
-        start = next((s for s in starts if s[0] >= now), starts[-1] if starts else None)
-        tables = self._tables
-        credit = -1
-        if credits:
-            ids = tables["credits"]
-            credit = ids.setdefault(
-                (
-                    credits.get("host"),
-                    credits.get("host_system"),
-                    credits.get("home"),
-                    credits.get("home_system"),
-                ),
-                len(ids),
-            )
-        codes = tuple([str(s["code"]) for s in get("subjects_isced") or () if s.get("code")])
-        if codes:
-            self.subjects.update(codes)
+        return starts
+
+    def _credit(self, credits: Mapping[str, Any] | None) -> int:
+        """The number of a credit line ``[host, system, home, system]``; -1 for none."""
+        if not credits:
+            return -1
+        ids = self._tables["credits"]
+        line = (
+            credits.get("host"),
+            credits.get("host_system"),
+            credits.get("home"),
+            credits.get("home_system"),
+        )
+        return ids.setdefault(line, len(ids))
+
+    def _hay(
+        self, course: Mapping[str, Any], title_fold: str, org: int, short_description: str | None
+    ) -> str:
+        """What a query is matched against: folded title, organisation, and subjects + short
+        description (capped)."""
         if short_description is None:
-            short_description = plain_text(get("short_description"))
-        subjects = get("subjects")
+            short_description = plain_text(course.get("short_description"))
+        subjects = course.get("subjects")
         searchable = (
             " ".join([*(str(s) for s in subjects), short_description])
             if subjects
             else short_description
         )
-        withdrawn = get("status") == "withdrawn"
-        flags = (
-            (FREE if get("is_free") else 0)
-            | (CERTIFICATE if get("certificate") else 0)
-            | (WITHDRAWN if withdrawn else 0)
-            | (WHOLE_COURSE if whole else 0)
-        )
-        title = str(get("title") or get("key") or "")
-        title_fold = fold(title)
-        organization = str(get("organization") or "")
-        org = self._organization(organization) if organization else -1
-        institution = str(get("institution") or "")
-        language = language_code(get("language"))
-        level = str(get("level") or "")
-        pacing = str(get("pacing") or "")
-        listed = start[2] if start else None
-        ids = tables["term"]
-        term_ids = tuple([ids.setdefault(t, len(ids)) for t in sorted(terms)]) if terms else ()
-        ids = tables["month"]
-        months = (
-            tuple([ids.setdefault(m, len(ids)) for m in sorted({s[1] for s in starts})])
-            if starts
-            else ()
-        )
-        window_ids = tuple(windows)
-        hay = title_fold + "\n" + (self._org_folds[org] if org >= 0 else "") + "\n"
-        row = (
-            _string(slug),
-            _string(title),
-            _string(hay + fold(searchable)[:SEARCH_TEXT_MAX].rstrip(" ")),
-            f"{org}",
-            f"{_intern(tables['institution'], institution)}",
-            f"{_intern(tables['language'], language)}",
-            f"{_intern(tables['subjects'], codes)}",
-            f"{_intern(tables['level'], level)}",
-            f"{_intern(tables['pacing'], pacing)}",
-            f"{_intern(tables['terms'], term_ids)}",
-            f"{_intern(tables['start'], listed)}",
-            f"{_intern(tables['months'], months)}",
-            f"{_intern(tables['windows'], window_ids)}",
-            f"{flags}",
-            f"{credit}",
-        )
-        pos = self.count
-        key = (1 if withdrawn else 0, 0 if listed else 1, listed or "", _utf16(title_fold), pos)
-        top = self._top
-        if len(top) < FIRST_PAGE or key < top[-1][0]:
-            insort(top, (key, row))
-            if len(top) > FIRST_PAGE:
-                top.pop()
-        self._rows.append(row)
-        self._keys.append(key)
-        self.count += 1
-        if len(self._rows) >= FLUSH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._rows:
-            return
-        sep = "," if self._flushed else ""
-        for column, values in zip(self._columns, zip(*self._rows, strict=True), strict=True):
-            column.write(sep + script_safe(",".join(values)))
-        self._order.executemany("INSERT INTO k VALUES (?, ?, ?, ?, ?)", self._keys)
-        self._flushed += len(self._rows)
-        self._rows.clear()
-        self._keys.clear()
+        organization = self._org_folds[org] if org >= 0 else ""
+        return f"{title_fold}\n{organization}\n" + fold(searchable)[:SEARCH_TEXT_MAX].rstrip(" ")
 
     def _window(self, start: Any, end: Any, open_now: bool) -> tuple[int | None, int | None, int]:
         """``(start, end, open at build)`` of an application window (epoch seconds); a rule
-        gives every offer the same window, so each distinct one is parsed once."""
+        gives every offer the same window, so each distinct one is read once."""
         key = (start, end, open_now)
-        try:
-            return self._windows[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value: a hostile document
-            return (epoch(start), epoch(end), 1 if open_now else 0)
-        if len(self._windows) >= CACHE_MAX:
-            self._windows.clear()
-        found = self._windows[key] = (epoch(start), epoch(end), 1 if open_now else 0)
-        return found
+        return self._windows.get(key, _window, key)
+
+
+def _flags(course: Mapping[str, Any], whole: bool) -> int:
+    get = course.get
+    return (
+        (FREE if get("is_free") else 0)
+        | (CERTIFICATE if get("certificate") else 0)
+        | (WITHDRAWN if get("status") == "withdrawn" else 0)
+        | (WHOLE_COURSE if whole else 0)
+    )
+
+
+def _window(key: tuple[Any, Any, bool]) -> tuple[int | None, int | None, int]:
+    start, end, open_now = key
+    return (epoch(start), epoch(end), 1 if open_now else 0)
 
 
 def _intern(ids: dict[Any, int], value: Any) -> int:

@@ -507,9 +507,11 @@ def test_interface_strings_exist_in_every_language() -> None:
     used = set()
     writers = [SITE_CODE / "pages.py", SITE_CODE / "offer_cards.py"]  # write the course pages
     for source in [*TEMPLATES.glob("*.html"), *writers]:
-        used |= set(re.findall(r'data-i18n="([a-z_]+)"', source.read_text(encoding="utf-8")))
-        used |= set(re.findall(r'\bt\("([a-z_]+)"', source.read_text(encoding="utf-8")))
-    app = (ASSETS / "app.js").read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8")
+        used |= set(re.findall(r'data-i18n="([a-z_]+)"', text))
+        used |= set(re.findall(r'\bt\("([a-z_]+)"', text))
+        used |= set(re.findall(r'"([a-z_]+)"\|t\b', text))  # "back"|t in a template
+    app = "".join(p.read_text(encoding="utf-8") for p in sorted(ASSETS.glob("*.js")))
     used |= set(re.findall(r'tr\("([a-z_]+)"', app))
     assert used and not used - keys["en"], f"strings missing: {used - keys['en']}"
 
@@ -851,7 +853,9 @@ def test_unsafe_urls_are_not_rendered(tmp_path: Path) -> None:
 
 
 def test_scripts_never_use_the_network() -> None:
-    app = (ASSETS / "app.js").read_text(encoding="utf-8")
+    scripts = sorted(ASSETS.glob("*.js"))
+    assert {p.stem for p in scripts} == set(SCRIPT_FILES)
+    app = "".join(p.read_text(encoding="utf-8") for p in scripts)
     for word in ("fetch(", "XMLHttpRequest", "import(", "WebSocket", "EventSource", "sendBeacon"):
         assert word not in app
     assert "innerHTML" not in app and "insertAdjacentHTML" not in app and "eval(" not in app
@@ -944,9 +948,13 @@ def test_an_empty_folder_is_used(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- hostile payloads
 
 PAYLOADS = sorted(FIXTURES.glob("*.html"))
+SCRIPT_FILES = ["core", "state", "strings", "search", "results", "loading", "filters", "app"]
 OWN_SCRIPTS = {
-    "index.html": ["data/i18n.js", "data/first.js", "assets/app.js"],
-    "course": ["../data/i18n.js", "../assets/app.js"],
+    "index.html": ["data/i18n.js", "data/first.js", *(f"assets/{s}.js" for s in SCRIPT_FILES)],
+    "course": [
+        "../data/i18n.js",
+        *(f"../assets/{s}.js" for s in ("core", "state", "strings", "app")),
+    ],
 }
 FORBIDDEN = ("base", "iframe", "form", "svg", "math", "style", "object", "embed", "frame", "img")
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "srcset", "poster", "background")

@@ -122,8 +122,8 @@ def test_repeated_values_and_sets_are_stored_once(tmp_path: Path) -> None:
 
 
 def test_the_first_page_is_as_long_as_the_pages_page() -> None:
-    app = (ASSETS / "app.js").read_text(encoding="utf-8")
-    assert re.search(r"var PAGE = (\d+);", app).group(1) == str(FIRST_PAGE)
+    core = (ASSETS / "core.js").read_text(encoding="utf-8")
+    assert re.search(r"M\.PAGE = (\d+);", core).group(1) == str(FIRST_PAGE)
 
 
 def test_no_scratch_file_is_left(tmp_path: Path) -> None:

@@ -1,12 +1,9 @@
-"""Small helpers the course pages are written with: escaping, numbers, times, bounded caches.
-
-Text is escaped exactly as Jinja2's autoescape does it (``markupsafe.escape``), so a page
-written by hand reads as the template would have rendered it.
+"""Values as the site shows them: numbers, language codes, times in the audience's zone.
 
 **Times** are shown in the audience's time zone — a VNU student reads a Tsinghua deadline and a
 run's start as Hanoi time, labelled ``UTC+07:00`` — whatever offset the document gives them in
 (application windows arrive in the offering institution's zone, runs in UTC). A site has one
-audience, so :func:`time_text` makes one cached formatter per site; without a zone (an audience
+audience, so :func:`time_text` makes one remembering formatter per site; without a zone (an audience
 the site knows nothing of) each time keeps the offset it came with.
 """
 
@@ -16,40 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from markupsafe import escape
-
-#: Entries a value cache keeps before it starts afresh (bounds memory on any catalog).
-CACHE_MAX = 4096
-
-
-def cached(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``function`` of one hashable value, remembered for the values an export repeats (the
-    same window on every offer of a rule, the same start on every run of a term)."""
-    memo: dict[Any, Any] = {}
-
-    def lookup(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable: a hostile document
-            return function(value)
-        if len(memo) >= CACHE_MAX:
-            memo.clear()
-        result = memo[value] = function(value)
-        return result
-
-    lookup.__doc__ = function.__doc__
-    return lookup
-
-
-def escape_text(value: Any) -> str:
-    """``{{ value }}`` under autoescape (most text has nothing to escape: checked first)."""
-    if type(value) is str and not (
-        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
-    ):
-        return value
-    return str(escape(value))
+from catalog.memo import cached
 
 
 def number_text(value: Any) -> str:
@@ -70,8 +34,8 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@cached
 def epoch(value: Any) -> int | None:
+    """Epoch seconds of an ISO 8601 time; None when unreadable."""
     moment = parse_time(value)
     return int(moment.timestamp()) if moment else None
 
@@ -88,7 +52,7 @@ def moment_text(moment: datetime) -> str:
 
 
 def time_text(zone: tzinfo | None) -> Callable[[Any], str]:
-    """A cached ``value → "2026-01-05 00:00 UTC+07:00"`` in ``zone`` (None: the value's own
+    """A remembering ``value → "2026-01-05 00:00 UTC+07:00"`` in ``zone`` (None: the value's own
     offset); ``""`` when absent or unreadable. The result holds digits, ``-``, ``:``, spaces
     and ``UTC±hh:mm`` only: nothing to escape."""
 
@@ -101,7 +65,6 @@ def time_text(zone: tzinfo | None) -> Callable[[Any], str]:
     return cached(show)
 
 
-@cached
 def language_code(value: Any) -> str:
     """The primary subtag, lowercased (``zh-CN`` → ``zh``), for facets and translations."""
     return str(value).split("-")[0].split("_")[0].lower() if value else ""
