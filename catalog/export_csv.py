@@ -31,6 +31,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
+from catalog.memo import Memo, cached
+
 COLUMNS = (
     "course_id",
     "institution",
@@ -64,8 +66,6 @@ COLUMNS = (
 
 
 BOM = "\ufeff"
-#: Distinct values a conversion cache keeps before it starts afresh (bounds memory).
-CACHE_MAX = 4096
 _FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"))
 # C0 controls other than tab / line feed / carriage return: no spreadsheet wants them.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -100,7 +100,9 @@ def write_csv(
     lang = language or "en"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    cells = _Cells(audience, lang, _SafeCells().__getitem__)
+    # Most cells of an export repeat (institutions, terms, windows, credits, yes / no): each
+    # distinct value is made safe once.
+    cells = _Cells(audience, lang, cached(safe_cell))
     count = 0
     for course in courses:
         lines = list(cells.rows(course))
@@ -117,18 +119,6 @@ def rows(course: Mapping[str, Any], *, audience: str, language: str) -> Iterator
         yield dict(zip(COLUMNS, cells, strict=True))
 
 
-class _SafeCells(dict[str, str]):
-    """:func:`safe_cell` of each distinct value, remembered: most cells of an export repeat
-    (institutions, terms, windows, credits, yes / no), and a lookup costs less than a call."""
-
-    def __missing__(self, value: str) -> str:
-        cell = safe_cell(value)
-        if len(self) >= CACHE_MAX:
-            self.clear()
-        self[value] = cell
-        return cell
-
-
 class _Cells:
     """The rows of a course as cells in :data:`COLUMNS` order, each passed through ``cell``
     (:func:`safe_cell` for the file). The offer's own cells — term, window, seats, credits,
@@ -136,7 +126,7 @@ class _Cells:
 
     def __init__(self, audience: str, language: str, cell: Callable[[str], str]) -> None:
         self.audience, self.language, self.cell = audience, language, cell
-        self._offers: dict[tuple[Any, ...], list[str]] = {}
+        self._offers: Memo[list[str]] = Memo()
 
     def rows(self, course: Mapping[str, Any]) -> Iterator[list[str]]:
         """One row per offer to the audience: its run's cells (empty for a whole course)."""
@@ -193,16 +183,7 @@ class _Cells:
             equivalence.get("status"),
             equivalence.get("home_course"),
         )
-        try:
-            return self._offers[values]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value: a hostile document, converted as it is
-            return self._convert(values)
-        if len(self._offers) >= CACHE_MAX:
-            self._offers.clear()
-        cells = self._offers[values] = self._convert(values)
-        return cells
+        return self._offers.get(values, self._convert, values)
 
     def _convert(self, values: tuple[Any, ...]) -> list[str]:
         cell = self.cell

@@ -91,6 +91,7 @@ def export(
                 courses=docs,
                 audience=audience,
                 generated_at=datetime.now(UTC),
+                language=reading_language(config, audience),
             )
             return stats.courses
     raise ExportError(f"unknown export format {fmt!r}")
@@ -98,7 +99,8 @@ def export(
 
 def reading_language(config: Config, audience: str) -> str:
     """The language ``audience``'s students read (its ``[[institutions]]`` entry), for the CSV's
-    subject labels; English for an institution the config does not have."""
+    subject labels and the site's default UI language; English for an institution the config
+    does not have."""
     for institution in config.institutions:
         if institution.id == audience:
             return institution.reading_language

@@ -79,8 +79,9 @@ class CoursePage:
         short_description: str,
         description_html: str,
     ) -> bytes:
-        """The whole page of ``course``, UTF-8; ``jsonld`` is script-safe JSON (``JsonLd.render``), the
-        short description plain text and the description nh3's output."""
+        """The whole page of ``course``, UTF-8; ``jsonld`` is script-safe JSON
+        (``JsonLd.render``), the short description plain text and the description nh3's
+        output."""
         frame = self._frame
         title = escape(course.get("title") or course.get("key") or "")
         main = self._main
