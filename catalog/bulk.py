@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 from sqlalchemy import Connection, Row
 
@@ -29,6 +29,8 @@ from sqlalchemy import Connection, Row
 #: parameter limit (SQLite's is 32,766 since 3.32; PostgreSQL's 65,535).
 CHUNK = 500
 
+#: A row of any columns, read by attribute (``row.key``).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 #: A timestamp as the driver is given it: UTC wall-time text on SQLite, an aware datetime else.
 Stamp = str | datetime
 
@@ -110,12 +112,12 @@ class Bulk:
 
     def select_in(
         self, sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()
-    ) -> list[Row[Any]]:
+    ) -> list[AnyRow]:
         """Rows of ``sql`` whose ``{in}`` placeholder takes ``values`` (in chunks).
 
         ``sql`` uses ``{mark}`` for its other placeholders, bound to ``before`` in order.
         """
-        rows: list[Row[Any]] = []
+        rows: list[AnyRow] = []
         for start in range(0, len(values), CHUNK):
             chunk = list(values[start : start + CHUNK])
             text = sql.format(mark=self.mark, **{"in": ", ".join([self.mark] * len(chunk))})

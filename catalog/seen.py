@@ -8,11 +8,11 @@ catalog, and memory stays flat (the bench at 100,000 courses).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
 
 
 class StoredKey(NamedTuple):
@@ -64,7 +64,7 @@ class SeenKeys:
             )
         ]
 
-    def present(self, feed_id: str) -> Iterable[Any]:
+    def present(self, feed_id: str) -> Iterable[AnyRow]:
         """(key, url, title, organization) of the feed's active courses that were seen."""
         return self.conn.exec_driver_sql(
             f"SELECT c.key, c.url, c.title, c.organization FROM courses c "

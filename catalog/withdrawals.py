@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, ScalarSelect, delete, func, insert, select, update
 
 from catalog import renames, tables
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
 from catalog.policy import HarvestPolicy
 from catalog.seen import SeenKeys
 
@@ -156,7 +156,7 @@ def _find_candidates(
 
 def _reasons(
     decision: Decision,
-    run_rows: Sequence[Any],
+    run_rows: Sequence[AnyRow],
     active_count: int,
     *,
     declared_total: int | None,
@@ -195,7 +195,7 @@ def _reasons(
     return reasons
 
 
-def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> list[int]:
+def _declared_totals(run_rows: Sequence[AnyRow], declared_seen: Sequence[int]) -> list[int]:
     """The distinct totals the chain's runs declared, in the order they were declared: the
     last each earlier run saw, then every one of the last run (``declared_seen``)."""
     *earlier, last = run_rows

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, delete, select
+from sqlalchemy import Connection, Select, delete, select
 
 from catalog import tables
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
 from catalog.site.fold import fold
 from catalog.textsearch.document import folded_document_text, lower
 from catalog.textsearch.table import FTS_TABLE, INDEX_COLUMNS, INDEX_TABLE, course_search, has_fts
@@ -106,7 +106,7 @@ def _source_rows() -> Select[Any]:
     return select(c.id, c.title, c.organization, c.subjects, c.short_description)
 
 
-def _index(conn: Connection, rows: Sequence[Row[Any]], mapping: Mapping[str, str] | None) -> int:
+def _index(conn: Connection, rows: Sequence[AnyRow], mapping: Mapping[str, str] | None) -> int:
     return store_index_rows(
         conn,
         [

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Row, Select, and_, case, func, or_, select, text
+from sqlalchemy import Connection, Integer, Select, and_, case, func, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog import renames, tables
+from catalog.bulk import AnyRow
 from catalog.documents import course_id
 from catalog.site.fold import fold
 from catalog.textsearch.document import lower
@@ -172,7 +173,7 @@ def _ranked(
     )
 
 
-def _hit(row: Row[Any], typed: str) -> SearchHit:
+def _hit(row: AnyRow, typed: str) -> SearchHit:
     return SearchHit(
         id=course_id(row.feed_id, row.key),
         course_id=row.id,
