@@ -21,13 +21,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias, overload
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 #: Rows per ``executemany`` call and keys per ``IN (...)`` list: well under every backend's
 #: parameter limit (SQLite's is 32,766 since 3.32; PostgreSQL's 65,535).
 CHUNK = 500
+
+#: A row of any columns, read by attribute (``row.key``).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+#: A timestamp as the driver is given it: UTC wall-time text on SQLite, an aware datetime else.
+Stamp = str | datetime
 
 
 class Bulk:
@@ -41,7 +46,14 @@ class Bulk:
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
-    def when(self, value: datetime | None) -> Any:
+    @overload
+    def when(self, value: datetime) -> Stamp: ...
+    @overload
+    def when(self, value: None) -> None: ...
+    @overload
+    def when(self, value: datetime | None) -> Stamp | None: ...
+
+    def when(self, value: datetime | None) -> Stamp | None:
         """A timestamp as its column stores it (see the module docstring)."""
         if value is None:
             return None
@@ -100,12 +112,12 @@ class Bulk:
 
     def select_in(
         self, sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()
-    ) -> list[Any]:
+    ) -> list[AnyRow]:
         """Rows of ``sql`` whose ``{in}`` placeholder takes ``values`` (in chunks).
 
         ``sql`` uses ``{mark}`` for its other placeholders, bound to ``before`` in order.
         """
-        rows: list[Any] = []
+        rows: list[AnyRow] = []
         for start in range(0, len(values), CHUNK):
             chunk = list(values[start : start + CHUNK])
             text = sql.format(mark=self.mark, **{"in": ", ".join([self.mark] * len(chunk))})

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 
 from catalog import tables
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
 
 #: ``held_withdrawals.reason`` of a held course whose twin the harvest saw.
 REASON = "renamed"
@@ -38,14 +38,14 @@ HOW = "a course the harvest saw has the same URL, or the same title and organisa
 held_t, courses_t = tables.held_withdrawals, tables.courses
 
 
-def held_courses(conn: Connection, course_ids: Sequence[int]) -> list[Any]:
+def held_courses(conn: Connection, course_ids: Sequence[int]) -> list[AnyRow]:
     """(id, url, title, organization) of the held courses."""
     return Bulk(conn).select_in(
         "SELECT id, url, title, organization FROM courses WHERE id IN ({in})", course_ids
     )
 
 
-def twins(held: Iterable[Any], present: Iterable[Any]) -> dict[int, str]:
+def twins(held: Iterable[AnyRow], present: Iterable[AnyRow]) -> dict[int, str]:
     """Held course id → the key of the first present course that looks like it.
 
     ``held`` rows have ``id, url, title, organization``; ``present`` rows ``key, url, title,
@@ -67,7 +67,7 @@ def twins(held: Iterable[Any], present: Iterable[Any]) -> dict[int, str]:
     return found
 
 
-def present_besides(conn: Connection, feed_id: str, run_id: int) -> Iterable[Any]:
+def present_besides(conn: Connection, feed_id: str, run_id: int) -> Iterable[AnyRow]:
     """The feed's active courses that ``run_id`` did not hold back, in batches."""
     c = courses_t.c
     held_by_run = select(held_t.c.course_id).where(held_t.c.run_id == run_id)

@@ -8,11 +8,18 @@ catalog, and memory stays flat (the bench at 100,000 courses).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
+
+
+class StoredKey(NamedTuple):
+    """A stored course's id and source key."""
+
+    id: int
+    key: str
 
 
 class SeenKeys:
@@ -45,10 +52,10 @@ class SeenKeys:
         rows = self.bulk.select_in(f"SELECT key FROM {self.TABLE} WHERE key IN ({{in}})", keys)
         return {row.key for row in rows}
 
-    def absent(self, feed_id: str) -> list[tuple[int, str]]:
-        """(id, key) of the feed's active courses that were not seen."""
+    def absent(self, feed_id: str) -> list[StoredKey]:
+        """The feed's active courses that were not seen."""
         return [
-            (row.id, row.key)
+            StoredKey(row.id, row.key)
             for row in self.conn.exec_driver_sql(
                 f"SELECT c.id, c.key FROM courses c WHERE c.feed_id = {self.mark} "
                 "AND c.status = 'active' AND NOT EXISTS "
@@ -57,7 +64,7 @@ class SeenKeys:
             )
         ]
 
-    def present(self, feed_id: str) -> Iterable[Any]:
+    def present(self, feed_id: str) -> Iterable[AnyRow]:
         """(key, url, title, organization) of the feed's active courses that were seen."""
         return self.conn.exec_driver_sql(
             f"SELECT c.key, c.url, c.title, c.organization FROM courses c "

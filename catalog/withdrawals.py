@@ -22,23 +22,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, ScalarSelect, delete, func, insert, select, update
 
 from catalog import renames, tables
-from catalog.bulk import Bulk
+from catalog.bulk import AnyRow, Bulk
 from catalog.policy import HarvestPolicy
 from catalog.seen import SeenKeys
 
 courses_t, runs_t, pages_t = tables.courses, tables.harvest_runs, tables.harvest_pages
 
 
+class Candidate(NamedTuple):
+    """A course the run would withdraw, and why (``deleted`` by the source, or ``absent``)."""
+
+    id: int
+    key: str
+    reason: str
+
+
+class Applied(NamedTuple):
+    """What :func:`apply` did: courses withdrawn, or withdrawals held back."""
+
+    withdrawn: int
+    held: int
+
+
 @dataclass
 class Decision:
     """What the end of a harvest did about withdrawals."""
 
-    candidates: list[tuple[int, str, str]] = field(default_factory=list)  # (id, key, reason)
+    #: The harvest chain judged (a run and the runs it resumed).
+    chain_id: int = 0
+    candidates: list[Candidate] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     degraded: bool = False
     full: bool = False
@@ -74,7 +92,7 @@ def decide(
     ).all()
     received = sum(r.received for r in run_rows)
     rejected = sum(r.rejected for r in run_rows)
-    decision = Decision(full=all(r.mode == "full" for r in run_rows))
+    decision = Decision(chain_id=chain_id, full=all(r.mode == "full" for r in run_rows))
     decision.degraded = received > 0 and rejected / received > policy.max_rejected_fraction
     seen = SeenKeys(conn)
     _find_candidates(conn, feed_id, [r.id for r in run_rows], seen, decision)
@@ -93,7 +111,7 @@ def decide(
             policy=policy,
         )
     if decision.held:  # do the held courses reappear under other keys? (catalog.renames)
-        held = renames.held_courses(conn, [cid for cid, _key, _why in decision.candidates])
+        held = renames.held_courses(conn, [c.id for c in decision.candidates])
         decision.renamed = renames.twins(held, seen.present(feed_id))
     seen.clear()
     return decision
@@ -120,26 +138,25 @@ def _find_candidates(
             decision.seen_in_last_run = seen.count()
     re_listed = seen.among(sorted(deleted))
     gone = sorted(deleted - re_listed)  # deleted and re-listed in the same harvest: it stays
-    active = dict(
-        Bulk(conn).select_in(
-            "SELECT key, id FROM courses WHERE feed_id = {mark} AND status = 'active' "
-            "AND key IN ({in})",
-            gone,
-            before=(feed_id,),
-        )
+    rows = Bulk(conn).select_in(
+        "SELECT key, id FROM courses WHERE feed_id = {mark} AND status = 'active' "
+        "AND key IN ({in})",
+        gone,
+        before=(feed_id,),
     )
+    active = {row.key: row.id for row in rows}
     for key in gone:
         if key in active:
-            decision.candidates.append((active[key], key, "deleted"))
+            decision.candidates.append(Candidate(active[key], key, "deleted"))
     if decision.full:
-        for course_id, key in sorted(seen.absent(feed_id), key=lambda row: row[1]):
-            if key not in deleted:
-                decision.candidates.append((course_id, key, "absent"))
+        for course in sorted(seen.absent(feed_id), key=attrgetter("key")):
+            if course.key not in deleted:
+                decision.candidates.append(Candidate(course.id, course.key, "absent"))
 
 
 def _reasons(
     decision: Decision,
-    run_rows: Sequence[Any],
+    run_rows: Sequence[AnyRow],
     active_count: int,
     *,
     declared_total: int | None,
@@ -178,7 +195,7 @@ def _reasons(
     return reasons
 
 
-def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> list[int]:
+def _declared_totals(run_rows: Sequence[AnyRow], declared_seen: Sequence[int]) -> list[int]:
     """The distinct totals the chain's runs declared, in the order they were declared: the
     last each earlier run saw, then every one of the last run (``declared_seen``)."""
     *earlier, last = run_rows
@@ -188,10 +205,10 @@ def _declared_totals(run_rows: Sequence[Any], declared_seen: Sequence[int]) -> l
 
 def apply(
     conn: Connection, feed_id: str, run_id: int, decision: Decision, now: datetime
-) -> tuple[int, int]:
-    """Withdraw, or hold; returns (withdrawn, held)."""
+) -> Applied:
+    """Withdraw, or hold."""
     if not decision.candidates:
-        return 0, 0
+        return Applied(0, 0)
     if decision.held:
         conn.execute(
             insert(tables.held_withdrawals),
@@ -199,16 +216,18 @@ def apply(
                 {
                     "run_id": run_id,
                     "feed_id": feed_id,
-                    "course_id": cid,
-                    "key": key,
-                    "reason": renames.REASON if cid in decision.renamed else reason,
+                    "course_id": c.id,
+                    "key": c.key,
+                    "reason": renames.REASON if c.id in decision.renamed else c.reason,
                     "created_at": now,
                 }
-                for cid, key, reason in decision.candidates
+                for c in decision.candidates
             ],
         )
-        return 0, len(decision.candidates)
-    return withdraw(conn, [cid for cid, _key, _reason in decision.candidates], run_id, now), 0
+        return Applied(withdrawn=0, held=len(decision.candidates))
+    return Applied(
+        withdrawn=withdraw(conn, [c.id for c in decision.candidates], run_id, now), held=0
+    )
 
 
 def withdraw(conn: Connection, course_ids: list[int], run_id: int | None, now: datetime) -> int:

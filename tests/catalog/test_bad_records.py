@@ -208,7 +208,7 @@ def test_c11_the_safety_net_catches_the_old_precedence_overflow_on_postgresql(
     long one (``StringDataRightTruncation``) and the savepoint fallback keeps the ordinary
     course; SQLite, which does not enforce ``VARCHAR(n)``, stores both — the divergence the
     bounded precedence removes."""
-    monkeypatch.setattr(catalog.ingest, "PRECEDENCE_LIMIT", 10_000)
+    monkeypatch.setattr(catalog.ingest.items, "PRECEDENCE_LIMIT", 10_000)
     feed.serve([feed.run("INT1001"), feed.run(LONG_NUMBER)])
     assert sync(config) == 0
     row = last_run(db)
