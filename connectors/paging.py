@@ -46,7 +46,8 @@ class Parsed:
     """What a connector's pure ``parse_page`` makes of one response."""
 
     items: Sequence[Item]
-    #: Where the source says the listing goes on, as it wrote it: a link, a token, or ``None``.
+    #: Where the source says the listing goes on, as it wrote it: a link, a token, or ``None``;
+    #: for page numbers, whether more pages follow (a ``has_more`` flag), ``None`` if unsaid.
     next: object = None
     #: How many items the source says the whole listing holds, when it says.
     declared_total: int | None = None
@@ -180,7 +181,8 @@ class NextLink(Paginator):
 
 
 class PageNumber(Paginator):
-    """Count pages in a query parameter until a page is empty or the declared total is reached.
+    """Count pages in a query parameter until a page is empty, the declared total is reached,
+    or the page says no more follow (``Parsed.next`` False).
 
     Numbers never repeat, so the guard compares content instead: a source that answers every
     number with the same courses ignores the parameter, and the harvest stops.
@@ -217,7 +219,9 @@ class PageNumber(Paginator):
         self._previous = keys
         count = len(parsed.items) if parsed.source_count is None else parsed.source_count
         total = parsed.declared_total
-        if not count or (total is not None and number >= math.ceil(total / self.page_size)):
+        if not count or parsed.next is False:
+            return None
+        if total is not None and number >= math.ceil(total / self.page_size):
             return None
         return self._at(request, number + 1), {}
 
