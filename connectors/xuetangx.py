@@ -4,13 +4,12 @@ The platform has no public documentation; the shapes below are the ones every pu
 relies on. The list is a POST with the filters in a JSON body and the page in the query string,
 10 courses a page, and it refuses requests without the ``xtbz: xt`` header. One course (``sign``)
 has several terms (``classroom_id``); their dates come from ``/api/v1/lms/product/classroom/``,
-fetched per course when ``enrich_terms`` is on, and become the course's runs.
+fetched per course when ``enrich_terms`` is on, and become the course's runs. Products and
+terms are mapped in connectors/xuetangx_mapping.py.
 
-Quirks handled here, each with a test: ``<em>`` highlight tags in names; ``\\u3000`` and NBSP in
-intros; ``org`` as ``{}``; ``teacher`` as a list or an object; China-local timestamps without an
-offset; epoch-millisecond term dates with a null end for self-paced terms; ``data`` empty or
-``{}`` past the end; ``success: false`` with a ``message``; brotli-compressed bodies (urllib3
-decodes ``Content-Encoding: br``); ``live_status`` as a list or an object.
+Quirks handled here, each with a test: ``data`` empty or ``{}`` past the end; ``success: false``
+with a ``message``; a server that ignores ``?page``; brotli-compressed bodies (urllib3 decodes
+``Content-Encoding: br``).
 """
 
 from __future__ import annotations
