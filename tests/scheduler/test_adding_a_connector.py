@@ -167,6 +167,10 @@ def test_a_resync_asks_conditionally_and_carries_unchanged_pages_over(config: Pa
     )
     assert (new, unchanged, status) == (0, 3, "succeeded")
     assert len(catalog(config, "SELECT key FROM courses")) == 3
+    # The known pages went beside the cursor: what is stored is the connector's own.
+    stored = catalog(config, "SELECT cursor, resume_cursor FROM feeds")
+    stored += catalog(config, "SELECT next_cursor, NULL FROM harvest_pages")
+    assert stored and not any("validators" in str(value) for row in stored for value in row)
 
 
 @responses.activate
