@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, or_, select, update
 from catalog import tables, withdrawals
 from catalog.db import read_only, serialize
 from catalog.errors import UnknownFeedError
-from catalog.leases import Lease, LeaseLost, renew_in
+from catalog.leases import Lease, LeaseLost, close_abandoned_runs, renew_in
 from catalog.policy import HarvestPolicy
 from catalog.tables import utcnow
 
@@ -98,12 +98,15 @@ class Plan:
 
     #: "resume" (continue an unfinished harvest), "full" or "incremental".
     kind: str
-    #: The cursor to hand to the connector.
+    #: The cursor to hand to the connector: only what the connector itself put there.
     cursor: dict[str, Any] | None
     #: For a resume: the chain the unfinished harvest belongs to, and its last run.
     chain_id: int | None = None
     resumed_from: int | None = None
     why: str = ""
+    #: What the last complete harvest read, by page URL (validators and the cursor after the
+    #: page), handed to the connector beside the cursor: unchanged pages are carried over.
+    known_pages: dict[str, dict[str, Any]] | None = None
 
 
 def plan(
@@ -135,10 +138,11 @@ def plan(
         if now - chain_start <= policy.resume_max_age:
             return Plan(
                 "resume",
-                _with_validators(feed.resume_cursor, validators),
+                feed.resume_cursor,
                 chain_id=last.chain_id or last.id,
                 resumed_from=last.id,
                 why=f"resuming run {last.id}, which stopped before the end of the feed",
+                known_pages=validators or None,
             )
         log.info("feed %s: unfinished harvest from %s is too old to resume", feed_id, chain_start)
     if feed.last_full_at is None or now - feed.last_full_at >= policy.full_sync_every:
@@ -146,16 +150,18 @@ def plan(
     if feed.cursor is not None:
         return Plan(
             "incremental",
-            _with_validators(feed.cursor, validators),
+            feed.cursor,
             why="changes since the last harvest",
+            known_pages=validators or None,
         )
     if validators:
         # Each page is asked for with If-None-Match / If-Modified-Since; a 304 stands for the
         # page the last harvest read, so the harvest still sees the whole listing.
         return Plan(
             "conditional",
-            {"validators": validators},
+            None,
             why="conditional requests: unchanged pages answer 304",
+            known_pages=validators,
         )
     return Plan("full", None, why="no incremental state")
 
@@ -201,19 +207,26 @@ def _validators(conn: Any, feed_id: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _with_validators(
-    cursor: dict[str, Any] | None, validators: dict[str, dict[str, Any]]
-) -> dict[str, Any] | None:
-    if not validators:
-        return cursor
-    return {**(cursor or {}), "validators": validators}
-
-
 def _chain_start(engine: Engine, chain_id: int) -> datetime:
     r = tables.harvest_runs.c
     with read_only(engine) as conn:
         started = conn.execute(select(r.started_at).where(r.id == chain_id)).scalar()
     return started or utcnow()
+
+
+def prepare_run(engine: Engine, lease: Lease, *, accept_withdrawals: bool = False) -> int:
+    """What a sync does first under the feed's lease: close the runs that died mid-harvest,
+    and apply the withdrawals a guard held back when asked to; how many it applied."""
+    feed_id = lease.feed_id
+    abandoned = close_abandoned_runs(engine, lease)
+    if abandoned:
+        log.warning("feed %s: %d earlier run(s) had died mid-harvest", feed_id, abandoned)
+    if not accept_withdrawals:
+        return 0
+    accepted, held_run = accept_held_withdrawals(engine, lease)
+    noun = "withdrawal" if accepted == 1 else "withdrawals"
+    log.warning("feed %s: applied %d %s held by run %s", feed_id, accepted, noun, held_run)
+    return accepted
 
 
 def start_run(

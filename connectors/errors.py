@@ -10,7 +10,8 @@
         ├── HttpStatusError        a 4xx the source will not change its mind about
         ├── ResponseTooLarge       the decoded body passed the configured cap
         ├── BadResponseError       not JSON / not XML / not the expected shape / bad encoding
-        │   └── WrongEndpointError …because base_url is not this API's address (an HTML page)
+        │   ├── WrongEndpointError …because base_url is not this API's address (an HTML page)
+        │   └── ResumptionExpired  …because the source forgot the harvest's position (start over)
         ├── PaginationError        a next link that repeats or leaves the source's host
         └── CursorExpired          a resume cursor the source no longer honours (start over)
     RecordError                    one source item cannot be mapped: skip it, keep going
@@ -74,6 +75,12 @@ class BadResponseError(FatalFeedError):
 class WrongEndpointError(BadResponseError):
     """The URL answered, but not as the API the connector speaks: an HTML page where JSON or
     OAI-PMH XML should be, another protocol's document. ``base_url`` is most likely wrong."""
+
+
+class ResumptionExpired(BadResponseError):
+    """The source no longer knows the position a harvest asked for (OAI-PMH
+    ``badResumptionToken``). The harvest loop starts over from its first request, once; past
+    that it fails the feed like any bad response."""
 
 
 class PaginationError(FatalFeedError):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from connectors.errors import RecordError
+from connectors.records import CourseRecord, Item, Rejected, is_http_url
 
 # Characters XML 1.0 forbids and databases mishandle (PostgreSQL rejects NUL outright).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -77,6 +80,11 @@ def parse_datetime(value: object, field: str, *, default_tz: tzinfo = UTC) -> da
     return parsed.astimezone(UTC)
 
 
+def utc_iso(when: datetime | None) -> str | None:
+    """An aware datetime as ISO 8601 in UTC with ``Z`` (``2025-01-10T03:15:42.120511Z``)."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else None
+
+
 def from_epoch_millis(value: object, field: str) -> datetime | None:
     """An aware UTC datetime from epoch milliseconds (XuetangX), ``None`` for null."""
     if value is None or value == "":
@@ -119,6 +127,12 @@ def _origin(base: str) -> str | None:
     """``scheme://host[:port]`` of a plain http(s) ``base``, else None (urljoin decides)."""
     match = _ORIGIN.match(base)
     return match.group(1) if match else None
+
+
+def http_url(base: str, value: object) -> str | None:
+    """``value`` resolved against ``base`` when that gives an http(s) URL with a host, else None."""
+    url = absolute_url(base, value)
+    return url if url and is_http_url(url) else None
 
 
 def guess_language(*texts: str | None, default: str | None = None) -> str | None:
@@ -181,3 +195,28 @@ def summary(text: object, limit: int = 300) -> str | None:
         return plain
     cut = plain[:limit].rsplit(" ", 1)[0]
     return f"{cut.rstrip(' ,;:.')}…"
+
+
+def map_each(
+    raws: Iterable[Any], map_one: Callable[[Any], CourseRecord], *, twice: str | None = None
+) -> list[Item]:
+    """One page's raw items → records, or Rejected with the reason map_one's RecordError gives.
+
+    With ``twice`` (a reason; ``{key}`` is filled in), a key seen before on the page is rejected
+    and the first kept: a source that lists one course twice on a page contradicts itself.
+    """
+    items: list[Item] = []
+    seen: set[str] = set()
+    for raw in raws:
+        try:
+            record = map_one(raw)
+        except RecordError as exc:
+            items.append(Rejected(reason=exc.reason, key=exc.key, raw=raw))
+            continue
+        if twice is not None:
+            if record.key in seen:
+                items.append(Rejected(twice.format(key=record.key), key=record.key, raw=raw))
+                continue
+            seen.add(record.key)
+        items.append(record)
+    return items

@@ -1,77 +1,55 @@
 """OAI-PMH 2.0 course repositories: ``GET {base_url}?verb=ListRecords`` (shared/formats §6).
 
 One ``ListRecords`` harvest per run, ``oai_dc`` by default or IEEE LOM (``lom``/``oai_lom``),
-following ``resumptionToken`` until it comes back empty or absent. Each response is parsed whole
-with the streaming API of :mod:`connectors.xmlsafe` before its page is yielded, so a truncated
-response never lands half; each record is mapped by a pure function.
+following ``resumptionToken`` until it comes back empty or absent. Requests, paging and the
+repository's errors are here; responses and records are mapped in connectors/oaipmh_mapping.py.
 
 Incremental by ``from``: the next run asks for changes since the ``responseDate`` of this run's
 first response (the server's clock, not ours), formatted in the granularity ``Identify`` states.
 An expired token (``badResumptionToken``) restarts the harvest from that ``from``, once.
 
-Quirks handled here, each with a test: escaped and double-escaped HTML in ``dc:description``;
-several ``dc:title`` in different ``xml:lang``; ISO 639-2 language codes (``vie``, ``chi``);
-stray mixed-content text; the same identifier twice on a page (several sets); ``status="deleted"``
-records without metadata; ``noRecordsMatch`` as an empty harvest; gzip bodies, declared or not;
-an HTML or JSON answer instead of XML; LOM vCard entities (``ORG:``) and ISO 8601 durations.
+Quirks handled here, each with a test: ``noRecordsMatch`` as an empty harvest; gzip bodies,
+declared or not; an HTML or JSON answer instead of XML.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from annotated_types import Ge, MinLen
-from lxml import etree
 
 from connectors.base import Connector, Fact
 from connectors.errors import (
     BadResponseError,
     FeedError,
     HttpStatusError,
-    PaginationError,
     RecordError,
+    ResumptionExpired,
     WrongEndpointError,
 )
-from connectors.http import describe_html, is_html, redact_url
-from connectors.normalize import clean_text, language_tag, parse_datetime, summary
-from connectors.oaipmh_repository import OaiErrors, repository_facts
-from connectors.records import CourseRecord, Cursor, Item, Page, Rejected, Withdrawn, is_http_url
-from connectors.xmlsafe import XmlError, iter_elements, parse_document
+from connectors.http import HttpResponse, redact_url
+from connectors.normalize import parse_datetime
+from connectors.oaipmh_mapping import (
+    ENDPOINT_HINT,
+    ListRecordsResponse,
+    parse_list_records,
+    read_response,
+)
+from connectors.oaipmh_repository import OAI, ROOT, SECONDS, repository_facts
+from connectors.paging import Paginator, Parsed, Position, Request, ResumptionToken
+from connectors.records import Cursor, Page
+from connectors.xmlsafe import parse_document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-OAI = "{http://www.openarchives.org/OAI/2.0/}"
-OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
-DC = "{http://purl.org/dc/elements/1.1/}"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-ROOT = f"{OAI}OAI-PMH"
-#: The oai_dc elements the mapping reads.
-_DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
-SECONDS = "YYYY-MM-DDThh:mm:ssZ"
 _FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
-#: What a wrong base_url is told: an HTML page, a 404, JSON, another XML, badVerb.
-ENDPOINT_HINT = (
-    "base_url must be the repository's OAI-PMH endpoint (the URL that answers ?verb=Identify)"
-)
 _NOT_FOUND = frozenset({404, 410})
-_TAGS = tuple(
-    f"{OAI}{t}" for t in ("responseDate", "error", "record", "resumptionToken", "ListRecords")
-)
-_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][^<>]*?&gt;")
-_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_VCARD_ORG = re.compile(r"^ORG(?:;[^:\n]*)?:(.*)$", re.M | re.I)
-_DURATION = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
-)
-_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +68,6 @@ class OaiPmhOptions:
     max_pages: Annotated[int, Ge(1)] = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class ListRecordsResponse:
-    """One parsed ``ListRecords`` response. ``token`` is ``None`` when absent, ``""`` when empty."""
-
-    response_date: str | None
-    errors: tuple[tuple[str, str], ...]
-    items: tuple[Item, ...]
-    token: str | None = None
-    complete_list_size: int | None = None
-
-
 class OaiPmhConnector(Connector[OaiPmhOptions]):
     """Harvests an OAI-PMH 2.0 repository with ``ListRecords``."""
 
@@ -108,93 +75,81 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     Options = OaiPmhOptions
     description = "OAI-PMH 2.0 repository (ListRecords; oai_dc or IEEE LOM), incremental by from"
     api = "OAI-PMH endpoint"
+    #: The running harvest's ``from`` argument, and the ``from`` of the harvest after it (the
+    #: first response's ``responseDate``, once ``_dated``).
+    _since: str | None = None
+    _next_from: str | None = None
+    _dated = True
 
-    def harvest(self, cursor: Cursor) -> Iterator[Page]:
-        state = dict(cursor or {})
-        fresh = not state.get("token")
-        token: str | None = None if fresh else str(state["token"])
-        number = 1 if fresh else int(state.get("page") or 1)
-        next_from: str | None = None if fresh else state.get("next_from")
-        if fresh:
-            previous = state.get("from") if self.options.incremental else None
-            since = self._from_argument(previous) if previous else None
-            incremental = since is not None
+    def first_request(self, cursor: Cursor) -> Request:
+        """``ListRecords`` from the stored mark; resuming a token, with the harvest's ``from``."""
+        state = cursor or {}
+        if state.get("token"):  # resumed: the `from` is already formatted, no Identify needed
+            self._since, self.incremental = state.get("from"), bool(state.get("incremental"))
+            self._next_from, self._dated = state.get("next_from"), True
         else:
-            since, incremental = state.get("from"), bool(state.get("incremental"))
-        seen: set[str] = set()
-        restarted = False
-        for fetched in range(1, self.options.max_pages + 1):
-            if token is not None:
-                seen.add(token)
-            url = self._list_url(token, since)
-            response = self._fetch(url, self._parse)
-            if fresh and fetched == 1:
-                next_from = _utc_stamp(response.response_date) or state.get("from")
-            codes = {code for code, _ in response.errors}
-            if "badResumptionToken" in codes and token is not None and not restarted:
-                log.warning(
-                    "feed %s: badResumptionToken at %s; restarting the harvest from from=%s",
-                    self.feed.feed_id,
-                    redact_url(url),
-                    since,
-                )
-                token, seen, restarted = None, set(), True
-                continue
-            if codes - {"noRecordsMatch"}:
-                described = "; ".join(f"{c}: {t}" if t else c for c, t in response.errors)
-                hint = _FORMAT_HINT.format(self.options.metadata_prefix)
-                hint = hint if "cannotDisseminateFormat" in codes else ""
-                hint = f"; {ENDPOINT_HINT}" if "badVerb" in codes else hint
-                raise BadResponseError(
-                    f"feed {self.feed.feed_id}: {redact_url(url)} answered with OAI-PMH error "
-                    f"{described}{hint}",
-                    url=url,
-                )
-            new_token = None if codes else (response.token or None)
-            if new_token is not None and new_token in seen:
-                raise PaginationError(
-                    f"feed {self.feed.feed_id}: resumptionToken {new_token!r} from "
-                    f"{redact_url(url)} was already used; stopping instead of looping",
-                    url=url,
-                )
-            if new_token is None:
-                page_cursor: Cursor = {"from": next_from} if next_from else None
-            else:
-                page_cursor = {
-                    "token": new_token,
-                    "from": since,
-                    "next_from": next_from,
-                    "incremental": incremental,
-                    "page": number + 1,
-                }
-            yield Page(
-                items=response.items,
-                cursor=page_cursor,
-                url=url,
-                number=number,
-                last=new_token is None,
-                declared_total=response.complete_list_size,
-                incremental=incremental,
+            previous = state.get("from") if self.options.incremental else None
+            self._since = self._from_argument(previous) if previous else None
+            self.incremental = self._since is not None
+            self._next_from, self._dated = state.get("from"), False
+        return self._list_request(None)
+
+    def paginator(self) -> Paginator:
+        return ResumptionToken(self.feed, self._list_request, max_pages=self.options.max_pages)
+
+    def fetch(self, request: Request, conditional: Mapping[str, str]) -> HttpResponse:
+        """GET one response; a 404 or 410 says what base_url must be."""
+        try:
+            return super().fetch(request, conditional)
+        except HttpStatusError as exc:
+            if exc.status not in _NOT_FOUND:
+                raise
+            raise HttpStatusError(
+                f"{str(exc).rstrip('.')}; {ENDPOINT_HINT}", url=exc.url, status=exc.status
+            ) from None
+
+    def parse_page(self, response: HttpResponse) -> Parsed:
+        """The records of one response; OAI-PMH errors other than ``noRecordsMatch`` fail it."""
+        listed = read_response(response, self._parse, feed_id=self.feed.feed_id)
+        codes = {code for code, _ in listed.errors}
+        if codes - {"noRecordsMatch"}:
+            described = "; ".join(f"{c}: {t}" if t else c for c, t in listed.errors)
+            hint = _FORMAT_HINT.format(self.options.metadata_prefix)
+            hint = hint if "cannotDisseminateFormat" in codes else ""
+            hint = f"; {ENDPOINT_HINT}" if "badVerb" in codes else hint
+            error = ResumptionExpired if "badResumptionToken" in codes else BadResponseError
+            raise error(
+                f"feed {self.feed.feed_id}: {redact_url(response.url)} answered with OAI-PMH "
+                f"error {described}{hint}",
+                url=response.url,
             )
-            if new_token is None:
-                return
-            token, number = new_token, number + 1
-        raise PaginationError(
-            f"feed {self.feed.feed_id}: more than {self.options.max_pages} pages "
-            "(options.max_pages); stopping",
-            url=self.feed.base_url,
+        return Parsed(
+            items=listed.items,
+            next=None if codes else (listed.token or None),
+            declared_total=listed.complete_list_size,
+            mark=_moment(listed.response_date),
         )
+
+    def page_cursor(self, after: Position | None, parsed: Parsed) -> Cursor:
+        """The token goes with the harvest's ``from``; the last page gives the next ``from``."""
+        if not self._dated:
+            stamp = parsed.mark.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed.mark else None
+            self._next_from, self._dated = stamp or self._next_from, True
+        if after is None:
+            return {"from": self._next_from} if self._next_from else None
+        window = {"from": self._since, "next_from": self._next_from}
+        return {**after, **window, "incremental": self.incremental}
 
     def _url(self, params: dict[str, str]) -> str:
         base = self.feed.base_url
         return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
-    def _list_url(self, token: str | None, since: str | None) -> str:
+    def _list_request(self, token: str | None) -> Request:
         if token is not None:  # an exclusive argument: nothing else may go with it
-            return self._url({"verb": "ListRecords", "resumptionToken": token})
+            return Request(self._url({"verb": "ListRecords", "resumptionToken": token}))
         params = {"verb": "ListRecords", "metadataPrefix": self.options.metadata_prefix}
         params |= {"set": self.options.set} if self.options.set else {}
-        return self._url(params | ({"from": since} if since else {}))
+        return Request(self._url(params | ({"from": self._since} if self._since else {})))
 
     def _from_argument(self, previous: str) -> str | None:
         """The stored high-water mark in the granularity ``Identify`` says the server takes."""
@@ -205,7 +160,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
             return None
         if when is None:
             return None
-        root = self._fetch(self._url({"verb": "Identify"}), lambda b: parse_document(b, root=ROOT))
+        root = self._ask(self._url({"verb": "Identify"}), lambda b: parse_document(b, root=ROOT))
         granularity = (root.findtext(f"{OAI}Identify/{OAI}granularity") or "").strip()
         # Day granularity is what every repository must accept (spec §3.3.1).
         return when.strftime("%Y-%m-%dT%H:%M:%SZ" if granularity == SECONDS else "%Y-%m-%d")
@@ -221,266 +176,20 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         ):
             return []
         return repository_facts(
-            lambda verb, parse: self._fetch(self._url({"verb": verb}), parse),
+            lambda verb, parse: self._ask(self._url({"verb": verb}), parse),
             metadata_prefix=self.options.metadata_prefix,
             set_spec=self.options.set,
             base_url=self.feed.base_url,
         )
 
-    def _fetch(self, url: str, parse: Callable[[bytes], T]) -> T:
-        """GET ``url`` and parse its body. An answer that is not OAI-PMH (an HTML page, a 404,
-        JSON, another XML document) fails naming the URL and what base_url must be."""
-        where = f"feed {self.feed.feed_id}: {redact_url(url)}"
-        try:
-            response = self.http.request("GET", url)
-        except HttpStatusError as exc:
-            if exc.status not in _NOT_FOUND:
-                raise
-            raise HttpStatusError(
-                f"{str(exc).rstrip('.')}; {ENDPOINT_HINT}", url=exc.url, status=exc.status
-            ) from None
-        if is_html(response):
-            raise WrongEndpointError(
-                f"{where} answered {describe_html(response)}, not OAI-PMH XML: {ENDPOINT_HINT}",
-                url=url,
-                status=response.status,
-            )
-        head = response.content[:2048].lstrip()
-        if head[:1] in (b"{", b"["):
-            raise WrongEndpointError(
-                f"{where} answered JSON, not OAI-PMH XML: {ENDPOINT_HINT}", url=url
-            )
-        try:
-            return parse(response.content)
-        except OaiErrors as exc:
-            hint = f"; {ENDPOINT_HINT}" if "badVerb" in exc.codes else ""
-            raise BadResponseError(
-                f"{where} answered with OAI-PMH error {exc}{hint}", url=url
-            ) from None
-        except XmlError as exc:
-            if b"OAI-PMH" not in head:  # another document, well-formed or not
-                raise WrongEndpointError(
-                    f"{where} is not an OAI-PMH response ({exc}): {ENDPOINT_HINT}", url=url
-                ) from None
-            raise BadResponseError(
-                f"{where} is not a valid OAI-PMH response: {exc}", url=url
-            ) from None
+    def _ask(self, url: str, parse: Callable[[bytes], T]) -> T:
+        """GET ``url`` (a verb besides the harvest's) and parse its body."""
+        return read_response(self.fetch(Request(url), {}), parse, feed_id=self.feed.feed_id)
 
 
-def _utc_stamp(value: str | None) -> str | None:
+def _moment(value: str | None) -> datetime | None:
+    """The ``responseDate``: the server's clock, which the next incremental run asks from."""
     try:
-        when = parse_datetime(value, "responseDate")
+        return parse_datetime(value, "responseDate")
     except RecordError:
         return None
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
-
-
-def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecordsResponse:
-    """One ``ListRecords`` response → its items (deduplicated by identifier), token and errors.
-
-    Raises XmlError for anything that is not a well-formed, DTD-free OAI-PMH response.
-    """
-    response_date, token, size, listed = None, None, None, False
-    errors: list[tuple[str, str]] = []
-    items: list[Item] = []
-    where: dict[str, int] = {}  # the same record in several sets: the last copy wins
-    for element in iter_elements(body, _TAGS, root=ROOT):
-        tag = element.tag
-        if tag == f"{OAI}record":
-            item = map_record(element, language=language)
-            key = None if isinstance(item, Rejected) else item.key
-            if key is not None and key in where:
-                items[where[key]] = item
-                continue
-            if key is not None:
-                where[key] = len(items)
-            items.append(item)
-        elif tag == f"{OAI}responseDate":
-            response_date = (element.text or "").strip() or None
-        elif tag == f"{OAI}error":
-            errors.append((element.get("code") or "unknown", clean_text(element.text) or ""))
-        elif tag == f"{OAI}resumptionToken":
-            token = (element.text or "").strip()
-            raw_size = (element.get("completeListSize") or "").strip()
-            size = int(raw_size) if raw_size.isdigit() else None
-        else:
-            listed = True
-    if not errors and not listed:
-        raise XmlError("it has neither <ListRecords> nor <error>")
-    return ListRecordsResponse(response_date, tuple(errors), tuple(items), token, size)
-
-
-def map_record(record: etree._Element, *, language: str | None = None) -> Item:
-    """One ``<record>`` → CourseRecord, Withdrawn (``status="deleted"``) or Rejected."""
-    raw = etree.tostring(record, encoding="unicode")
-    header = record.find(f"{OAI}header")
-    key = clean_text(header.findtext(f"{OAI}identifier")) if header is not None else None
-    if header is None or not key:
-        return Rejected(reason="header/identifier: missing", raw=raw)
-    if header.get("status") == "deleted":
-        return Withdrawn(key)
-    try:
-        datestamp = parse_datetime(header.findtext(f"{OAI}datestamp"), "header/datestamp")
-        metadata = record.find(f"{OAI}metadata")
-        if metadata is None or len(metadata) == 0:
-            raise RecordError("metadata: missing on a record that is not deleted")
-        fields = metadata[0]
-        if fields.tag == OAI_DC:
-            return map_dc(fields, key=key, datestamp=datestamp, language=language, raw=raw)
-        if etree.QName(fields).localname == "lom":
-            return map_lom(fields, key=key, datestamp=datestamp, language=language, raw=raw)
-        raise RecordError(f"metadata: unsupported format {fields.tag}")
-    except RecordError as exc:
-        return Rejected(reason=exc.reason, key=key, raw=raw)
-
-
-def map_dc(
-    dc: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
-) -> CourseRecord:
-    """``oai_dc`` → CourseRecord. ``dc:date`` counts as modified only when it is a full date."""
-    fields = _dc_fields(dc)
-    title = _pick(fields.get("title", []), language)
-    if not title:
-        raise RecordError("dc:title: missing", key=key)
-    description = html_description(_pick(fields.get("description", []), language))
-    dates: list[datetime] = []
-    for value, _lang in fields.get("date", ()):
-        if _FULL_DATE.match(value):
-            try:
-                parsed = parse_datetime(value, "dc:date")
-            except RecordError:
-                continue  # "2025-02-30": free text in DC, so ignored rather than guessed
-            if parsed is not None:
-                dates.append(parsed)
-    identifiers = [value for value, _lang in fields.get("identifier", ())]
-    publishers = [value for value, _lang in fields.get("publisher", ())]
-    return CourseRecord(
-        key=key,
-        title=title,
-        description=description,
-        short_description=summary(description),
-        language=_first_language(value for value, _lang in fields.get("language", ())),
-        organization=next(iter(publishers), None),
-        subjects=tuple(dict.fromkeys(value for value, _lang in fields.get("subject", ()))),
-        url=next((u for u in identifiers if is_http_url(u)), None),
-        modified=max(dates) if dates else datestamp,
-        raw=raw,
-    )
-
-
-_DC_NAMES = {f"{DC}{name}": name for name in _DC_ELEMENTS}
-
-
-def _dc_fields(dc: etree._Element) -> dict[str, list[tuple[str, str | None]]]:
-    """The Dublin Core children by element name: cleaned non-empty texts with their xml:lang.
-
-    One pass over the children (what ``_texts`` gives for each name, without a search per name).
-    """
-    found: dict[str, list[tuple[str, str | None]]] = {}
-    for child in dc:
-        name = _DC_NAMES.get(child.tag)  # comments and PIs have no string tag: never found
-        if name is None:
-            continue
-        raw_text = "".join(child.itertext()) if len(child) else child.text  # type: ignore[arg-type]
-        text = clean_text(raw_text) if raw_text else None
-        if text:
-            found.setdefault(name, []).append((text, child.get(XML_LANG)))
-    return found
-
-
-def map_lom(
-    lom: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
-) -> CourseRecord:
-    """IEEE LOM → CourseRecord (title, description, keywords, vCard ORG, cost, learning time)."""
-    ns = f"{{{etree.QName(lom).namespace}}}" if etree.QName(lom).namespace else ""
-
-    def path(p: str) -> str:
-        return "/".join(ns + part for part in p.split("/"))
-
-    title = _pick(_texts(lom, path("general/title/string"), "language"), language)
-    if not title:
-        raise RecordError("general/title: missing", key=key)
-    description = html_description(
-        _pick(_texts(lom, path("general/description/string"), "language"), language)
-    )
-    cost = (lom.findtext(path("rights/cost/value")) or "").strip().lower()
-    links = _values(lom, path("technical/location"))
-    links += _values(lom, path("general/identifier/entry"))
-    return CourseRecord(
-        key=key,
-        title=title,
-        description=description,
-        short_description=summary(description),
-        language=_first_language(_values(lom, path("general/language"))),
-        organization=_vcard_org(lom, path),
-        subjects=tuple(dict.fromkeys(_values(lom, path("general/keyword/string")))),
-        effort=iso_duration(lom.findtext(path("educational/typicalLearningTime/duration"))),
-        is_free={"no": True, "yes": False}.get(cost),
-        url=next((u for u in links if is_http_url(u)), None),
-        modified=datestamp,
-        raw=raw,
-    )
-
-
-def _texts(
-    parent: etree._Element, path: str, lang_attr: str = XML_LANG
-) -> list[tuple[str, str | None]]:
-    """Cleaned non-empty texts at ``path`` with their language attribute (tails excluded)."""
-    found = []
-    for element in parent.iterfind(path):
-        text = clean_text("".join(element.itertext()))  # type: ignore[arg-type]
-        if text:
-            found.append((text, element.get(lang_attr)))
-    return found
-
-
-def _values(parent: etree._Element, path: str) -> list[str]:
-    return [text for text, _ in _texts(parent, path)]
-
-
-def _pick(values: list[tuple[str, str | None]], language: str | None) -> str | None:
-    """The value in ``language`` (primary subtag match) if there is one, else the first."""
-    want = language_tag(language)
-    if want:
-        for text, lang in values:
-            if (language_tag(lang) or "").split("-")[0] == want.split("-")[0]:
-                return text
-    return values[0][0] if values else None
-
-
-def _first_language(values: Iterable[str]) -> str | None:
-    return next((tag for tag in map(language_tag, values) if tag), None)
-
-
-def html_description(text: str | None) -> str | None:
-    """Undo one level of escaping when the HTML arrived escaped twice (``&amp;lt;p&amp;gt;``)."""
-    if text and "<" not in text and _ESCAPED_TAG.search(text):
-        text = html.unescape(text)
-    return clean_text(text)
-
-
-def iso_duration(value: str | None) -> str | None:
-    """``PT48H`` → ``48 hours``; text that is not an ISO 8601 duration is kept as written."""
-    text = clean_text(value)
-    match = _DURATION.match(text or "")
-    if not match:
-        return text
-    parts = [
-        f"{int(n)} {unit}{'' if int(n) == 1 else 's'}"
-        for n, unit in zip(match.groups(), _UNITS, strict=True)
-        if n is not None
-    ]
-    return " ".join(parts) or None
-
-
-def _vcard_org(lom: etree._Element, path: Callable[[str], str]) -> str | None:
-    """``ORG:`` of the publisher's vCard, else of the first contributor that has one."""
-    orgs: list[tuple[bool, str]] = []
-    for contribute in lom.iterfind(path("lifeCycle/contribute")):
-        role = (contribute.findtext(path("role/value")) or "").strip().lower()
-        for entity in contribute.iterfind(path("entity")):
-            match = _VCARD_ORG.search(entity.text or "")
-            org = clean_text(match.group(1).split(";")[0].replace("\\,", ",")) if match else None
-            if org:
-                orgs.append((role != "publisher", org))
-    return min(orgs, key=lambda pair: pair[0])[1] if orgs else None

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from connectors.base import Fact
 from connectors.errors import FeedError
+from connectors.facts import Fact
 from connectors.normalize import clean_text
 from connectors.xmlsafe import XmlError, parse_document
 

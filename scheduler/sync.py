@@ -23,7 +23,7 @@ from catalog.errors import CatalogError
 from catalog.ingest import Ingestor, PageOutcome
 from catalog.policy import HarvestPolicy
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, harvest_with
 from connectors.errors import CursorExpired, FatalFeedError, FeedError, HttpStatusError
 from connectors.records import Page
 from scheduler import stored_secrets
@@ -207,6 +207,21 @@ def sync_feed(
             )
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One harvest run of a leased feed: what it was planned as, the ingestor its pages go to
+    (which knows the feed, the run and the catalog), and the signals that stop it."""
+
+    plan: harvests.Plan
+    ingestor: Ingestor
+    lease: leases.Lease
+    secrets: stored_secrets.StoredSecrets
+    progress: Progress
+    stop: threading.Event | None
+    lost: threading.Event
+    full: bool
+
+
 def _sync_leased(
     config: Config,
     engine: Engine,
@@ -223,18 +238,8 @@ def _sync_leased(
     connector_factory: Callable[[], Connector] | None,
     started: float,
 ) -> FeedResult:
-    accepted = 0
-    abandoned = leases.close_abandoned_runs(engine, lease)
-    if abandoned:
-        log.warning("feed %s: %d earlier run(s) had died mid-harvest", feed_id, abandoned)
-    if accept_withdrawals:
-        accepted, held_run = harvests.accept_held_withdrawals(engine, lease)
-        log.warning(
-            "feed %s: applied %s held by run %s",
-            feed_id,
-            plural(accepted, "withdrawal"),
-            held_run,
-        )
+    """Tidy up after earlier runs, plan and open this run, harvest, and report how it went."""
+    accepted = harvests.prepare_run(engine, lease, accept_withdrawals=accept_withdrawals)
     the_plan = harvests.plan(engine, feed_id, policy, force_full=full)
     run_id = harvests.start_run(engine, feed_id, trigger=trigger, plan=the_plan)
     log.info("feed %s: run %d (%s: %s)", feed_id, run_id, the_plan.kind, the_plan.why)
@@ -242,23 +247,22 @@ def _sync_leased(
         engine, feed_id, run_id, lease=lease, policy=policy, subject_mapping=config.subjects
     )
     secrets = stored_secrets.for_feed(config, feed_id)
+    run = _Run(the_plan, ingestor, lease, secrets, progress, stop, lost, full)
+    make = connector_factory or (lambda: build_connector(config, feed_id, stop=stop))
+    status, error = _run_harvest(run, make)
+    result = _result(run, status, error, accepted, started)
+    progress.feed_finished(result)
+    return result
+
+
+def _run_harvest(run: _Run, make_connector: Callable[[], Connector]) -> tuple[str, str | None]:
+    """Build the connector and harvest; (status, error). A failure of any kind is recorded on
+    the run (with the feed's URL credentials masked), never raised — but for Ctrl-C."""
+    feed_id = run.ingestor.feed_id
     status, error, connector = "failed", None, None
     try:
-        connector = (
-            connector_factory()
-            if connector_factory
-            else build_connector(config, feed_id, stop=stop)
-        )
-        status, error = _harvest(
-            connector,
-            the_plan,
-            ingestor=ingestor,
-            progress=progress,
-            stop=stop,
-            lost=lost,
-            restart=lambda: _restart(engine, lease, run_id, policy, full),
-            secrets=secrets,
-        )
+        connector = make_connector()
+        status, error = _harvest(connector, run)
     except FeedError as exc:
         error = str(exc)
         log.error("%s", error)
@@ -278,49 +282,53 @@ def _sync_leased(
         if connector is not None:
             connector.close()
         if status != "succeeded":
-            try:
-                status, error = harvests.finish_run(
-                    engine, run_id, status=status, error=secrets.hide(error), lease=lease
-                )
-            except SQLAlchemyError:
-                log.exception("feed %s: could not record the end of run %d", feed_id, run_id)
-    counts = ingestor.tally.counts()
-    decision = ingestor.decision
-    return _report(
-        progress,
-        FeedResult(
-            feed_id=feed_id,
-            run_id=run_id,
-            status=status,
-            mode="incremental" if ingestor.tally.incremental else "full",
-            resumed=the_plan.kind == "resume",
-            new=counts["new"],
-            updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            withdrawn=ingestor.tally.withdrawn + accepted,
-            held=ingestor.tally.held,
-            deleted_unknown=ingestor.tally.deleted_unknown,
-            guard="; ".join(decision.reasons) if decision and decision.held else None,
-            rejected=ingestor.tally.rejected,
-            pages=ingestor.tally.pages,
-            received=ingestor.tally.received,
-            duration=time.monotonic() - started,
-            error=error,
-        ),
+            status, error = _record_end(run, status, error)
+    return status, error
+
+
+def _record_end(run: _Run, status: str, error: str | None) -> tuple[str, str | None]:
+    """Close a run that did not succeed; the status and error recorded."""
+    ingestor, hidden = run.ingestor, run.secrets.hide(error)
+    try:
+        return harvests.finish_run(
+            ingestor.engine, ingestor.harvest_id, status=status, error=hidden, lease=run.lease
+        )
+    except SQLAlchemyError:
+        log.exception(
+            "feed %s: could not record the end of run %d", ingestor.feed_id, ingestor.harvest_id
+        )
+        return status, error
+
+
+def _result(run: _Run, status: str, error: str | None, accepted: int, started: float) -> FeedResult:
+    tally, decision = run.ingestor.tally, run.ingestor.decision
+    counts = tally.counts()
+    return FeedResult(
+        feed_id=run.ingestor.feed_id,
+        run_id=run.ingestor.harvest_id,
+        status=status,
+        mode="incremental" if tally.incremental else "full",
+        resumed=run.plan.kind == "resume",
+        new=counts["new"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        withdrawn=tally.withdrawn + accepted,
+        held=tally.held,
+        deleted_unknown=tally.deleted_unknown,
+        guard="; ".join(decision.reasons) if decision and decision.held else None,
+        rejected=tally.rejected,
+        pages=tally.pages,
+        received=tally.received,
+        duration=time.monotonic() - started,
+        error=error,
     )
 
 
-def _report(progress: Progress, result: FeedResult) -> FeedResult:
-    progress.feed_finished(result)
-    return result
-
-
-def _restart(
-    engine: Engine, lease: leases.Lease, run_id: int, policy: HarvestPolicy, full: bool
-) -> harvests.Plan:
-    feed_id = lease.feed_id
-    fresh = harvests.plan(engine, feed_id, policy, force_full=full, ignore_resume=True)
-    harvests.restart_chain(engine, run_id, feed_id, fresh, lease)
+def _restart(run: _Run) -> harvests.Plan:
+    """The resume cursor no longer works: this run starts a fresh chain, planned anew."""
+    engine, feed_id, policy = run.ingestor.engine, run.ingestor.feed_id, run.ingestor.policy
+    fresh = harvests.plan(engine, feed_id, policy, force_full=run.full, ignore_resume=True)
+    harvests.restart_chain(engine, run.ingestor.harvest_id, feed_id, fresh, run.lease)
     return fresh
 
 
@@ -328,31 +336,23 @@ def _restart(
 _STALE_CURSOR_STATUSES = frozenset({400, 404, 410})
 
 
-def _harvest(
-    connector: Connector,
-    plan: harvests.Plan,
-    *,
-    ingestor: Ingestor,
-    progress: Progress,
-    stop: threading.Event | None,
-    lost: threading.Event,
-    restart: Callable[[], harvests.Plan],
-    secrets: stored_secrets.StoredSecrets,
-) -> tuple[str, str | None]:
+def _harvest(connector: Connector, run: _Run) -> tuple[str, str | None]:
     """Feed the connector's pages to the ingestor; (status, error). The catalog gets each
-    page with the feed's URL credentials masked, the connector its cursor with them back."""
+    page with the feed's URL credentials masked, the connector its cursor and the known pages
+    (passed beside it) with them back."""
+    ingestor, secrets, plan = run.ingestor, run.secrets, run.plan
     feed_id = ingestor.feed_id
-    cursor = secrets.reveal(plan.cursor)
     while True:
+        cursor, known = secrets.reveal(plan.cursor), secrets.reveal(plan.known_pages)
         try:
-            for page in map(secrets.hide, connector.harvest(cursor)):
+            for page in map(secrets.hide, harvest_with(connector, cursor, known)):
                 outcome = ingestor.apply(page)
-                progress.page_done(feed_id, page, outcome, ingestor.tally.received)
+                run.progress.page_done(feed_id, page, outcome, ingestor.tally.received)
                 if page.last:
                     return "succeeded", None
-                if lost.is_set():
+                if run.lost.is_set():
                     return "interrupted", leases.lost_message(feed_id)
-                if stop is not None and stop.is_set():
+                if run.stop is not None and run.stop.is_set():
                     ingestor.flush()  # held not-modified pages: the resume starts after them
                     return "interrupted", "stopped before the end of the feed; the next run resumes"
             ingestor.flush()
@@ -362,8 +362,7 @@ def _harvest(
             if plan.kind != "resume" or ingestor.tally.pages or not stale:
                 raise
             log.warning("feed %s: cannot resume (%s); starting the harvest over", feed_id, exc)
-            plan = restart()
-            cursor = secrets.reveal(plan.cursor)
+            plan = _restart(run)
 
 
 def sync_feeds(

@@ -483,7 +483,7 @@ def test_a_page_with_the_same_bytes_as_last_time_is_carried_over_unread() -> Non
     _serve("courses.json", "courses_page2.json", "courses_page3.json")
     first = list(_connector().harvest(None))
     assert all(p.validators and len(p.validators["digest"]) == 32 for p in first)
-    again = list(_connector().harvest({"validators": _validators(first)}))
+    again = list(_connector().harvest(None, known_pages=_validators(first)))
     assert [(p.number, p.not_modified, p.items, p.last) for p in again] == [
         (1, True, (), False),
         (2, True, (), False),
@@ -492,11 +492,11 @@ def test_a_page_with_the_same_bytes_as_last_time_is_carried_over_unread() -> Non
     changed = _page("courses_page2.json")
     changed["data"][0]["attributes"]["name"] = "Changed"
     responses.replace(responses.GET, f"{LIST}?page=2", json=changed)
-    third = list(_connector().harvest({"validators": _validators(first)}))
+    third = list(_connector().harvest(None, known_pages=_validators(first)))
     assert [p.not_modified for p in third] == [True, False, True]
     assert third[1].items[0].title == "Changed"
     # Other options map the same bytes differently: nothing is carried over.
-    other = list(_connector(language="vi").harvest({"validators": _validators(first)}))
+    other = list(_connector(language="vi").harvest(None, known_pages=_validators(first)))
     assert not any(p.not_modified for p in other)
 
 

@@ -15,13 +15,8 @@ from connectors.base import FeedContext
 from connectors.errors import BadResponseError, PaginationError
 from connectors.http import HttpClient, HttpSettings
 from connectors.normalize import language_tag, summary
-from connectors.oaipmh import (
-    OaiPmhConnector,
-    OaiPmhOptions,
-    html_description,
-    iso_duration,
-    parse_list_records,
-)
+from connectors.oaipmh import OaiPmhConnector, OaiPmhOptions, parse_list_records
+from connectors.oaipmh_mapping import html_description, iso_duration
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -436,14 +436,14 @@ def test_without_enrichment_the_same_list_bytes_carry_the_page_over_unread() -> 
     _list(2, "get_product_list_page2.json")
     first = list(_connector(enrich_terms=False).harvest(None))
     known = {p.url: {**(p.validators or {}), "next": p.cursor} for p in first}
-    again = list(_connector(enrich_terms=False).harvest({"validators": known}))
+    again = list(_connector(enrich_terms=False).harvest(None, known_pages=known))
     assert [(p.number, p.not_modified, p.last) for p in again] == [
         (1, True, False),
         (2, True, True),
     ]
     # With terms from the classroom endpoint a list page vouches for nothing: always read.
     responses.get(re.compile(r".*/classroom/.*"), status=404)
-    enriched = list(_connector().harvest({"validators": known}))
+    enriched = list(_connector().harvest(None, known_pages=known))
     assert [(p.not_modified, p.validators) for p in enriched] == [(False, None), (False, None)]
 
 

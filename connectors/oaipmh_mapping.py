@@ -1,0 +1,301 @@
+"""OAI-PMH responses read, ``ListRecords`` mapped: oai_dc and IEEE LOM records, deletions (pure).
+
+Each response is parsed whole with the streaming API of :mod:`connectors.xmlsafe`, so a
+truncated response never lands half. Quirks decided here, each with a test: escaped and
+double-escaped HTML in ``dc:description``; several ``dc:title`` in different ``xml:lang``; ISO
+639-2 language codes (``vie``, ``chi``); stray mixed-content text; the same identifier twice on
+a page (several sets); ``status="deleted"`` records without metadata; LOM vCard entities
+(``ORG:``) and ISO 8601 durations.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from lxml import etree
+
+from connectors.errors import BadResponseError, RecordError, WrongEndpointError
+from connectors.http import HttpResponse, describe_html, is_html, redact_url
+from connectors.normalize import clean_text, language_tag, parse_datetime, summary
+from connectors.oaipmh_repository import OAI, ROOT, OaiErrors
+from connectors.records import CourseRecord, Item, Rejected, Withdrawn, is_http_url
+from connectors.xmlsafe import XmlError, iter_elements
+
+OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+DC = "{http://purl.org/dc/elements/1.1/}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+#: The oai_dc elements the mapping reads.
+_DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
+_TAGS = tuple(
+    f"{OAI}{t}" for t in ("responseDate", "error", "record", "resumptionToken", "ListRecords")
+)
+_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][^<>]*?&gt;")
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_VCARD_ORG = re.compile(r"^ORG(?:;[^:\n]*)?:(.*)$", re.M | re.I)
+_DURATION = re.compile(
+    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
+#: What a wrong base_url is told: an HTML page, a 404, JSON, another XML, badVerb.
+ENDPOINT_HINT = (
+    "base_url must be the repository's OAI-PMH endpoint (the URL that answers ?verb=Identify)"
+)
+T = TypeVar("T")
+_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+
+
+@dataclass(frozen=True, slots=True)
+class ListRecordsResponse:
+    """One parsed ``ListRecords`` response. ``token`` is ``None`` when absent, ``""`` when empty."""
+
+    response_date: str | None
+    errors: tuple[tuple[str, str], ...]
+    items: tuple[Item, ...]
+    token: str | None = None
+    complete_list_size: int | None = None
+
+
+def read_response(response: HttpResponse, parse: Callable[[bytes], T], *, feed_id: str) -> T:
+    """Parse a response's body with ``parse``. An answer that is not OAI-PMH (an HTML page,
+    JSON, another XML document) fails naming the URL and what base_url must be."""
+    url = response.url
+    where = f"feed {feed_id}: {redact_url(url)}"
+    if is_html(response):
+        raise WrongEndpointError(
+            f"{where} answered {describe_html(response)}, not OAI-PMH XML: {ENDPOINT_HINT}",
+            url=url,
+            status=response.status,
+        )
+    head = response.content[:2048].lstrip()
+    if head[:1] in (b"{", b"["):
+        raise WrongEndpointError(
+            f"{where} answered JSON, not OAI-PMH XML: {ENDPOINT_HINT}", url=url
+        )
+    try:
+        return parse(response.content)
+    except OaiErrors as exc:
+        hint = f"; {ENDPOINT_HINT}" if "badVerb" in exc.codes else ""
+        raise BadResponseError(
+            f"{where} answered with OAI-PMH error {exc}{hint}", url=url
+        ) from None
+    except XmlError as exc:
+        if b"OAI-PMH" not in head:  # another document, well-formed or not
+            raise WrongEndpointError(
+                f"{where} is not an OAI-PMH response ({exc}): {ENDPOINT_HINT}", url=url
+            ) from None
+        raise BadResponseError(f"{where} is not a valid OAI-PMH response: {exc}", url=url) from None
+
+
+def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecordsResponse:
+    """One ``ListRecords`` response → its items (deduplicated by identifier), token and errors.
+
+    Raises XmlError for anything that is not a well-formed, DTD-free OAI-PMH response.
+    """
+    response_date, token, size, listed = None, None, None, False
+    errors: list[tuple[str, str]] = []
+    items: list[Item] = []
+    where: dict[str, int] = {}  # the same record in several sets: the last copy wins
+    for element in iter_elements(body, _TAGS, root=ROOT):
+        tag = element.tag
+        if tag == f"{OAI}record":
+            item = map_record(element, language=language)
+            key = None if isinstance(item, Rejected) else item.key
+            if key is not None and key in where:
+                items[where[key]] = item
+                continue
+            if key is not None:
+                where[key] = len(items)
+            items.append(item)
+        elif tag == f"{OAI}responseDate":
+            response_date = (element.text or "").strip() or None
+        elif tag == f"{OAI}error":
+            errors.append((element.get("code") or "unknown", clean_text(element.text) or ""))
+        elif tag == f"{OAI}resumptionToken":
+            token = (element.text or "").strip()
+            raw_size = (element.get("completeListSize") or "").strip()
+            size = int(raw_size) if raw_size.isdigit() else None
+        else:
+            listed = True
+    if not errors and not listed:
+        raise XmlError("it has neither <ListRecords> nor <error>")
+    return ListRecordsResponse(response_date, tuple(errors), tuple(items), token, size)
+
+
+def map_record(record: etree._Element, *, language: str | None = None) -> Item:
+    """One ``<record>`` → CourseRecord, Withdrawn (``status="deleted"``) or Rejected."""
+    raw = etree.tostring(record, encoding="unicode")
+    header = record.find(f"{OAI}header")
+    key = clean_text(header.findtext(f"{OAI}identifier")) if header is not None else None
+    if header is None or not key:
+        return Rejected(reason="header/identifier: missing", raw=raw)
+    if header.get("status") == "deleted":
+        return Withdrawn(key)
+    try:
+        datestamp = parse_datetime(header.findtext(f"{OAI}datestamp"), "header/datestamp")
+        metadata = record.find(f"{OAI}metadata")
+        if metadata is None or len(metadata) == 0:
+            raise RecordError("metadata: missing on a record that is not deleted")
+        fields = metadata[0]
+        if fields.tag == OAI_DC:
+            return map_dc(fields, key=key, datestamp=datestamp, language=language, raw=raw)
+        if etree.QName(fields).localname == "lom":
+            return map_lom(fields, key=key, datestamp=datestamp, language=language, raw=raw)
+        raise RecordError(f"metadata: unsupported format {fields.tag}")
+    except RecordError as exc:
+        return Rejected(reason=exc.reason, key=key, raw=raw)
+
+
+def map_dc(
+    dc: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
+) -> CourseRecord:
+    """``oai_dc`` → CourseRecord. ``dc:date`` counts as modified only when it is a full date."""
+    fields = _dc_fields(dc)
+    title = _pick(fields.get("title", []), language)
+    if not title:
+        raise RecordError("dc:title: missing", key=key)
+    description = html_description(_pick(fields.get("description", []), language))
+    dates: list[datetime] = []
+    for value, _lang in fields.get("date", ()):
+        if _FULL_DATE.match(value):
+            try:
+                parsed = parse_datetime(value, "dc:date")
+            except RecordError:
+                continue  # "2025-02-30": free text in DC, so ignored rather than guessed
+            if parsed is not None:
+                dates.append(parsed)
+    identifiers = [value for value, _lang in fields.get("identifier", ())]
+    publishers = [value for value, _lang in fields.get("publisher", ())]
+    return CourseRecord(
+        key=key,
+        title=title,
+        description=description,
+        short_description=summary(description),
+        language=_first_language(value for value, _lang in fields.get("language", ())),
+        organization=next(iter(publishers), None),
+        subjects=tuple(dict.fromkeys(value for value, _lang in fields.get("subject", ()))),
+        url=next((u for u in identifiers if is_http_url(u)), None),
+        modified=max(dates) if dates else datestamp,
+        raw=raw,
+    )
+
+
+_DC_NAMES = {f"{DC}{name}": name for name in _DC_ELEMENTS}
+
+
+def _dc_fields(dc: etree._Element) -> dict[str, list[tuple[str, str | None]]]:
+    """The Dublin Core children by element name: cleaned non-empty texts with their xml:lang.
+
+    One pass over the children (what ``_texts`` gives for each name, without a search per name).
+    """
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for child in dc:
+        name = _DC_NAMES.get(child.tag)  # comments and PIs have no string tag: never found
+        if name is None:
+            continue
+        raw_text = "".join(child.itertext()) if len(child) else child.text  # type: ignore[arg-type]
+        text = clean_text(raw_text) if raw_text else None
+        if text:
+            found.setdefault(name, []).append((text, child.get(XML_LANG)))
+    return found
+
+
+def map_lom(
+    lom: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
+) -> CourseRecord:
+    """IEEE LOM → CourseRecord (title, description, keywords, vCard ORG, cost, learning time)."""
+    ns = f"{{{etree.QName(lom).namespace}}}" if etree.QName(lom).namespace else ""
+
+    def path(p: str) -> str:
+        return "/".join(ns + part for part in p.split("/"))
+
+    title = _pick(_texts(lom, path("general/title/string"), "language"), language)
+    if not title:
+        raise RecordError("general/title: missing", key=key)
+    description = html_description(
+        _pick(_texts(lom, path("general/description/string"), "language"), language)
+    )
+    cost = (lom.findtext(path("rights/cost/value")) or "").strip().lower()
+    links = _values(lom, path("technical/location"))
+    links += _values(lom, path("general/identifier/entry"))
+    return CourseRecord(
+        key=key,
+        title=title,
+        description=description,
+        short_description=summary(description),
+        language=_first_language(_values(lom, path("general/language"))),
+        organization=_vcard_org(lom, path),
+        subjects=tuple(dict.fromkeys(_values(lom, path("general/keyword/string")))),
+        effort=iso_duration(lom.findtext(path("educational/typicalLearningTime/duration"))),
+        is_free={"no": True, "yes": False}.get(cost),
+        url=next((u for u in links if is_http_url(u)), None),
+        modified=datestamp,
+        raw=raw,
+    )
+
+
+def _texts(
+    parent: etree._Element, path: str, lang_attr: str = XML_LANG
+) -> list[tuple[str, str | None]]:
+    """Cleaned non-empty texts at ``path`` with their language attribute (tails excluded)."""
+    found = []
+    for element in parent.iterfind(path):
+        text = clean_text("".join(element.itertext()))  # type: ignore[arg-type]
+        if text:
+            found.append((text, element.get(lang_attr)))
+    return found
+
+
+def _values(parent: etree._Element, path: str) -> list[str]:
+    return [text for text, _ in _texts(parent, path)]
+
+
+def _pick(values: list[tuple[str, str | None]], language: str | None) -> str | None:
+    """The value in ``language`` (primary subtag match) if there is one, else the first."""
+    want = language_tag(language)
+    if want:
+        for text, lang in values:
+            if (language_tag(lang) or "").split("-")[0] == want.split("-")[0]:
+                return text
+    return values[0][0] if values else None
+
+
+def _first_language(values: Iterable[str]) -> str | None:
+    return next((tag for tag in map(language_tag, values) if tag), None)
+
+
+def html_description(text: str | None) -> str | None:
+    """Undo one level of escaping when the HTML arrived escaped twice (``&amp;lt;p&amp;gt;``)."""
+    if text and "<" not in text and _ESCAPED_TAG.search(text):
+        text = html.unescape(text)
+    return clean_text(text)
+
+
+def iso_duration(value: str | None) -> str | None:
+    """``PT48H`` → ``48 hours``; text that is not an ISO 8601 duration is kept as written."""
+    text = clean_text(value)
+    match = _DURATION.match(text or "")
+    if not match:
+        return text
+    parts = [
+        f"{int(n)} {unit}{'' if int(n) == 1 else 's'}"
+        for n, unit in zip(match.groups(), _UNITS, strict=True)
+        if n is not None
+    ]
+    return " ".join(parts) or None
+
+
+def _vcard_org(lom: etree._Element, path: Callable[[str], str]) -> str | None:
+    """``ORG:`` of the publisher's vCard, else of the first contributor that has one."""
+    orgs: list[tuple[bool, str]] = []
+    for contribute in lom.iterfind(path("lifeCycle/contribute")):
+        role = (contribute.findtext(path("role/value")) or "").strip().lower()
+        for entity in contribute.iterfind(path("entity")):
+            match = _VCARD_ORG.search(entity.text or "")
+            org = clean_text(match.group(1).split(";")[0].replace("\\,", ",")) if match else None
+            if org:
+                orgs.append((role != "publisher", org))
+    return min(orgs, key=lambda pair: pair[0])[1] if orgs else None
