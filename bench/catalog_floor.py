@@ -8,7 +8,7 @@ separate tables with content hashes (to tell an unchanged re-sync from a changed
 event per new course, each course's source record (``course_sources``: the run objects as JSON,
 the OAI-PMH record's XML), the search table and its trigram index, a provenance row per page,
 and a commit per page (a crash loses at most one page). This script writes exactly those rows into
-the catalog's real schema (``catalog/migrations/sqlite_head.sql``, with the catalog's pragmas)
+the catalog's real schema (``catalog/store/migrations/sqlite_head.sql``, with the catalog's pragmas)
 with plain ``sqlite3`` ``executemany`` and as little Python as that takes: no validation, no
 normalising, no language guess, no HTML handling, no lease, no retries.
 
@@ -40,7 +40,7 @@ import requests
 from bench.baselines import MAX_PAGES, emit, oai_page
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "catalog" / "migrations" / "sqlite_head.sql"
+SCHEMA = ROOT / "catalog" / "store" / "migrations" / "sqlite_head.sql"
 FEED, INSTITUTION = "floor", "floor"
 
 _COURSE_COLUMNS = (

@@ -807,7 +807,7 @@ def export_rows(n: int, ex: dict[str, Any]) -> list[str]:
     repeat = sr.get("samples", 0) // max(1, len(queries))
     rows += [
         "",
-        f"Search (`catalog.textsearch.search`, limit 20, {vi} Vietnamese and {zh} Chinese "
+        f"Search (`catalog.store.textsearch.search`, limit 20, {vi} Vietnamese and {zh} Chinese "
         f"queries × {repeat}, in one process): median {_f(sr.get('median_ms'), 1)} ms, "
         f"p95 {_f(sr.get('p95_ms'), 1)} ms, max {_f(sr.get('max_ms'), 1)} ms. "
         f"`moocx search giáo dục` as a command: {_f(ex['search_cli']['wall_s'])} s.",

@@ -1,9 +1,9 @@
 """``moocx search`` latency without process start-up: every query of a fixed set, in one process.
 
 ``python -m bench.search_latency --catalog-url sqlite:///… [--repeat 5]`` opens the catalog as
-``moocx search`` does (``catalog.db.make_engine``, a read-only transaction per query) and times
-``catalog.textsearch.search`` for each query, after one warm-up pass. Prints one JSON line:
-every query with its hit count and timings, and the median and p95 over all of them.
+``moocx search`` does (``catalog.store.db.make_engine``, a read-only transaction per query) and
+times ``catalog.store.textsearch.search`` for each query, after one warm-up pass. Prints one JSON
+line: every query with its hit count and timings, and the median and p95 over all of them.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 import time
 
 from bench.measure import median, percentile
-from catalog.db import make_engine, read_only
-from catalog.textsearch import search
+from catalog.store.db import make_engine, read_only
+from catalog.store.textsearch import search
 
 #: Vietnamese with and without diacritics, Chinese words and substrings, and two misses.
 QUERIES = (

@@ -8,7 +8,8 @@
     ├── UnknownCourse       a course id or key that names no course
     ├── AmbiguousCourse     a bare course key that several feeds have
     ├── LeaseLost           another process took this feed's lease: the sync stops writing
-    └── SiteError           the static site cannot be written where it was asked (catalog.site)
+    ├── SiteError           the static site cannot be written where it was asked
+    └── ExportError         an export asked for what it cannot write (a format without its audience)
 """
 
 from __future__ import annotations
@@ -59,3 +60,12 @@ def lost_message(feed_id: str) -> str:
         f"feed {feed_id}: this sync lost its lease (it was paused or cut off from the database "
         "past lease_ttl, and another sync took the feed over); it stopped without writing"
     )
+
+
+class SiteError(CatalogError):
+    """The site cannot be written where asked (the directory is not ours to replace)."""
+
+
+class ExportError(CatalogError):
+    """An export was asked for what it cannot write (a format without its audience, an unknown
+    format): the caller's mistake, said in words the command line shows as they are."""

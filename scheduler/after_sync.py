@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from catalog.offers import ExchangeReport
+from catalog.store.offers import ExchangeReport
 from scheduler.config import Config
 from scheduler.exchange_setup import rebuild_exchange
 from scheduler.sync import FeedResult

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from catalog.policy import HarvestPolicy
+from catalog.derive.policy import HarvestPolicy
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
 from connectors.redact import url_credentials

@@ -141,7 +141,7 @@ def _subjects(data: Mapping[str, Any]) -> Iterator[Problem]:
     subjects = data.get("subjects")
     if not isinstance(subjects, dict) or not subjects:
         return
-    from catalog.subjects import load_subjects
+    from catalog.derive.subjects import load_subjects
 
     for category, code in subjects.items():
         try:

@@ -1,7 +1,8 @@
 """From the config to the exchange: rules, credit systems, the equivalence register, subjects.
 
-The catalog computes offers from plain values (catalog.exchange); this module builds those values
-from the TOML config and the register file, and rebuilds the exchange when the catalog changed.
+The catalog computes offers from plain values (catalog.derive.exchange); this module builds those
+values from the TOML config and the register file, and rebuilds the exchange when the catalog
+changed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from catalog.exchange import (
+from catalog.derive.exchange import (
     CreditSystem,
     Equivalence,
     ExchangeSettings,
@@ -21,8 +22,8 @@ from catalog.exchange import (
     Rule,
     Term,
 )
-from catalog.offers import ExchangeReport, rebuild
-from catalog.subjects import load_subjects
+from catalog.derive.subjects import load_subjects
+from catalog.store.offers import ExchangeReport, rebuild
 from connectors.normalize import language_tag
 from scheduler.config import Config, ConfigError, FiltersConfig, Names
 

@@ -3,9 +3,9 @@
 Used by ``moocx export`` (one export, or ``--all`` the configured ``[[exports]]``), by
 ``moocx demo`` and by ``moocx serve``, which builds the missing ``[[exports]]`` at start and
 rebuilds them all after every sync that changed the catalog. Every format is a view of the
-course documents (catalog.documents): JSON (everything, or one audience's view), CSV and the
-static site (one audience). Files are created like the site's (catalog/files.py: ``0666`` less
-the umask), so a web server can serve them. Each writer is imported when its format is asked
+course documents (catalog.present.documents): JSON (everything, or one audience's view), CSV and the
+static site (one audience). Files are created like the site's (catalog/present/files.py: ``0666``
+less the umask), so a web server can serve them. Each writer is imported when its format is asked
 for, so a JSON export does not load the site's Jinja2 and nh3.
 """
 
@@ -21,10 +21,10 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from catalog.db import read_only
-from catalog.documents import count_documents, course_documents, institutions
-from catalog.errors import CatalogError
-from catalog.files import atomic_text
+from catalog.errors import CatalogError, ExportError
+from catalog.present.documents import count_documents, course_documents, institutions
+from catalog.present.files import atomic_text
+from catalog.store.db import read_only
 from scheduler.config import Config, ExportConfig
 from scheduler.exchange_setup import isced_for
 
@@ -35,11 +35,6 @@ Progress = Callable[[int, int], None]
 #: Courses between two progress reports (a report costs a call, not a redraw: the UI throttles).
 PROGRESS_EVERY = 500
 __all__ = ["Built", "ExportError", "atomic_text", "build", "build_missing", "export", "rebuild_all"]
-
-
-class ExportError(CatalogError):
-    """An export was asked for what it cannot write (a format without its audience, an unknown
-    format): the caller's mistake, said in words the command line shows as they are."""
 
 
 #: What may stop one export without stopping the others: the disk, a bad target, the database.
@@ -73,7 +68,7 @@ def export(
             total = count_documents(conn, audience=audience, include_withdrawn=False)
             docs = _reporting(total, progress)(docs)
         if fmt == "csv":
-            from catalog.export_csv import write_csv
+            from catalog.present.export_csv import write_csv
 
             language = reading_language(config, audience)
             if stream is not None:
@@ -82,7 +77,7 @@ def export(
             with atomic_text(out) as fh:  # write_csv writes the BOM spreadsheets need
                 return write_csv(fh, docs, audience=audience, language=language)
         if fmt == "site":
-            from catalog.site import write_site  # Jinja2 and nh3: only for the site
+            from catalog.present.site import write_site  # Jinja2 and nh3: only for the site
 
             assert out is not None
             stats = write_site(
@@ -116,7 +111,7 @@ def _export_json(
     **options: Any,
 ) -> int:
     """The JSON export: the whole catalog, or with ``audience`` that institution's view."""
-    from catalog.export_json import write_json
+    from catalog.present.export_json import write_json
 
     with read_only(engine) as conn:  # the count and the courses: one snapshot
         if progress is not None:

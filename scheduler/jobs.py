@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 
-from catalog.tables import utcnow
+from catalog.store.tables import utcnow
 from scheduler.config import Config, FeedConfig, ServiceConfig
 from scheduler.cron import cron_trigger
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-    from catalog.ingest import PageOutcome
+    from catalog.store.ingest import PageOutcome
     from connectors.records import Page
 
 #: Shown at INFO even when the rest of the log is at WARNING (see scheduler.logs.setup).

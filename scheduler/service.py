@@ -51,8 +51,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
-from catalog import harvests, queries
-from catalog.tables import utcnow
+from catalog.store import harvests, queries
+from catalog.store.tables import utcnow
 from scheduler import events, logs
 from scheduler import status as status_file
 from scheduler.after_sync import after_sync

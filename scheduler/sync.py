@@ -17,11 +17,11 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog import harvests, leases, schema
-from catalog.db import make_engine
+from catalog.derive.policy import HarvestPolicy
 from catalog.errors import CatalogError
-from catalog.ingest import Ingestor, PageOutcome
-from catalog.policy import HarvestPolicy
+from catalog.store import harvests, leases, schema
+from catalog.store.db import make_engine
+from catalog.store.ingest import Ingestor, PageOutcome
 from connectors import registry
 from connectors.base import Connector, harvest_with
 from connectors.errors import CursorExpired, FatalFeedError, FeedError, HttpStatusError

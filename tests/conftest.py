@@ -63,8 +63,8 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def engine(catalog_url: str):
     """A migrated catalog (SQLite and PostgreSQL), with one institution and the feed ``vnu``."""
-    from catalog import harvests, schema
-    from catalog.db import make_engine
+    from catalog.store import harvests, schema
+    from catalog.store.db import make_engine
 
     eng = make_engine(catalog_url)
     schema.upgrade(eng)

@@ -68,9 +68,9 @@ def _is_export_error(exc: Exception) -> bool:
 
 
 def _is_busy(exc: Exception) -> bool:
-    """``isinstance(exc, catalog.db.CatalogBusy)``, without importing SQLAlchemy for commands
+    """``isinstance(exc, catalog.store.db.CatalogBusy)``, without importing SQLAlchemy for commands
     that never open the catalog."""
-    db = sys.modules.get("catalog.db")
+    db = sys.modules.get("catalog.store.db")
     return db is not None and isinstance(exc, db.CatalogBusy)
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import Engine
 
-    from catalog.offers import ExchangeReport
+    from catalog.store.offers import ExchangeReport
     from scheduler.config import Config
 
 
@@ -43,7 +43,7 @@ def exchange(state: _State, explain_ref: str | None, as_json: bool) -> None:
 def _print_exchange(out: Console, report: ExchangeReport) -> None:
     from rich.table import Table
 
-    from catalog.offers import MISSED
+    from catalog.store.offers import MISSED
     from scheduler.display import plural
 
     table = Table(box=None, header_style="bold")
@@ -83,8 +83,8 @@ def _print_exchange(out: Console, report: ExchangeReport) -> None:
 def _explain(config: Config, engine: Engine, ref: str, as_json: bool) -> None:
     import json
 
-    from catalog.db import read_only
-    from catalog.explain import explain, explained_rows
+    from catalog.present.explain import explain, explained_rows
+    from catalog.store.db import read_only
     from scheduler.exchange_setup import isced_for, settings
 
     isced, _labels = isced_for(config)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from catalog import schema
-from catalog.db import make_engine
+from catalog.store import schema
+from catalog.store.db import make_engine
 from scheduler.cli.base import (
     EXIT_FAILED,
     EXIT_OK,

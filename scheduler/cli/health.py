@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from catalog.queries import RunInfo
+    from catalog.store.queries import RunInfo
 
 
 @cli.command()
@@ -32,7 +32,7 @@ def feeds(state: _State) -> None:
     """List feeds with their health: last run, last success, failures, review, lease."""
     from rich.table import Table
 
-    from catalog import queries
+    from catalog.store import queries
     from scheduler.sync import open_catalog
 
     config = state.config()
@@ -91,7 +91,7 @@ def feeds(state: _State) -> None:
 @click.pass_obj
 def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
-    from catalog import queries
+    from catalog.store import queries
     from scheduler.sync import open_catalog
 
     config = state.config()
@@ -159,7 +159,7 @@ def _runs_table(rows: Sequence[RunInfo], tz: str) -> tuple[Table, list[str]]:
 
 
 def _show_run(out: Console, engine: object, run_id: int, tz: str) -> None:
-    from catalog import queries
+    from catalog.store import queries
 
     detail = queries.run_detail(engine, run_id)  # type: ignore[arg-type]
     if detail is None:

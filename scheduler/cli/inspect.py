@@ -21,8 +21,8 @@ from scheduler.cli.base import EXIT_CONFIG, EXIT_FAILED, _output, _State, cli
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from catalog.inspect import Course, Offer
-    from catalog.review import FeedReview
+    from catalog.present.inspect import Course, Offer
+    from catalog.present.review import FeedReview
     from scheduler.cli.base import PlainOutput
 
     Out = Console | PlainOutput
@@ -61,9 +61,9 @@ def _show(value: object) -> str:
 @click.pass_obj
 def course(state: _State, ident: str, raw: bool, as_json: bool) -> None:
     """One course as the catalog knows it: ID is FEED:KEY, or a KEY only one feed has."""
-    from catalog import inspect
-    from catalog.db import read_only
     from catalog.errors import AmbiguousCourse, UnknownCourse
+    from catalog.present import inspect
+    from catalog.store.db import read_only
     from scheduler.exchange_setup import isced_for
     from scheduler.sync import open_catalog
 
@@ -210,8 +210,8 @@ def _print_raw(out: Out, c: Course) -> None:
 @click.pass_obj
 def review(state: _State, limit: int, as_json: bool) -> None:
     """What needs an admin: held withdrawals, and the records each feed's latest run rejected."""
-    from catalog.db import read_only
-    from catalog.review import feeds_to_review
+    from catalog.present.review import feeds_to_review
+    from catalog.store.db import read_only
     from scheduler.sync import open_catalog
 
     config = state.config()
@@ -244,7 +244,7 @@ def release_command(feed: str) -> str:
 
 def _print_renamed(out: Out, feed: str, renamed: int, held: int) -> None:
     """What held courses that reappear under new keys mean, and what to do about them."""
-    from catalog.renames import HOW
+    from catalog.store.renames import HOW
 
     p = out.print
     p(

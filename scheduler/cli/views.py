@@ -21,7 +21,7 @@ from scheduler.cli.base import (
 from scheduler.sync import open_catalog
 
 if TYPE_CHECKING:
-    from catalog.textsearch import SearchHit
+    from catalog.store.textsearch import SearchHit
     from scheduler.config import Config
 
 
@@ -179,8 +179,8 @@ def search(  # noqa: PLR0917 -- click passes options positionally
     as_json: bool,
 ) -> None:
     """Search the catalog: Vietnamese with or without diacritics, Chinese substrings, English."""
-    from catalog import textsearch
-    from catalog.db import read_only
+    from catalog.store import textsearch
+    from catalog.store.db import read_only
 
     config = state.config()
     for inst, what in ((institution, "institution"), (audience, "audience")):
@@ -244,9 +244,9 @@ def subjects(state: _State, unmapped: bool) -> None:
 
     from sqlalchemy import select
 
-    from catalog.db import read_only
-    from catalog.subjects import load_subjects
-    from catalog.tables import courses
+    from catalog.derive.subjects import load_subjects
+    from catalog.store.db import read_only
+    from catalog.store.tables import courses
 
     config = state.config()
     engine = open_catalog(config)

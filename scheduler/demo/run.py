@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from sqlalchemy import Engine, func, select
 
-from catalog import tables
-from catalog.db import read_only
+from catalog.store import tables
+from catalog.store.db import read_only
 from scheduler.after_sync import after_sync
 from scheduler.config import Config, load_config
 from scheduler.demo.files import write_config

@@ -43,8 +43,8 @@ NOT_FOR_SYNC = (
     "nh3",
     "scheduler.service",
     "scheduler.exports",
-    "catalog.site.build",
-    "catalog.models",  # the harvest works on catalog.tables: no ORM
+    "catalog.present.site.build",
+    "catalog.store.models",  # the harvest works on catalog.store.tables: no ORM
     "sqlalchemy.orm",
 )
 #: Not even the config machinery or the database toolkit for `--version` and the like.

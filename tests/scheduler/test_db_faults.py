@@ -6,7 +6,7 @@
 - D3: ``kill -9`` of a real `moocx sync` *inside* an open write transaction (page 2's courses
   written, not committed): the catalog is whole (``PRAGMA integrity_check``), holds exactly
   what was committed before that transaction, and one recovery sync gives the clean catalog.
-- D7: a PostgreSQL advisory lock (catalog/db.py ``serialize``) whose holder dies — killed, or
+- D7: a PostgreSQL advisory lock (catalog/store/db.py ``serialize``) whose holder dies — killed, or
   its session terminated — is free again at once; and the locks are transaction-scoped, so no
   pooled connection keeps one after its transaction.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
-import catalog.db
+import catalog.store.db
 from scheduler.cli import run
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
 from tests.support.cli import ROOT
@@ -297,7 +297,7 @@ def test_an_advisory_lock_whose_holder_dies_is_free_again(
     tmp_path: Path, catalog_url: str, platform_url: str, death: str
 ) -> None:
     """D7: a `moocx sync` stopped while it holds the lock that serializes catalog registration
-    (catalog/db.py ``serialize``) blocks the next one; once its process is killed, or its
+    (catalog/store/db.py ``serialize``) blocks the next one; once its process is killed, or its
     session terminated, the lock is free and the next sync registers and harvests."""
     config = write_config(tmp_path / "config.toml", catalog_url, platform_url)
     assert run(["--config", str(config), "init"]) == 0
@@ -328,8 +328,8 @@ def test_advisory_locks_end_with_their_transaction_so_pooled_connections_keep_no
     """D7: the catalog takes only transaction-scoped advisory locks (``pg_advisory_xact_lock``):
     after a migration, a registration and a whole sync, the pooled connections — still open —
     hold none. A session lock would stay with its pooled connection until it closed."""
-    from catalog import harvests, schema
-    from catalog.db import make_engine
+    from catalog.store import harvests, schema
+    from catalog.store.db import make_engine
 
     engine = make_engine(catalog_url)
     schema.upgrade(engine)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import requests
 
-from catalog.export_json import SCHEMA_FILE
+from catalog.present.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from scheduler.demo import run as demo_run
 from scheduler.demo.server import load_sample

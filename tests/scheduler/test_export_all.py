@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import responses
 
-from catalog.export_json import SCHEMA_FILE
+from catalog.present.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from tests.support import openedx_feed as feed
 

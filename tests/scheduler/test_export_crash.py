@@ -1,8 +1,8 @@
 """H8: a crash during an export leaves the previous export whole, and the next export cleans up.
 
 JSON and CSV are written to a temporary file renamed over the old one, the site to a temporary
-folder swapped in (catalog/files.py, catalog/site/build.py). Here: an error halfway through
-(the database gone mid-stream) and a ``kill -9`` of a real `moocx export` halfway through (a
+folder swapped in (catalog/present/files.py, catalog/present/site/build.py). Here: an error halfway
+through (the database gone mid-stream) and a ``kill -9`` of a real `moocx export` halfway through (a
 pause planted by tests/support/paused.py after a few courses) both leave the old file or site
 byte for byte, with nothing mixed in; the next export removes what the killed one left, but
 never the temporary folder of an export still at work — on SQLite and PostgreSQL.
@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-import catalog.export_json
+import catalog.present.export_json
 import scheduler.exports
 from scheduler.cli import run
 from scheduler.demo.server import DemoServer, OpenEdxPlatform, load_sample
@@ -138,7 +138,7 @@ def test_an_error_halfway_through_leaves_every_old_export_whole_and_no_temporary
         raise OperationalError("SELECT … FROM courses", {}, Exception("server closed"))
 
     monkeypatch.setattr(scheduler.exports, "course_documents", database_gone)
-    monkeypatch.setattr(catalog.export_json, "course_documents", database_gone)
+    monkeypatch.setattr(catalog.present.export_json, "course_documents", database_gone)
     capsys.readouterr()
     assert run(["--config", str(config), "export", "--all"]) == 1
     assert capsys.readouterr().out.splitlines() == [

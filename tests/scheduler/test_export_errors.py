@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, ExportError
 from scheduler import exports
 from scheduler.cli import run
 from scheduler.config import ExportConfig, load_config
-from scheduler.exports import ExportError
 from scheduler.sync import open_catalog
 
 CONFIG = """

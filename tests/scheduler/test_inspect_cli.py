@@ -11,7 +11,7 @@ import pytest
 import responses
 from sqlalchemy import create_engine, insert, select
 
-from catalog import tables
+from catalog.store import tables
 from scheduler.cli import run
 from tests.conftest import FIXTURES
 from tests.support import openedx_feed as feed

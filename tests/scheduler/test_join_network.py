@@ -23,7 +23,9 @@ import pytest
 from scheduler.cli import run
 from tests.support.oai_provider import OaiProvider, OaiRecord
 
-SCHEMA = Path(__file__).parents[2] / "catalog" / "schema" / "mooc-exchange-1.schema.json"
+SCHEMA = (
+    Path(__file__).parents[2] / "catalog" / "present" / "schema" / "mooc-exchange-1.schema.json"
+)
 
 TITLES = [
     "Kinh tế vi mô", "Quản trị kinh doanh căn bản", "Luật thương mại quốc tế",
@@ -185,7 +187,7 @@ def test_a_university_joining_over_oai_pmh_reaches_both_audiences(
 def test_both_sites_list_the_new_courses_and_search_finds_one(
     joined, tmp_path: Path, capsys: pytest.CaptureFixture[str], tmp_path_factory
 ) -> None:
-    from tests.catalog.test_site_browser import _chromium, _open, _search, _titles
+    from tests.catalog.present.test_site_browser import _chromium, _open, _search, _titles
 
     config, _oai, _out = joined
     sites = {}

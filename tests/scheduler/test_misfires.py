@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, select, update
 
-from catalog import tables
+from catalog.store import tables
 from scheduler import misfires
 from scheduler.demo.server import DemoServer
 from tests.scheduler.test_service_output import Serve

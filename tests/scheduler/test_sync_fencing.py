@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from catalog import tables
-from catalog.tables import utcnow
+from catalog.store import tables
+from catalog.store.tables import utcnow
 from scheduler.cli import run
 from scheduler.demo.server import DemoRequest, DemoServer, OpenEdxPlatform, Reply
 from tests.support import openedx_feed as feed

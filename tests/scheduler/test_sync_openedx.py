@@ -14,7 +14,7 @@ import responses
 from responses import matchers
 from sqlalchemy import create_engine, text
 
-from catalog.export_json import SCHEMA_FILE
+from catalog.present.export_json import SCHEMA_FILE
 from scheduler.cli import run
 from tests.conftest import fixture_json
 

@@ -12,8 +12,8 @@ import pytest
 import responses
 from sqlalchemy import create_engine, text
 
-from catalog import leases
-from catalog.db import make_engine
+from catalog.store import leases
+from catalog.store.db import make_engine
 from scheduler.cli import run
 from tests.support import openedx_feed as feed
 from tests.support.openedx_feed import BASE

@@ -50,9 +50,9 @@ def plant_sql(marker: Path, text: str, nth: int, when: str) -> None:
 def plant_documents(marker: Path, count: int) -> None:
     """Pause once ``count`` course documents went to the export's writer (before anything
     imports ``course_documents`` by name)."""
-    import catalog.documents
+    import catalog.present.documents
 
-    original = catalog.documents.course_documents
+    original = catalog.present.documents.course_documents
 
     def paused(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         for n, document in enumerate(original(*args, **kwargs), start=1):
@@ -60,7 +60,7 @@ def plant_documents(marker: Path, count: int) -> None:
             if n == count:
                 pause(marker)
 
-    catalog.documents.course_documents = paused  # type: ignore[assignment]
+    catalog.present.documents.course_documents = paused  # type: ignore[assignment]
 
 
 def plant_cache(pages: int) -> None:

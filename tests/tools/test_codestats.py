@@ -80,3 +80,34 @@ def test_the_command_prints_the_figures_and_check_fails_while_a_target_is_missed
     figures = json.loads(capsys.readouterr().out)
     assert figures["missed"] == [] and figures["cycles"] == []
     assert figures["modules"]["connectors/openedx.py"] == 200
+
+
+def test_an_import_up_the_catalogs_floors_is_a_missed_target(tmp_path: Path) -> None:
+    """derive < store < present: the storage floor reading a document (presentation) is named,
+    and fails ``--check``; the same import the other way, and the ground modules, do not."""
+    for package in codestats.PACKAGES:
+        write(tmp_path, f"{package}/__init__.py", "")
+    for floor in ("derive", "store", "present"):
+        write(tmp_path, f"catalog/{floor}/__init__.py", "")
+    write(tmp_path, "catalog/errors.py", "")
+    write(tmp_path, "catalog/derive/fold.py", "from catalog import errors\n")
+    write(tmp_path, "catalog/present/documents.py", "from catalog.store import tables\n")
+    write(tmp_path, "catalog/store/tables.py", "from catalog.derive.fold import x\n")
+    assert codestats.measure(tmp_path).upward == []
+    assert codestats.main(["--root", str(tmp_path), "--check"]) == 0
+
+    write(
+        tmp_path, "catalog/store/offers.py", "def f():\n    from catalog.present import documents\n"
+    )
+    stats = codestats.measure(tmp_path)
+    assert stats.upward == [("catalog.store.offers", "catalog.present.documents")]
+    assert stats.missed() == [
+        "upward import: catalog.store.offers imports catalog.present.documents"
+    ]
+
+
+def test_the_projects_catalog_floors_import_only_downward() -> None:
+    """The real tree: no module of the catalog imports a floor above its own, and no cycle."""
+    stats = codestats.measure()
+    assert stats.upward == []
+    assert stats.cycles == []

@@ -1,0 +1,93 @@
+"""Stored values → the values of a course document, each distinct value converted once.
+
+Documents read timestamps and JSON columns as the driver returns them (text on SQLite), not
+through SQLAlchemy's per-row conversion: the few distinct values an export meets — a harvest
+stamps thousands of courses with the same ``updated_at``, a rule gives every offer the same
+window, most courses of a feed share their subjects — are converted once each through bounded
+memos (:mod:`catalog.memo`), which is most of what reading a course cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, type_coerce
+
+from catalog.memo import Memo, cached
+
+#: ISCED-F codes of a course's source subjects, and the labels of a code.
+IscedMap = Callable[[Sequence[str]], list[str]]
+IscedLabels = Callable[[str], dict[str, str]]
+
+SubjectsFound = tuple[list[Any], list[tuple[str, dict[str, str]]]]
+
+
+def _aware(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc_text(value: Any) -> str:
+    return _aware(value).isoformat()
+
+
+def _zoned_text(value_zone: tuple[Any, ZoneInfo]) -> str:
+    value, zone = value_zone
+    return _aware(value).astimezone(zone).isoformat()
+
+
+class Times:
+    """Stored timestamps → ISO 8601 text, as ``catalog.store.tables.UTCDateTime`` reads them back
+    (UTC, or the zone asked for), each distinct value converted once."""
+
+    def __init__(self) -> None:
+        self._utc = cached(_utc_text)
+        self._zoned = cached(_zoned_text)
+
+    def utc(self, value: Any) -> str | None:
+        return None if value is None else self._utc(value)
+
+    def zoned(self, value: Any, zone: ZoneInfo | None) -> str | None:
+        if zone is None or value is None:
+            return self.utc(value)
+        return self._zoned((value, zone))
+
+
+class Subjects:
+    """A course's stored subjects (JSON text on SQLite, a list on PostgreSQL) → the list, its
+    ISCED codes and their labels; each distinct subject list is parsed and mapped once."""
+
+    def __init__(self, isced: IscedMap | None, labels: IscedLabels | None) -> None:
+        self._isced, self._labels = isced, labels
+        self._memo: Memo[SubjectsFound] = Memo()
+
+    def get(self, value: Any) -> SubjectsFound:
+        key = value if isinstance(value, str) or value is None else json.dumps(value)
+        return self._memo.get(key, self._map, value)
+
+    def _map(self, value: Any) -> SubjectsFound:
+        subjects = (json.loads(value) if isinstance(value, str) else value) or []
+        codes = self._isced(subjects) if self._isced else []
+        labels = self._labels
+        return subjects, [(code, labels(code) if labels else {}) for code in codes]
+
+
+def json_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or []
+
+
+def json_object(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or None
+
+
+def as_stored(column: Any) -> Any:
+    """The column as the driver returns it: no per-row conversion by SQLAlchemy."""
+    return type_coerce(column, String()).label(column.name)

@@ -1,0 +1,331 @@
+"""Course documents: one plain dict per course, with its runs and exchange offers — the shape
+every export (JSON, CSV, the static site) is a view of.
+
+Read inside one read transaction, so an export is a consistent snapshot, and streamed: three
+ordered queries (courses by id, their runs by course, their offers by course) are read side by
+side and merged course by course, so memory stays flat however large the catalog and the whole
+export costs three statements, not three per batch of courses.
+
+Timestamps and JSON columns are read as the driver returns them and converted once per distinct
+value (:mod:`catalog.present.document_values`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Select, exists, func, select
+
+from catalog.ids import course_id
+from catalog.present.document_values import (
+    IscedLabels,
+    IscedMap,
+    Subjects,
+    Times,
+    as_stored,
+    json_list,
+    json_object,
+)
+from catalog.store import renames, tables
+
+#: Rows fetched from each of the three result sets at a time.
+BATCH = 1000
+
+
+def institutions(conn: Connection) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": row.id,
+            "names": row.names,
+            "country": row.country,
+            "timezone": row.timezone,
+            "language": row.language,
+        }
+        for row in conn.execute(select(tables.institutions).order_by(tables.institutions.c.id))
+    ]
+
+
+def count_documents(
+    conn: Connection, *, audience: str | None = None, include_withdrawn: bool = True
+) -> int:
+    """How many documents :func:`course_documents` gives with the same arguments (one
+    ``count(*)``: an export's progress shows it as its total)."""
+    query = select(func.count()).select_from(tables.courses)
+    return int(
+        conn.execute(
+            _visible(query, audience=audience, include_withdrawn=include_withdrawn)
+        ).scalar_one()
+    )
+
+
+def _visible(query: Select[Any], *, audience: str | None, include_withdrawn: bool) -> Select[Any]:
+    """``query`` over ``courses`` limited to the courses an export shows: never one a guard
+    held back as renamed (it is listed under its new key: :mod:`catalog.store.renames`)."""
+    c, o = tables.courses.c, tables.offers.c
+    query = query.where(c.id.not_in(renames.superseded()))
+    if not include_withdrawn:
+        query = query.where(c.status == "active")
+    if audience is not None:
+        # EXISTS, not IN (SELECT …): SQLite probes ix_offers_course per course instead of
+        # building a table of every offered course id first.
+        query = query.where(exists().where(o.course_id == c.id, o.audience == audience))
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class _Queries:
+    """The three ordered statements an export reads side by side."""
+
+    courses: Select[Any]
+    runs: Select[Any]
+    offers: Select[Any]
+
+
+#: The columns each document part reads. Those in ``_AS_STORED`` (timestamps, JSON) are read as
+#: the driver returns them and converted once per distinct value (``Times``, ``Subjects``).
+_COURSE_COLUMNS = (
+    "id",
+    "feed_id",
+    "key",
+    "title",
+    "language",
+    "short_description",
+    "description",
+    "url",
+    "image_url",
+    "organization",
+    "subjects",
+    "level",
+    "effort",
+    "pacing",
+    "status",
+    "is_free",
+    "certificate",
+    "first_seen_at",
+    "updated_at",
+)
+_RUN_COLUMNS = (
+    "course_id",
+    "id",
+    "key",
+    "start",
+    "end",
+    "enrollment_start",
+    "enrollment_end",
+    "pacing",
+)
+_OFFER_COLUMNS = (
+    "course_id",
+    "run_id",
+    "audience",
+    "offering",
+    "rule",
+    "term",
+    "application_start",
+    "application_end",
+    "open_now",
+    "seats",
+    "notes",
+    "notes_i18n",
+    "host_credits",
+    "host_system",
+    "home_credits",
+    "home_system",
+    "credits_source",
+    "equivalence_status",
+    "equivalence_home_course",
+    "equivalence_terms",
+)
+_AS_STORED = frozenset(
+    {
+        "subjects",
+        "first_seen_at",
+        "updated_at",
+        "start",
+        "end",
+        "enrollment_start",
+        "enrollment_end",
+        "application_start",
+        "application_end",
+        "notes_i18n",
+        "equivalence_terms",
+    }
+)
+
+
+def _columns(table: Any, names: Sequence[str]) -> list[Any]:
+    return [as_stored(table.c[name]) if name in _AS_STORED else table.c[name] for name in names]
+
+
+def _queries(conn: Connection, *, audience: str | None, include_withdrawn: bool) -> _Queries:
+    c, r, o = tables.courses.c, tables.course_runs.c, tables.offers.c
+    courses: Select[Any] = select(*_columns(tables.courses, _COURSE_COLUMNS)).order_by(c.id)
+    runs: Select[Any] = select(*_columns(tables.course_runs, _RUN_COLUMNS)).order_by(
+        r.course_id, r.start, r.key
+    )
+    offers: Select[Any] = select(*_columns(tables.offers, _OFFER_COLUMNS)).order_by(
+        o.course_id, o.id
+    )
+    courses = _visible(courses, audience=audience, include_withdrawn=include_withdrawn)
+    if audience is not None:
+        runs = runs.where(exists().where(o.course_id == r.course_id, o.audience == audience))
+        # On SQLite, ``audience || ''`` keeps the planner off ix_offers_audience: it then reads
+        # the offers in course order through ix_offers_course, rather than sorting all of the
+        # audience's offers (memory, temporary files) before the first course.
+        offer_audience = o.audience.concat("") if conn.dialect.name == "sqlite" else o.audience
+        offers = offers.where(offer_audience == audience)
+    return _Queries(courses, runs, offers)
+
+
+class _ByCourse:
+    """Rows ordered by ``course_id``, handed out course by course as the courses stream by."""
+
+    __slots__ = ("_next", "_rows")
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self._rows = rows
+        self._next: Any = next(rows, None)
+
+    def of(self, course: int) -> Iterator[Any]:
+        """The rows of ``course``; rows of courses before it (left out of the export) are
+        skipped."""
+        row, rows = self._next, self._rows
+        while row is not None and row.course_id < course:
+            row = next(rows, None)
+        while row is not None and row.course_id == course:
+            yield row
+            row = next(rows, None)
+        self._next = row
+
+
+@dataclass(slots=True)
+class _Context:
+    """What every document needs besides its rows: institutions, zones, value conversions."""
+
+    institution_of: dict[str, str]
+    zones: dict[str, ZoneInfo | None]
+    times: Times
+    subjects: Subjects
+
+    @classmethod
+    def read(cls, conn: Connection, isced: IscedMap | None, labels: IscedLabels | None) -> _Context:
+        f, i = tables.feeds.c, tables.institutions.c
+        return cls(
+            institution_of={
+                row.id: row.institution_id for row in conn.execute(select(f.id, f.institution_id))
+            },
+            zones={
+                row.id: ZoneInfo(row.timezone) if row.timezone and row.timezone != "UTC" else None
+                for row in conn.execute(select(i.id, i.timezone))
+            },
+            times=Times(),
+            subjects=Subjects(isced, labels),
+        )
+
+
+def course_documents(
+    conn: Connection,
+    *,
+    audience: str | None = None,
+    isced: IscedMap | None = None,
+    labels: IscedLabels | None = None,
+    include_withdrawn: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Every course as a document; with ``audience``, only courses offered to it (and only its
+    offers). Application windows are given in the offering institution's time zone."""
+    context = _Context.read(conn, isced, labels)
+    queries = _queries(conn, audience=audience, include_withdrawn=include_withdrawn)
+    stream = {"yield_per": BATCH}  # server-side cursors on PostgreSQL; SQLite steps anyway
+    runs = _ByCourse(iter(conn.execute(queries.runs, execution_options=stream)))
+    offers = _ByCourse(iter(conn.execute(queries.offers, execution_options=stream)))
+    for row in conn.execute(queries.courses, execution_options=stream):
+        run_keys: dict[int, str] = {}
+        run_docs = [_run(run, run_keys, context.times) for run in runs.of(row.id)]
+        offer_docs = [_offer(offer, run_keys, context) for offer in offers.of(row.id)]
+        yield _course(row, run_docs, offer_docs, context)
+
+
+def _run(run: Any, run_keys: dict[int, str], times: Times) -> dict[str, Any]:
+    """A run's document; notes its key in ``run_keys`` for the offers that name it."""
+    run_keys[run.id] = run.key
+    utc = times.utc
+    return {
+        "key": run.key,
+        "start": utc(run.start),
+        "end": utc(run.end),
+        "enrollment_start": utc(run.enrollment_start),
+        "enrollment_end": utc(run.enrollment_end),
+        "pacing": run.pacing,
+    }
+
+
+def _course(
+    row: Any, runs: list[dict[str, Any]], offers: list[dict[str, Any]], context: _Context
+) -> dict[str, Any]:
+    subjects, codes = context.subjects.get(row.subjects)
+    utc = context.times.utc
+    return {
+        "id": course_id(row.feed_id, row.key),
+        "institution": context.institution_of.get(row.feed_id),
+        "feed": row.feed_id,
+        "key": row.key,
+        "title": row.title,
+        "language": row.language,
+        "short_description": row.short_description,
+        "description": row.description,
+        "url": row.url,
+        "image_url": row.image_url,
+        "organization": row.organization,
+        "subjects": list(subjects),
+        "subjects_isced": [{"code": code, "labels": dict(names)} for code, names in codes],
+        "level": row.level,
+        "effort": row.effort,
+        "pacing": row.pacing,
+        "status": row.status,
+        "is_free": row.is_free,
+        "certificate": row.certificate,
+        "runs": runs,
+        "offers": offers,
+        "first_seen": utc(row.first_seen_at),
+        "updated_at": utc(row.updated_at),
+    }
+
+
+def _offer(offer: Any, run_keys: dict[int, str], context: _Context) -> dict[str, Any]:
+    zone = context.zones.get(offer.offering)
+    zoned = context.times.zoned
+    credits = None
+    if offer.host_credits is not None or offer.home_credits is not None:
+        credits = {
+            "host": offer.host_credits,
+            "host_system": offer.host_system,
+            "home": offer.home_credits,
+            "home_system": offer.home_system,
+            "source": offer.credits_source,
+        }
+    equivalence = None
+    if offer.equivalence_status:
+        equivalence = {
+            "status": offer.equivalence_status,
+            "home_course": offer.equivalence_home_course,
+            "valid_terms": json_list(offer.equivalence_terms),
+        }
+    return {
+        "audience": offer.audience,
+        "offering": offer.offering,
+        "run": run_keys.get(offer.run_id),
+        "whole_course": offer.run_id is None,
+        "rule": offer.rule,
+        "term": offer.term,
+        "application_start": zoned(offer.application_start, zone),
+        "application_end": zoned(offer.application_end, zone),
+        "open_now": offer.open_now,
+        "seats": offer.seats,
+        "notes": offer.notes,
+        "notes_by_language": json_object(offer.notes_i18n),
+        "credits": credits,
+        "equivalence": equivalence,
+    }

@@ -1,0 +1,149 @@
+"""What one course page shows — its facts, offers and runs — written by :class:`CoursePage`.
+
+A page is the frame ``templates/course.html`` gives (rendered once per site, with markers where
+the course goes: its title, its JSON-LD and the ``main`` block) around ``course_main.html``,
+rendered for the course. A site has a page per course, 100,000 of them for a large catalog, so
+what is the same on every page is done once per site: the frame, the interface strings (escaped
+once, ``label``), the offer cards' parts many courses share (catalog/present/site/offer_cards.py).
+What the template gets for a course is its values, decided here: the language code, the subject
+codes, each run's times in the audience's time zone with its offset (``display.time_text``), so
+a student in Hanoi reads a Tsinghua run's start as Hanoi time, ``UTC+07:00``.
+
+Every text is escaped by the template's autoescape; the description is nh3's output, and every
+URL has passed ``safe_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from markupsafe import escape
+
+from catalog.memo import cached
+from catalog.present.site.display import language_code
+from catalog.present.site.offer_cards import OfferCards
+from catalog.present.site.safety import safe_url
+from catalog.present.site.templating import SiteTemplates
+
+#: Where the course goes in the frame ``course.html`` renders (see :class:`CoursePage`).
+SLOTS = ("title", "jsonld", "main")
+
+
+def slot_marker(name: str) -> str:
+    """The marker ``course.html``'s ``fill(name)`` puts where a course's part goes."""
+    return f"\x00moocx-slot:{name}\x00"
+
+
+class Run(NamedTuple):
+    """A row of the runs table: times as the audience reads them (``""``: not given)."""
+
+    key: Any
+    start: str
+    end: str
+    enrollment_start: str
+    enrollment_end: str
+    pacing: Any
+    offered: bool
+
+
+class CoursePage:
+    """The course pages of one site: ``render(course, …)`` gives a page's HTML (UTF-8).
+
+    ``frame`` is ``course.html`` rendered with :func:`slot_marker` markers for the title, the
+    JSON-LD and the ``main`` block; ``templates`` are the site's (its strings, language and time
+    zone).
+    """
+
+    def __init__(self, frame: str, templates: SiteTemplates) -> None:
+        parts: list[str] = []
+        rest = frame
+        for name in SLOTS:
+            before, found, rest = rest.partition(slot_marker(name))
+            if not found:
+                raise ValueError(f"course.html has no {name} slot")
+            parts.append(before)
+        parts.append(rest)
+        self._frame = [part.encode("utf-8") for part in parts]  # the same for every page
+        self._main = templates.course_main
+        self._ui = templates.ui
+        self.time = templates.time
+        self._language = cached(language_code)
+        self.cards = OfferCards(templates)
+
+    def render(
+        self,
+        course: Mapping[str, Any],
+        *,
+        jsonld: str,
+        short_description: str,
+        description_html: str,
+    ) -> bytes:
+        """The whole page of ``course``, UTF-8; ``jsonld`` is script-safe JSON
+        (``JsonLd.render``), the short description plain text and the description nh3's
+        output."""
+        frame = self._frame
+        title = escape(course.get("title") or course.get("key") or "")
+        main = self._main
+        values = self.values(course, title, short_description, description_html)
+        # the values as they are, without the environment's globals (none is used): the context
+        # is made cheaply for every course
+        html = "".join(main.root_render_func(main.new_context(values, shared=True)))
+        return b"".join(
+            (
+                frame[0],
+                title.encode("utf-8"),
+                frame[1],
+                jsonld.encode("utf-8"),
+                frame[2],
+                html.encode("utf-8"),
+                frame[3],
+            )
+        )
+
+    def values(
+        self, course: Mapping[str, Any], title: str, short_description: str, description_html: str
+    ) -> dict[str, Any]:
+        """What ``course_main.html`` shows of ``course`` (``title`` escaped already)."""
+        get = course.get
+        offers = get("offers") or ()
+        runs = get("runs") or ()
+        return {
+            "ui": self._ui,
+            "title": title,
+            "lang": self._language(get("language")),
+            "withdrawn": get("status") == "withdrawn",
+            "is_free": get("is_free"),
+            "certificate": get("certificate"),
+            "short_description": short_description,
+            "url": safe_url(get("url")),
+            "institution": get("institution") or "",
+            "organization": get("organization") or "",
+            "language": get("language") or "",
+            "subjects": [s.get("code") for s in get("subjects_isced") or [] if s.get("code")],
+            "level": get("level") or "",
+            "pacing": get("pacing") or "",
+            "effort": get("effort") or "",
+            "key": get("key") or "",
+            "cards": self.cards.cards(offers, runs) if offers else (),
+            "description_html": description_html,
+            "runs": self._runs(runs, offers) if runs else (),
+        }
+
+    def _runs(
+        self, runs: Sequence[Mapping[str, Any]], offers: Sequence[Mapping[str, Any]]
+    ) -> list[Run]:
+        offered = {offer.get("run") for offer in offers}
+        time = self.time
+        return [
+            Run(
+                run.get("key") or "",
+                time(run.get("start")),
+                time(run.get("end")),
+                time(run.get("enrollment_start")),
+                time(run.get("enrollment_end")),
+                run.get("pacing"),
+                run.get("key") in offered,
+            )
+            for run in runs
+        ]
