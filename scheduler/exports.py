@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from catalog.errors import CatalogError, ExportError
+from catalog.present.course_document import CourseDocument
 from catalog.present.documents import count_documents, course_documents, institutions
 from catalog.present.files import atomic_text
 from catalog.store.db import read_only
@@ -61,7 +62,7 @@ def export(
     if audience is None:
         raise ExportError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
-        docs: Iterable[dict[str, Any]] = course_documents(
+        docs: Iterable[CourseDocument] = course_documents(
             conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
         )
         if progress is not None:
@@ -126,10 +127,10 @@ def _export_json(
 
 def _reporting(
     total: int, progress: Progress
-) -> Callable[[Iterable[dict[str, Any]]], Iterator[dict[str, Any]]]:
+) -> Callable[[Iterable[CourseDocument]], Iterator[CourseDocument]]:
     """A wrapper of a document stream that tells ``progress`` how far it has got."""
 
-    def wrap(docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def wrap(docs: Iterable[CourseDocument]) -> Iterator[CourseDocument]:
         done = 0
         progress(0, total)
         for doc in docs:

@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, type_coerce
 
 from catalog.memo import Memo, cached
+from catalog.present.course_document import Subject
 
 #: ISCED-F codes of a course's source subjects, and the labels of a code.
 IscedMap = Callable[[Sequence[str]], list[str]]
 IscedLabels = Callable[[str], dict[str, str]]
 
-SubjectsFound = tuple[list[Any], list[tuple[str, dict[str, str]]]]
+SubjectsFound = tuple[tuple[str, ...], tuple[Subject, ...]]
 
 
 def _aware(value: Any) -> datetime:
@@ -31,35 +32,32 @@ def _aware(value: Any) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _utc_text(value: Any) -> str:
-    return _aware(value).isoformat()
-
-
-def _zoned_text(value_zone: tuple[Any, ZoneInfo]) -> str:
+def _zoned(value_zone: tuple[Any, ZoneInfo]) -> datetime:
     value, zone = value_zone
-    return _aware(value).astimezone(zone).isoformat()
+    return _aware(value).astimezone(zone)
 
 
 class Times:
-    """Stored timestamps → ISO 8601 text, as ``catalog.store.tables.UTCDateTime`` reads them back
-    (UTC, or the zone asked for), each distinct value converted once."""
+    """Stored timestamps → aware datetimes, as ``catalog.store.tables.UTCDateTime`` reads them
+    back (UTC, or the zone asked for), each distinct value converted once: documents that share
+    a time share the one immutable datetime."""
 
     def __init__(self) -> None:
-        self._utc = cached(_utc_text)
-        self._zoned = cached(_zoned_text)
+        self._utc = cached(_aware)
+        self._zoned = cached(_zoned)
 
-    def utc(self, value: Any) -> str | None:
+    def utc(self, value: Any) -> datetime | None:
         return None if value is None else self._utc(value)
 
-    def zoned(self, value: Any, zone: ZoneInfo | None) -> str | None:
+    def zoned(self, value: Any, zone: ZoneInfo | None) -> datetime | None:
         if zone is None or value is None:
             return self.utc(value)
         return self._zoned((value, zone))
 
 
 class Subjects:
-    """A course's stored subjects (JSON text on SQLite, a list on PostgreSQL) → the list, its
-    ISCED codes and their labels; each distinct subject list is parsed and mapped once."""
+    """A course's stored subjects (JSON text on SQLite, a list on PostgreSQL) → the names, their
+    ISCED subjects with labels; each distinct subject list is parsed and mapped once."""
 
     def __init__(self, isced: IscedMap | None, labels: IscedLabels | None) -> None:
         self._isced, self._labels = isced, labels
@@ -73,7 +71,8 @@ class Subjects:
         subjects = (json.loads(value) if isinstance(value, str) else value) or []
         codes = self._isced(subjects) if self._isced else []
         labels = self._labels
-        return subjects, [(code, labels(code) if labels else {}) for code in codes]
+        found = tuple(Subject(code, labels(code) if labels else {}) for code in codes)
+        return tuple(subjects), found
 
 
 def json_list(value: Any) -> list[Any]:
@@ -83,9 +82,10 @@ def json_list(value: Any) -> list[Any]:
 
 
 def json_object(value: Any) -> dict[str, Any] | None:
+    """A stored JSON object (text on SQLite), or None when empty or not an object."""
     if isinstance(value, str):
         value = json.loads(value)
-    return value or None
+    return value if isinstance(value, dict) and value else None
 
 
 def as_stored(column: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Course documents: one plain dict per course, with its runs and exchange offers — the shape
-every export (JSON, CSV, the static site) is a view of.
+"""Course documents (:mod:`catalog.present.course_document`): one per course, with its runs
+and exchange offers — what every export (JSON, CSV, the static site) is a view of.
 
 Read inside one read transaction, so an export is a consistent snapshot, and streamed: three
 ordered queries (courses by id, their runs by course, their offers by course) are read side by
@@ -20,6 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, exists, func, select
 
 from catalog.ids import course_id
+from catalog.present.course_document import (
+    CourseDocument,
+    Credits,
+    Equivalence,
+    OfferDocument,
+    RunDocument,
+)
 from catalog.present.document_values import (
     IscedLabels,
     IscedMap,
@@ -233,7 +240,7 @@ def course_documents(
     isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
     include_withdrawn: bool = True,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[CourseDocument]:
     """Every course as a document; with ``audience``, only courses offered to it (and only its
     offers). Application windows are given in the offering institution's time zone."""
     context = _Context.read(conn, isced, labels)
@@ -243,89 +250,92 @@ def course_documents(
     offers = _ByCourse(iter(conn.execute(queries.offers, execution_options=stream)))
     for row in conn.execute(queries.courses, execution_options=stream):
         run_keys: dict[int, str] = {}
-        run_docs = [_run(run, run_keys, context.times) for run in runs.of(row.id)]
-        offer_docs = [_offer(offer, run_keys, context) for offer in offers.of(row.id)]
+        run_docs = tuple([_run(run, run_keys, context.times) for run in runs.of(row.id)])
+        offer_docs = tuple([_offer(offer, run_keys, context) for offer in offers.of(row.id)])
         yield _course(row, run_docs, offer_docs, context)
 
 
-def _run(run: Any, run_keys: dict[int, str], times: Times) -> dict[str, Any]:
+def _run(run: Any, run_keys: dict[int, str], times: Times) -> RunDocument:
     """A run's document; notes its key in ``run_keys`` for the offers that name it."""
     run_keys[run.id] = run.key
     utc = times.utc
-    return {
-        "key": run.key,
-        "start": utc(run.start),
-        "end": utc(run.end),
-        "enrollment_start": utc(run.enrollment_start),
-        "enrollment_end": utc(run.enrollment_end),
-        "pacing": run.pacing,
-    }
+    return RunDocument(
+        key=run.key,
+        start=utc(run.start),
+        end=utc(run.end),
+        enrollment_start=utc(run.enrollment_start),
+        enrollment_end=utc(run.enrollment_end),
+        pacing=run.pacing,
+    )
 
 
 def _course(
-    row: Any, runs: list[dict[str, Any]], offers: list[dict[str, Any]], context: _Context
-) -> dict[str, Any]:
-    subjects, codes = context.subjects.get(row.subjects)
+    row: Any,
+    runs: tuple[RunDocument, ...],
+    offers: tuple[OfferDocument, ...],
+    context: _Context,
+) -> CourseDocument:
+    subjects, isced = context.subjects.get(row.subjects)
     utc = context.times.utc
-    return {
-        "id": course_id(row.feed_id, row.key),
-        "institution": context.institution_of.get(row.feed_id),
-        "feed": row.feed_id,
-        "key": row.key,
-        "title": row.title,
-        "language": row.language,
-        "short_description": row.short_description,
-        "description": row.description,
-        "url": row.url,
-        "image_url": row.image_url,
-        "organization": row.organization,
-        "subjects": list(subjects),
-        "subjects_isced": [{"code": code, "labels": dict(names)} for code, names in codes],
-        "level": row.level,
-        "effort": row.effort,
-        "pacing": row.pacing,
-        "status": row.status,
-        "is_free": row.is_free,
-        "certificate": row.certificate,
-        "runs": runs,
-        "offers": offers,
-        "first_seen": utc(row.first_seen_at),
-        "updated_at": utc(row.updated_at),
-    }
+    return CourseDocument(
+        id=course_id(row.feed_id, row.key),
+        institution=context.institution_of.get(row.feed_id),
+        feed=row.feed_id,
+        key=row.key,
+        title=row.title,
+        language=row.language,
+        short_description=row.short_description,
+        description=row.description,
+        url=row.url,
+        image_url=row.image_url,
+        organization=row.organization,
+        subjects=subjects,
+        subjects_isced=isced,
+        level=row.level,
+        effort=row.effort,
+        pacing=row.pacing,
+        status=row.status,
+        is_free=row.is_free,
+        certificate=row.certificate,
+        runs=runs,
+        offers=offers,
+        first_seen=utc(row.first_seen_at),
+        updated_at=utc(row.updated_at),
+    )
 
 
-def _offer(offer: Any, run_keys: dict[int, str], context: _Context) -> dict[str, Any]:
+def _offer(offer: Any, run_keys: dict[int, str], context: _Context) -> OfferDocument:
     zone = context.zones.get(offer.offering)
     zoned = context.times.zoned
     credits = None
     if offer.host_credits is not None or offer.home_credits is not None:
-        credits = {
-            "host": offer.host_credits,
-            "host_system": offer.host_system,
-            "home": offer.home_credits,
-            "home_system": offer.home_system,
-            "source": offer.credits_source,
-        }
+        credits = Credits(
+            host=offer.host_credits,
+            host_system=offer.host_system,
+            home=offer.home_credits,
+            home_system=offer.home_system,
+            source=offer.credits_source,
+        )
     equivalence = None
     if offer.equivalence_status:
-        equivalence = {
-            "status": offer.equivalence_status,
-            "home_course": offer.equivalence_home_course,
-            "valid_terms": json_list(offer.equivalence_terms),
-        }
-    return {
-        "audience": offer.audience,
-        "offering": offer.offering,
-        "run": run_keys.get(offer.run_id),
-        "whole_course": offer.run_id is None,
-        "rule": offer.rule,
-        "term": offer.term,
-        "application_start": zoned(offer.application_start, zone),
-        "application_end": zoned(offer.application_end, zone),
-        "open_now": offer.open_now,
-        "seats": offer.seats,
-        "notes": offer.notes,
-        "notes_by_language": json_object(offer.notes_i18n),
-        "credits": credits,
-        "equivalence": equivalence,
-    }
+        equivalence = Equivalence(
+            status=offer.equivalence_status,
+            home_course=offer.equivalence_home_course,
+            valid_terms=tuple(json_list(offer.equivalence_terms)),
+        )
+    return OfferDocument(
+        audience=offer.audience,
+        offering=offer.offering,
+        run=run_keys.get(offer.run_id),
+        whole_course=offer.run_id is None,
+        rule=offer.rule,
+        term=offer.term,
+        application_start=zoned(offer.application_start, zone),
+        application_end=zoned(offer.application_end, zone),
+        open_now=bool(offer.open_now),
+        seats=offer.seats,
+        notes=offer.notes,
+        notes_by_language=json_object(offer.notes_i18n),
+        credits=credits,
+        equivalence=equivalence,
+    )

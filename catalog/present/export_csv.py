@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from catalog.memo import Memo, cached
+from catalog.present.course_document import CourseDocument, Credits, Equivalence, OfferDocument
+from catalog.present.document_json import TimeText
 
 COLUMNS = (
     "course_id",
@@ -80,7 +82,7 @@ def safe_cell(value: str) -> str:
 
 def write_csv(
     out: TextIO,
-    courses: Iterable[Mapping[str, Any]],
+    courses: Iterable[CourseDocument],
     *,
     audience: str,
     language: str = "en",
@@ -112,7 +114,7 @@ def write_csv(
     return count
 
 
-def rows(course: Mapping[str, Any], *, audience: str, language: str) -> Iterator[dict[str, str]]:
+def rows(course: CourseDocument, *, audience: str, language: str) -> Iterator[dict[str, str]]:
     """The rows of one course: one per offer to ``audience`` (a run's, or the whole course's),
     values as text."""
     for cells in _Cells(audience, language, str).rows(course):
@@ -127,61 +129,65 @@ class _Cells:
     def __init__(self, audience: str, language: str, cell: Callable[[str], str]) -> None:
         self.audience, self.language, self.cell = audience, language, cell
         self._offers: Memo[list[str]] = Memo()
+        self._time = TimeText()
 
-    def rows(self, course: Mapping[str, Any]) -> Iterator[list[str]]:
+    def rows(self, course: CourseDocument) -> Iterator[list[str]]:
         """One row per offer to the audience: its run's cells (empty for a whole course)."""
-        audience, cell = self.audience, self.cell
-        offers = [o for o in course.get("offers") or () if o.get("audience") == audience]
+        audience, cell, time = self.audience, self.cell, self._time
+        offers = [o for o in course.offers if o.audience == audience]
         if not offers:
             return
-        runs = {run.get("key"): run for run in course.get("runs") or ()}
+        runs = {run.key: run for run in course.runs}
         head = [
-            cell(_text(course.get("id"))),
-            cell(_text(course.get("institution"))),
-            cell(_text(course.get("title"))),
-            cell(_text(course.get("language"))),
-            cell(_text(course.get("organization"))),
+            cell(course.id),
+            cell(_text(course.institution)),
+            cell(_text(course.title)),
+            cell(_text(course.language)),
+            cell(_text(course.organization)),
             cell("; ".join(_subject_labels(course, self.language))),
-            cell(_text(course.get("level"))),
+            cell(_text(course.level)),
         ]
         tail = [
-            cell(_yes_no(course.get("is_free"))),
-            cell(_yes_no(course.get("certificate"))),
-            cell(_text(course.get("url"))),
+            cell(_yes_no(course.is_free)),
+            cell(_yes_no(course.certificate)),
+            cell(_text(course.url)),
         ]
-        course_pacing = course.get("pacing")
         for offer in offers:
-            run_key = offer.get("run")
-            run = runs.get(run_key) or _EMPTY
-            whole = offer.get("whole_course", run_key is None)
+            run = runs.get(offer.run) if offer.run is not None else None
+            run_cells = (
+                [
+                    cell(_text(run.pacing or course.pacing)),
+                    cell(_text(offer.run)),
+                    cell(_text(time(run.start))),
+                    cell(_text(time(run.end))),
+                    cell(_text(time(run.enrollment_start))),
+                    cell(_text(time(run.enrollment_end))),
+                ]
+                if run is not None
+                else [cell(_text(course.pacing)), cell(_text(offer.run)), "", "", "", ""]
+            )
             yield [
                 *head,
-                cell(_text(run.get("pacing") or course_pacing)),
-                cell(_text(offer.get("run"))),
-                cell(_text(run.get("start"))),
-                cell(_text(run.get("end"))),
-                cell(_text(run.get("enrollment_start"))),
-                cell(_text(run.get("enrollment_end"))),
+                *run_cells,
                 *self._offer_cells(offer),
                 *tail,
-                cell(_yes_no(whole)),
+                cell(_yes_no(offer.whole_course)),
             ]
 
-    def _offer_cells(self, offer: Mapping[str, Any]) -> list[str]:
-        credits = offer.get("credits") or _EMPTY
-        equivalence = offer.get("equivalence") or _EMPTY
+    def _offer_cells(self, offer: OfferDocument) -> list[str]:
+        credits, equivalence, time = offer.credits, offer.equivalence, self._time
         values = (
-            offer.get("term"),
-            offer.get("application_start"),
-            offer.get("application_end"),
-            offer.get("open_now"),
-            offer.get("seats"),
-            credits.get("host"),
-            credits.get("host_system"),
-            credits.get("home"),
-            credits.get("home_system"),
-            equivalence.get("status"),
-            equivalence.get("home_course"),
+            offer.term,
+            time(offer.application_start),
+            time(offer.application_end),
+            offer.open_now,
+            offer.seats,
+            *(
+                (credits.host, credits.host_system, credits.home, credits.home_system)
+                if credits
+                else (None,) * 4
+            ),
+            *((equivalence.status, equivalence.home_course) if equivalence else (None, None)),
         )
         return self._offers.get(values, self._convert, values)
 
@@ -197,20 +203,16 @@ class _Cells:
         ]
 
 
-_EMPTY: Mapping[str, Any] = {}
+_NO_CREDITS = Credits(None, None, None, None, None)
+_NO_EQUIVALENCE = Equivalence("", None, ())
 
 
-def _subject_labels(course: Mapping[str, Any], language: str) -> list[str]:
-    entries = course.get("subjects_isced")
-    if entries is None:  # a document from before subjects were mapped: map with the defaults
-        from catalog.derive.subjects import load_subjects
-
-        entries = load_subjects().entries(course.get("subjects") or [])
+def _subject_labels(course: CourseDocument, language: str) -> list[str]:
     lang = language.split("-", maxsplit=1)[0].lower()
     labels = []
-    for entry in entries:
-        names = entry.get("labels") or {}
-        label = names.get(lang) or names.get("en") or entry.get("code")
+    for subject in course.subjects_isced:
+        names = subject.labels
+        label = names.get(lang) or names.get("en") or subject.code
         if label and label not in labels:
             labels.append(str(label))
     return labels

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from sqlalchemy import Connection, Engine
 
 from catalog.ids import course_id
+from catalog.present.course_document import CourseDocument
+from catalog.present.document_json import DocumentJson
 from catalog.present.documents import IscedLabels, IscedMap, course_documents, institutions
 from catalog.store.db import read_only
 
@@ -38,7 +40,7 @@ def write_json(
     generated_at: datetime | None = None,
     isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
-    courses: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] | None = None,
+    courses: Callable[[Iterable[CourseDocument]], Iterable[CourseDocument]] | None = None,
     audience: str | None = None,
 ) -> int:
     """Write the whole catalog, with its offers, to ``out``; returns the number of courses.
@@ -58,15 +60,16 @@ def write_json(
         out.write(',"courses":[')
         count = 0
         write = out.write
-        documents: Iterable[dict[str, Any]] = course_documents(
+        documents: Iterable[CourseDocument] = course_documents(
             conn,
             audience=audience,
             isced=isced,
             labels=labels,
             include_withdrawn=audience is None,
         )
+        as_json = DocumentJson().course
         for course in courses(documents) if courses else documents:
-            write(("," if count else "") + "\n" + _dump(course))
+            write(("," if count else "") + "\n" + _dump(as_json(course)))
             count += 1
         out.write("\n]}\n")
     return count

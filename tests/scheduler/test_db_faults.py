@@ -236,7 +236,7 @@ def test_a_writer_held_up_past_the_busy_timeout_stops_with_a_clear_message(
     runs once the lock is free."""
     config = write_config(tmp_path / "config.toml", catalog_url, platform_url)
     assert run(["--config", str(config), "init"]) == 0
-    monkeypatch.setattr(catalog.db, "DEFAULT_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(catalog.store.db, "DEFAULT_BUSY_TIMEOUT_MS", 200)
     holder = write_lock(catalog_url)
     capsys.readouterr()
     assert run(["--config", str(config), *command]) == 1

@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 
 from catalog.errors import SiteError
+from catalog.present.course_document import CourseDocument
 from catalog.present.files import release
 from catalog.present.site.display import moment_text
 from catalog.present.site.folder import (
@@ -109,7 +110,7 @@ def write_site(
     out_dir: Path,
     *,
     institutions: list[dict[str, Any]],
-    courses: Iterable[Mapping[str, Any]],
+    courses: Iterable[CourseDocument],
     audience: str,
     generated_at: datetime,
     credit_systems: Mapping[str, Mapping[str, str]] | None = None,
@@ -200,7 +201,7 @@ class _Site:
         self.written = 0
 
     def build(
-        self, root: Path, courses: Iterable[Mapping[str, Any]], generated_at: datetime
+        self, root: Path, courses: Iterable[CourseDocument], generated_at: datetime
     ) -> SiteStats:
         """Write the whole site into the empty folder ``root``."""
         generated = moment_text(generated_at.astimezone(self.zone or UTC))
@@ -248,16 +249,16 @@ class _Site:
 
     def _course(
         self,
-        course: Mapping[str, Any],
+        course: CourseDocument,
         pages: CoursePage,
         files: CourseFiles,
         index: IndexBuilder,
     ) -> None:
         """Write the page of ``course`` and add it to the index (unless it has no id, or its
         page is written already)."""
-        course_id = str(course.get("id") or "")
+        course_id = course.id
         if not course_id:
-            log.warning("site: a course without an id was left out (key %r)", course.get("key"))
+            log.warning("site: a course without an id was left out (key %r)", course.key)
             return
         claimed = files.claim(page_slug(course_id), course_id)
         if claimed is None:
@@ -267,10 +268,10 @@ class _Site:
         try:
             self.written += 1
             self._learn_subjects(course)
-            short = plain_text(course.get("short_description"))
-            description_html, description = sanitize_description(course.get("description"))
+            short = plain_text(course.short_description)
+            description_html, description = sanitize_description(course.description)
             index.add(course, slug, short)
-            provider = self.names.get(str(course.get("institution")), {}).get(self.ui)
+            provider = self.names.get(str(course.institution), {}).get(self.ui)
             # script-safe: < > & escaped so no value can end the script element (H5)
             jsonld = self.jsonld.render(course, provider, description or short)
             page = pages.render(
@@ -280,11 +281,11 @@ class _Site:
         finally:
             os.close(fd)
 
-    def _learn_subjects(self, course: Mapping[str, Any]) -> None:
+    def _learn_subjects(self, course: CourseDocument) -> None:
         """The ISCED subjects' names the course brings, for the interface strings."""
         strings = self.strings
-        for subject in course.get("subjects_isced") or []:
-            code, labels = subject.get("code"), subject.get("labels") or {}
+        for subject in course.subjects_isced:
+            code, labels = subject.code, subject.labels
             for lang in LANGUAGES:
                 if code and labels.get(lang):
                     strings[lang].setdefault(f"isced.{code}", str(labels[lang]))

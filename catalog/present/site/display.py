@@ -10,10 +10,10 @@ the site knows nothing of) each time keeps the offset it came with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from catalog.memo import cached
+from catalog.memo import Memo
 
 
 def number_text(value: Any) -> str:
@@ -23,21 +23,9 @@ def number_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 string as an aware datetime (naive means UTC); None when unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def epoch(value: Any) -> int | None:
-    """Epoch seconds of an ISO 8601 time; None when unreadable."""
-    moment = parse_time(value)
-    return int(moment.timestamp()) if moment else None
+def epoch(moment: datetime | None) -> int | None:
+    """Epoch seconds of a moment; None for none."""
+    return int(moment.timestamp()) if moment is not None else None
 
 
 def offset_label(moment: datetime) -> str:
@@ -51,18 +39,22 @@ def moment_text(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {offset_label(moment)}"
 
 
-def time_text(zone: tzinfo | None) -> Callable[[Any], str]:
-    """A remembering ``value → "2026-01-05 00:00 UTC+07:00"`` in ``zone`` (None: the value's own
-    offset); ``""`` when absent or unreadable. The result holds digits, ``-``, ``:``, spaces
-    and ``UTC±hh:mm`` only: nothing to escape."""
+def time_text(zone: tzinfo | None) -> Callable[[datetime | None], str]:
+    """A remembering ``moment → "2026-01-05 00:00 UTC+07:00"`` in ``zone`` (None: the moment's
+    own offset); ``""`` for none. The result holds digits, ``-``, ``:``, spaces and
+    ``UTC±hh:mm`` only: nothing to escape."""
+    memo: Memo[str] = Memo()
 
-    def show(value: Any) -> str:
-        moment = parse_time(value)
-        if moment is None:
-            return ""
+    def text(moment: datetime) -> str:
         return moment_text(moment.astimezone(zone) if zone is not None else moment)
 
-    return cached(show)
+    def show(moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        # keyed by the zone too: equal instants in two offsets print apart when zone is None
+        return memo.get((moment, moment.tzinfo), text, moment)
+
+    return show
 
 
 def language_code(value: Any) -> str:

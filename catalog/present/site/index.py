@@ -52,14 +52,15 @@ It stays UTF-8: ``\\u`` escapes made it larger and no faster.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
 from catalog.derive.fold import fold
 from catalog.memo import Memo, cached
-from catalog.present.site.display import epoch, language_code, parse_time
+from catalog.present.course_document import CourseDocument, Credits, OfferDocument, RunDocument
+from catalog.present.site.display import language_code
 from catalog.present.site.index_columns import FIRST_PAGE, ColumnFiles
 from catalog.present.site.safety import plain_text, script_json
 
@@ -178,42 +179,36 @@ class IndexBuilder:
             self._org_folds.append(fold(name))
         return at
 
-    def _start(self, value: Any) -> tuple[datetime, str, str] | None:
+    def _start(self, value: datetime | None) -> tuple[datetime, str, str] | None:
         """A run start as (moment, ``YYYY-MM``, ``YYYY-MM-DD``) in the audience's zone, each
-        distinct value parsed once."""
-        if not isinstance(value, str):
+        distinct moment (and zone) placed once."""
+        if value is None:
             return None
-        return self._starts.get(value, self._parse_start, value)
+        return self._starts.get((value, value.tzinfo), self._place_start, value)
 
-    def _parse_start(self, value: str) -> tuple[datetime, str, str] | None:
-        moment = parse_time(value)
-        if moment is None:
-            return None
+    def _place_start(self, moment: datetime) -> tuple[datetime, str, str]:
         if self.zone is not None:
             moment = moment.astimezone(self.zone)
         return (moment, f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}")
 
-    def add(
-        self, course: Mapping[str, Any], slug: str, short_description: str | None = None
-    ) -> None:
+    def add(self, course: CourseDocument, slug: str, short_description: str | None = None) -> None:
         """Add the course ``course`` (its page is ``courses/<slug>.html``).
 
         ``short_description`` is the plain text of the course's short description when the
         caller has it already (``safety.plain_text``).
         """
-        get = course.get
-        wanted, terms, windows, credits, whole = self._offer_facts(get("offers") or ())
-        runs = get("runs") or ()
-        starts = self._run_starts([run for run in runs if run.get("key") in wanted] or runs)
+        wanted, terms, windows, credits, whole = self._offer_facts(course.offers)
+        runs = course.runs
+        starts = self._run_starts([run for run in runs if run.key in wanted] or runs)
         now = self.now
         start = next((s for s in starts if s[0] >= now), starts[-1] if starts else None)
         listed = start[2] if start else None
-        codes = tuple([str(s["code"]) for s in get("subjects_isced") or () if s.get("code")])
+        codes = tuple([s.code for s in course.subjects_isced if s.code])
         if codes:
             self.subjects.update(codes)
-        title = str(get("title") or get("key") or "")
+        title = course.title or course.key
         title_fold = fold(title)
-        organization = str(get("organization") or "")
+        organization = course.organization or ""
         org = self._organization(organization) if organization else -1
         tables = self._tables
         ids = tables["term"]
@@ -229,11 +224,11 @@ class IndexBuilder:
             _string(title),
             _string(self._hay(course, title_fold, org, short_description)),
             f"{org}",
-            f"{_intern(tables['institution'], str(get('institution') or ''))}",
-            f"{_intern(tables['language'], self._language(get('language')))}",
+            f"{_intern(tables['institution'], course.institution or '')}",
+            f"{_intern(tables['language'], self._language(course.language))}",
             f"{_intern(tables['subjects'], codes)}",
-            f"{_intern(tables['level'], str(get('level') or ''))}",
-            f"{_intern(tables['pacing'], str(get('pacing') or ''))}",
+            f"{_intern(tables['level'], course.level or '')}",
+            f"{_intern(tables['pacing'], course.pacing or '')}",
             f"{_intern(tables['terms'], term_ids)}",
             f"{_intern(tables['start'], listed)}",
             f"{_intern(tables['months'], months)}",
@@ -241,67 +236,59 @@ class IndexBuilder:
             f"{_flags(course, whole)}",
             f"{self._credit(credits)}",
         )
-        withdrawn = 1 if get("status") == "withdrawn" else 0
+        withdrawn = 1 if course.status == "withdrawn" else 0
         key = (withdrawn, 0 if listed else 1, listed or "", _utf16(title_fold), self.count)
         self._files.keep(row, key)
 
     def _offer_facts(
-        self, offers: Sequence[Mapping[str, Any]]
-    ) -> tuple[set[str], set[str], tuple[Any, ...], Mapping[str, Any] | None, bool]:
+        self, offers: Sequence[OfferDocument]
+    ) -> tuple[set[str], set[str], tuple[Any, ...], Credits | None, bool]:
         """One pass over a course's offers: the runs they name, their terms, their application
         windows (each once, in the offers' order), the first credits, and whether one is of the
         whole course."""
         wanted: set[str] = set()
         terms: set[str] = set()
         windows: dict[Any, None] = {}  # a set that keeps the offers' order
-        credits, whole = None, False
+        credits: Credits | None = None
+        whole = False
         for offer in offers:
-            run_key = offer.get("run")
+            run_key = offer.run
             if run_key is None:
-                whole = whole or bool(offer.get("whole_course"))
+                whole = whole or offer.whole_course
             else:
                 wanted.add(run_key)
-            term = offer.get("term")
+            term = offer.term
             if term:
-                terms.add(str(term))
+                terms.add(term)
             if credits is None:
-                credits = offer.get("credits") or None
-            window = self._window(
-                offer.get("application_start"),
-                offer.get("application_end"),
-                bool(offer.get("open_now")),
-            )
+                credits = offer.credits
+            window = self._window(offer.application_start, offer.application_end, offer.open_now)
             windows[window] = None
         return wanted, terms, tuple(windows), credits, whole
 
-    def _run_starts(self, runs: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, str, str]]:
+    def _run_starts(self, runs: Sequence[RunDocument]) -> list[tuple[datetime, str, str]]:
         """The starts of ``runs`` that have one, earliest first."""
-        starts = [s for s in map(self._start, [run.get("start") for run in runs]) if s]
+        starts = [s for s in map(self._start, [run.start for run in runs]) if s]
         if len(starts) > 1:
             starts.sort(key=_moment)
         return starts
 
-    def _credit(self, credits: Mapping[str, Any] | None) -> int:
+    def _credit(self, credits: Credits | None) -> int:
         """The number of a credit line ``[host, system, home, system]``; -1 for none."""
-        if not credits:
+        if credits is None:
             return -1
         ids = self._tables["credits"]
-        line = (
-            credits.get("host"),
-            credits.get("host_system"),
-            credits.get("home"),
-            credits.get("home_system"),
-        )
+        line = (credits.host, credits.host_system, credits.home, credits.home_system)
         return ids.setdefault(line, len(ids))
 
     def _hay(
-        self, course: Mapping[str, Any], title_fold: str, org: int, short_description: str | None
+        self, course: CourseDocument, title_fold: str, org: int, short_description: str | None
     ) -> str:
         """What a query is matched against: folded title, organisation, and subjects + short
         description (capped)."""
         if short_description is None:
-            short_description = plain_text(course.get("short_description"))
-        subjects = course.get("subjects")
+            short_description = plain_text(course.short_description)
+        subjects = course.subjects
         searchable = (
             " ".join([*(str(s) for s in subjects), short_description])
             if subjects
@@ -310,26 +297,33 @@ class IndexBuilder:
         organization = self._org_folds[org] if org >= 0 else ""
         return f"{title_fold}\n{organization}\n" + fold(searchable)[:SEARCH_TEXT_MAX].rstrip(" ")
 
-    def _window(self, start: Any, end: Any, open_now: bool) -> tuple[int | None, int | None, int]:
+    def _window(
+        self, start: datetime | None, end: datetime | None, open_now: bool
+    ) -> tuple[int | None, int | None, int]:
         """``(start, end, open at build)`` of an application window (epoch seconds); a rule
         gives every offer the same window, so each distinct one is read once."""
         key = (start, end, open_now)
         return self._windows.get(key, _window, key)
 
 
-def _flags(course: Mapping[str, Any], whole: bool) -> int:
-    get = course.get
+def _flags(course: CourseDocument, whole: bool) -> int:
     return (
-        (FREE if get("is_free") else 0)
-        | (CERTIFICATE if get("certificate") else 0)
-        | (WITHDRAWN if get("status") == "withdrawn" else 0)
+        (FREE if course.is_free else 0)
+        | (CERTIFICATE if course.certificate else 0)
+        | (WITHDRAWN if course.status == "withdrawn" else 0)
         | (WHOLE_COURSE if whole else 0)
     )
 
 
-def _window(key: tuple[Any, Any, bool]) -> tuple[int | None, int | None, int]:
+def _window(
+    key: tuple[datetime | None, datetime | None, bool],
+) -> tuple[int | None, int | None, int]:
     start, end, open_now = key
-    return (epoch(start), epoch(end), 1 if open_now else 0)
+    return (_epoch(start), _epoch(end), 1 if open_now else 0)
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment is not None else None
 
 
 def _intern(ids: dict[Any, int], value: Any) -> int:

@@ -8,23 +8,16 @@ the provider and each offer, shared by many courses, are serialised once per dis
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from catalog.memo import Memo
+from catalog.present.course_document import CourseDocument, OfferDocument, RunDocument
+from catalog.present.document_json import TimeText
 from catalog.present.site.safety import json_text, plain_text, safe_url, script_safe
 
 JSONLD_DESCRIPTION_MAX = 5000
 
-#: Plain course fields of the JSON-LD, in order: (property, document field, is a URL to check).
-_FIELDS = (
-    ("courseCode", "key", False),
-    ("identifier", "id", False),
-    ("inLanguage", "language", False),
-    ("url", "url", True),
-    ("image", "image_url", True),
-    ("educationalLevel", "level", False),
-)
 _NO_RUN = ',"hasCourseInstance":[{"@type":"CourseInstance","courseMode":"online"}]}'
 
 
@@ -34,10 +27,11 @@ class JsonLd:
     def __init__(self) -> None:
         self._providers: Memo[str] = Memo()
         self._offers: Memo[str] = Memo()
+        self._time = TimeText()
 
     def render(
         self,
-        course: Mapping[str, Any],
+        course: CourseDocument,
         institution_name: str | None,
         description: str | None = None,
     ) -> str:
@@ -45,70 +39,65 @@ class JsonLd:
         institution id). ``description`` is the description's plain text when the caller has
         it already (``safety.sanitize_description``); else it is taken from the document."""
         if description is None:
-            description = plain_text(course.get("description")) or plain_text(
-                course.get("short_description")
-            )
-        get = course.get
+            description = plain_text(course.description) or plain_text(course.short_description)
         parts = ['{"@context":"https://schema.org","@type":"Course"']
         append = parts.append
-        title = str(get("title") or get("key") or "")
+        title = course.title or course.key
         if title:
             append(f',"name":{json_text(title)}')
         if description:
             append(f',"description":{json_text(description[:JSONLD_DESCRIPTION_MAX])}')
-        for name, field, check in _FIELDS:
-            value = safe_url(get(field)) if check else get(field)
+        for name, value in _fields(course):
             if value not in (None, ""):
                 append(f',"{name}":{json_text(value)}')
-        is_free = get("is_free")
-        if is_free not in (None, ""):
-            append(f',"isAccessibleForFree":{_boolean(is_free)}')
-        organization = get("organization")
-        provider = (
-            institution_name or get("institution"),
-            str(organization) if organization else "",
-        )
+        is_free = course.is_free
+        if is_free is not None:
+            append(f',"isAccessibleForFree":{"true" if is_free else "false"}')
+        organization = course.organization
+        provider = (institution_name or course.institution, organization or "")
         append(self._providers.get(provider, _provider, provider))
-        subjects = [(s.get("labels") or {}).get("en") for s in get("subjects_isced") or ()] or list(
-            get("subjects") or ()
-        )
+        subjects = [s.labels.get("en") for s in course.subjects_isced] or list(course.subjects)
         if any(subjects):
             append(',"about":[' + ",".join([json_text(str(s)) for s in subjects if s]) + "]")
-        offers = get("offers")
-        if offers:
-            append(
-                ',"offers":[' + ",".join([self._offer(offer, is_free) for offer in offers]) + "]"
-            )
-        runs = get("runs")
-        if runs:
-            append(',"hasCourseInstance":[' + ",".join([_instance(run) for run in runs]) + "]}")
+        if course.offers:
+            offers = [self._offer(offer, is_free) for offer in course.offers]
+            append(',"offers":[' + ",".join(offers) + "]")
+        if course.runs:
+            instances = [self._instance(run) for run in course.runs]
+            append(',"hasCourseInstance":[' + ",".join(instances) + "]}")
         else:
             append(_NO_RUN)
         return script_safe("".join(parts))
 
-    def _offer(self, offer: Mapping[str, Any], is_free: Any) -> str:
+    def _offer(self, offer: OfferDocument, is_free: bool | None) -> str:
         """An offer's JSON, once per distinct (term, free, window, seats)."""
+        time = self._time
         key = (
-            offer.get("term"),
+            offer.term,
             is_free,
-            offer.get("application_start"),
-            offer.get("application_end"),
-            offer.get("seats"),
+            time(offer.application_start),
+            time(offer.application_end),
+            offer.seats,
         )
         return self._offers.get(key, _offer, key)
 
-
-def _boolean(value: Any) -> str:
-    """A JSON boolean as itself; any other value as the JSON the document gives."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return json_text(value)
+    def _instance(self, run: RunDocument) -> str:
+        return _instance(run.key, self._time(run.start), self._time(run.end))
 
 
-def _instance(run: Mapping[str, Any]) -> str:
-    key, start, end = run.get("key"), run.get("start"), run.get("end")
+def _fields(course: CourseDocument) -> tuple[tuple[str, str | None], ...]:
+    """The plain course members of the JSON-LD, in order (URLs only when safe)."""
+    return (
+        ("courseCode", course.key),
+        ("identifier", course.id),
+        ("inLanguage", course.language),
+        ("url", safe_url(course.url)),
+        ("image", safe_url(course.image_url)),
+        ("educationalLevel", course.level),
+    )
+
+
+def _instance(key: str | None, start: str | None, end: str | None) -> str:
     return "".join(
         (
             '{"@type":"CourseInstance","courseMode":"online"',

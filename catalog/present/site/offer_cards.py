@@ -27,71 +27,46 @@ from typing import Any, NamedTuple
 from markupsafe import Markup
 
 from catalog.memo import Memo
+from catalog.present.course_document import Credits, OfferDocument, RunDocument
 from catalog.present.site.display import number_text
 from catalog.present.site.templating import SiteTemplates
 
-_NOTHING: Mapping[str, Any] = {}
+CardKey = tuple[tuple[Any, ...], tuple[Any, ...], bool]
 
 
-def _key(offer: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...], bool]:
+def _key(offer: OfferDocument) -> CardKey:
     """What a card shows but its runs: the head's values (term, window, state), the tail's
-    (seats … notes) and whether it is of the whole course — hashable unless the document is not.
-    ``notes_by_language`` is a dict and ``valid_terms`` a list: as tuples (a rule's offers give
-    them in the same order)."""
-    credits = offer.get("credits") or _NOTHING
-    equivalence = offer.get("equivalence") or _NOTHING
-    terms = equivalence.get("valid_terms")
-    notes = offer.get("notes_by_language")
-    run = offer.get("run")
+    (seats … notes) and whether it is of the whole course. Times are keyed with their zone
+    (equal instants in two zones are shown apart)."""
+    credits, equivalence = offer.credits, offer.equivalence
+    notes = offer.notes_by_language
+    start, end = offer.application_start, offer.application_end
     head = (
-        offer.get("term"),
-        offer.get("application_start"),
-        offer.get("application_end"),
-        bool(offer.get("open_now")),
+        offer.term,
+        start,
+        start.tzinfo if start is not None else None,
+        end,
+        end.tzinfo if end is not None else None,
+        offer.open_now,
     )
     tail = (
-        offer.get("seats"),
-        credits.get("host"),
-        credits.get("host_system"),
-        credits.get("home"),
-        credits.get("home_system"),
-        credits.get("source"),
-        equivalence.get("status"),
-        equivalence.get("home_course"),
-        tuple(terms) if type(terms) is list else terms,
-        offer.get("notes"),
-        tuple(notes.items()) if type(notes) is dict else notes,
+        offer.seats,
+        credits,
+        equivalence,
+        offer.notes,
+        tuple(notes.items()) if notes else None,
     )
-    return head, tail, bool(offer.get("whole_course", not run))
+    return head, tail, offer.whole_course
 
 
-def group(offers: Sequence[Mapping[str, Any]]) -> list[tuple[Any, Sequence[Mapping[str, Any]]]]:
-    """The offers a card each: ``[(key, offers)]`` in the order of each card's first offer;
-    ``key`` is :func:`_key`'s, or None for an offer whose values cannot be compared (a hostile
-    document: a card of its own)."""
+def group(offers: Sequence[OfferDocument]) -> list[tuple[CardKey, list[OfferDocument]]]:
+    """The offers a card each: ``[(key, offers)]`` in the order of each card's first offer."""
     if len(offers) == 1:  # most courses: one offer, one card
-        key: Any = _key(offers[0])
-        try:
-            hash(key)
-        except TypeError:
-            key = None
-        return [(key, offers)]
-    cards: dict[Any, list[Mapping[str, Any]]] = {}
-    alone: list[tuple[Any, list[Mapping[str, Any]]]] = []
-    order: list[Any] = []
+        return [(_key(offers[0]), [offers[0]])]
+    cards: dict[CardKey, list[OfferDocument]] = {}
     for offer in offers:
-        key = _key(offer)
-        try:
-            found = cards.get(key)
-        except TypeError:
-            order.append(len(alone))
-            alone.append((None, [offer]))
-            continue
-        if found is None:
-            cards[key] = found = []
-            order.append(key)
-        found.append(offer)
-    return [alone[k] if type(k) is int else (k, cards[k]) for k in order]
+        cards.setdefault(_key(offer), []).append(offer)
+    return list(cards.items())
 
 
 class OfferedRun(NamedTuple):
@@ -123,77 +98,61 @@ class OfferCards:
         self._tails: Memo[Markup] = Memo()
         self._starts: Memo[Markup] = Memo()
 
-    def cards(
-        self, offers: Sequence[Mapping[str, Any]], runs: Sequence[Mapping[str, Any]]
-    ) -> list[Card]:
+    def cards(self, offers: Sequence[OfferDocument], runs: Sequence[RunDocument]) -> list[Card]:
         """The cards of a course's ``offers`` (its ``runs`` give the offered runs' starts)."""
-        runs_by_key = {run.get("key"): run for run in runs}
+        runs_by_key = {run.key: run for run in runs}
         cards = []
-        for key, members in group(offers):
+        for (head_key, tail_key, whole), members in group(offers):
             offer = members[0]
-            if key is None:
-                whole = bool(offer.get("whole_course", not offer.get("run")))
-                head, tail = self._head(offer), self._tail(offer)
-            else:
-                head_key, tail_key, whole = key
-                head = self._heads.get(head_key, self._head, offer)
-                tail = self._tails.get(tail_key, self._tail, offer)
+            head = self._heads.get(head_key, self._head, offer)
+            tail = self._tails.get(tail_key, self._tail, offer)
             cards.append(Card(head, self._offered(members, runs_by_key), whole, tail))
         return cards
 
     def _offered(
-        self, offers: Sequence[Mapping[str, Any]], runs: Mapping[Any, Mapping[str, Any]]
+        self, offers: Sequence[OfferDocument], runs: Mapping[str, RunDocument]
     ) -> list[OfferedRun]:
         """The runs a card offers, in the course's run order."""
-        if len(offers) == 1:
-            key = offers[0].get("run")
-            keys = [str(key)] if key else []
-        else:
-            keys = list(dict.fromkeys([str(o["run"]) for o in offers if o.get("run")]))
-            if len(keys) > 1:
-                position = {key: at for at, key in enumerate(runs)}
-                keys.sort(key=lambda k: position.get(k, len(position)))
+        keys = list(dict.fromkeys([o.run for o in offers if o.run]))
+        if len(keys) > 1:
+            position = {key: at for at, key in enumerate(runs)}
+            keys.sort(key=lambda k: position.get(k, len(position)))
         return [OfferedRun(key, self._start(key, runs)) for key in keys]
 
-    def _start(self, key: str, runs: Mapping[Any, Mapping[str, Any]]) -> str:
+    def _start(self, key: str, runs: Mapping[str, RunDocument]) -> str:
         """`` · Starts 2026-02-23 08:00 UTC+07:00`` for an offered run, or ``""``."""
-        start = self.time((runs.get(key) or _NOTHING).get("start"))
+        run = runs.get(key)
+        start = self.time(run.start) if run is not None else ""
         return self._starts.get(start, self._starts_macro, start) if start else ""
 
-    def _head(self, offer: Mapping[str, Any]) -> Markup:
+    def _head(self, offer: OfferDocument) -> Markup:
         return self._head_macro(
-            offer.get("term"),
-            offer.get("application_start"),
-            offer.get("application_end"),
-            bool(offer.get("open_now")),
+            offer.term, offer.application_start, offer.application_end, offer.open_now
         )
 
-    def _tail(self, offer: Mapping[str, Any]) -> Markup:
-        credits = offer.get("credits") or _NOTHING
-        equivalence = offer.get("equivalence") or _NOTHING
-        status = equivalence.get("status") or ""
-        by_language = offer.get("notes_by_language")
-        given = (
-            {str(k): v for k, v in by_language.items() if isinstance(v, str) and v}
-            if isinstance(by_language, dict)
-            else {}
-        )
+    def _tail(self, offer: OfferDocument) -> Markup:
+        credits = offer.credits or _NO_CREDITS
+        equivalence = offer.equivalence
+        given = {
+            k: v for k, v in (offer.notes_by_language or {}).items() if isinstance(v, str) and v
+        }
         return self._tail_macro(
-            number_text(offer.get("seats")),
+            number_text(offer.seats),
             {
-                "host": number_text(credits.get("host")),
-                "home": number_text(credits.get("home")),
-                "host_system": credits.get("host_system") or "",
-                "home_system": credits.get("home_system") or "",
-                "source": credits.get("source") or "",
+                "host": number_text(credits.host),
+                "home": number_text(credits.home),
+                "host_system": credits.host_system or "",
+                "home_system": credits.home_system or "",
+                "source": credits.source or "",
             },
             {
-                "status": status,
-                "home_course": (equivalence.get("home_course") or "") if status else "",
-                "valid_terms": [str(t) for t in equivalence.get("valid_terms") or []]
-                if status
-                else [],
+                "status": equivalence.status if equivalence else "",
+                "home_course": (equivalence.home_course or "") if equivalence else "",
+                "valid_terms": list(equivalence.valid_terms) if equivalence else [],
             },
-            offer.get("notes") or given.get(self.ui) or next(iter(given.values()), ""),
+            offer.notes or given.get(self.ui) or next(iter(given.values()), ""),
             given,
         )
+
+
+_NO_CREDITS = Credits(None, None, None, None, None)

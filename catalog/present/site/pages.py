@@ -15,12 +15,13 @@ URL has passed ``safe_url``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from markupsafe import escape
 
 from catalog.memo import cached
+from catalog.present.course_document import CourseDocument, OfferDocument, RunDocument
 from catalog.present.site.display import language_code
 from catalog.present.site.offer_cards import OfferCards
 from catalog.present.site.safety import safe_url
@@ -73,7 +74,7 @@ class CoursePage:
 
     def render(
         self,
-        course: Mapping[str, Any],
+        course: CourseDocument,
         *,
         jsonld: str,
         short_description: str,
@@ -83,7 +84,7 @@ class CoursePage:
         (``JsonLd.render``), the short description plain text and the description nh3's
         output."""
         frame = self._frame
-        title = escape(course.get("title") or course.get("key") or "")
+        title = escape(course.title or course.key)
         main = self._main
         values = self.values(course, title, short_description, description_html)
         # the values as they are, without the environment's globals (none is used): the context
@@ -102,48 +103,44 @@ class CoursePage:
         )
 
     def values(
-        self, course: Mapping[str, Any], title: str, short_description: str, description_html: str
+        self, course: CourseDocument, title: str, short_description: str, description_html: str
     ) -> dict[str, Any]:
         """What ``course_main.html`` shows of ``course`` (``title`` escaped already)."""
-        get = course.get
-        offers = get("offers") or ()
-        runs = get("runs") or ()
+        offers, runs = course.offers, course.runs
         return {
             "ui": self._ui,
             "title": title,
-            "lang": self._language(get("language")),
-            "withdrawn": get("status") == "withdrawn",
-            "is_free": get("is_free"),
-            "certificate": get("certificate"),
+            "lang": self._language(course.language),
+            "withdrawn": course.status == "withdrawn",
+            "is_free": course.is_free,
+            "certificate": course.certificate,
             "short_description": short_description,
-            "url": safe_url(get("url")),
-            "institution": get("institution") or "",
-            "organization": get("organization") or "",
-            "language": get("language") or "",
-            "subjects": [s.get("code") for s in get("subjects_isced") or [] if s.get("code")],
-            "level": get("level") or "",
-            "pacing": get("pacing") or "",
-            "effort": get("effort") or "",
-            "key": get("key") or "",
+            "url": safe_url(course.url),
+            "institution": course.institution or "",
+            "organization": course.organization or "",
+            "language": course.language or "",
+            "subjects": [s.code for s in course.subjects_isced if s.code],
+            "level": course.level or "",
+            "pacing": course.pacing or "",
+            "effort": course.effort or "",
+            "key": course.key,
             "cards": self.cards.cards(offers, runs) if offers else (),
             "description_html": description_html,
             "runs": self._runs(runs, offers) if runs else (),
         }
 
-    def _runs(
-        self, runs: Sequence[Mapping[str, Any]], offers: Sequence[Mapping[str, Any]]
-    ) -> list[Run]:
-        offered = {offer.get("run") for offer in offers}
+    def _runs(self, runs: Sequence[RunDocument], offers: Sequence[OfferDocument]) -> list[Run]:
+        offered = {offer.run for offer in offers}
         time = self.time
         return [
             Run(
-                run.get("key") or "",
-                time(run.get("start")),
-                time(run.get("end")),
-                time(run.get("enrollment_start")),
-                time(run.get("enrollment_end")),
-                run.get("pacing"),
-                run.get("key") in offered,
+                run.key,
+                time(run.start),
+                time(run.end),
+                time(run.enrollment_start),
+                time(run.enrollment_end),
+                run.pacing,
+                run.key in offered,
             )
             for run in runs
         ]

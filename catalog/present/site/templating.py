@@ -25,7 +25,7 @@ for).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,8 @@ def environment() -> Environment:
     )
 
 
-def epoch_text(value: Any) -> int | str:
-    """Epoch seconds of an ISO 8601 time, for a ``data-`` attribute; ``""`` when unreadable."""
+def epoch_text(value: datetime | None) -> int | str:
+    """Epoch seconds of a moment, for a ``data-`` attribute; ``""`` for none."""
     seconds = epoch(value)
     return "" if seconds is None else seconds
 

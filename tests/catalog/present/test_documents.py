@@ -19,6 +19,7 @@ from catalog.store.models import Course, CourseRun, Offer
 from catalog.store.offers import rebuild
 from connectors.records import CourseRecord, Page
 from connectors.records import CourseRun as RunRecord
+from tests.support.documents import as_json_all
 
 START = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 TIN_CHI, XUEFEN = CreditSystem("tin_chi", 15), CreditSystem("xuefen", 16)
@@ -121,7 +122,11 @@ def test_each_course_gets_its_own_runs_and_offers(
     monkeypatch.setattr(documents, "BATCH", batch)
     with read_only(catalog) as conn:
         expected = _expected(conn, audience, include_withdrawn)
-        docs = list(course_documents(conn, audience=audience, include_withdrawn=include_withdrawn))
+        docs = list(
+            as_json_all(
+                course_documents(conn, audience=audience, include_withdrawn=include_withdrawn)
+            )
+        )
     got = {
         d["id"]: (
             tuple(r["key"] for r in d["runs"]),
@@ -139,7 +144,7 @@ def test_each_course_gets_its_own_runs_and_offers(
 
 def test_times_are_iso_8601_utc_and_windows_in_the_offering_zone(catalog) -> None:
     with read_only(catalog) as conn:
-        docs = {d["key"]: d for d in course_documents(conn, audience="tsinghua")}
+        docs = {d["key"]: d for d in as_json_all(course_documents(conn, audience="tsinghua"))}
     course = docs["UETx+C007"]
     runs = {r["key"]: r for r in course["runs"]}
     assert runs["r7-0"]["start"] == (START + timedelta(days=7)).isoformat()
@@ -160,8 +165,8 @@ def test_times_are_iso_8601_utc_and_windows_in_the_offering_zone(catalog) -> Non
 def test_documents_do_not_share_their_lists(catalog) -> None:
     """Values are converted once per distinct value, but every document is its own."""
     with read_only(catalog) as conn:
-        docs = list(course_documents(conn, isced=lambda s: ["06"] if s else [],
-                                     labels=lambda code: {"en": "ICT"}))  # fmt: skip
+        docs = list(as_json_all(course_documents(conn, isced=lambda s: ["06"] if s else [],
+                                     labels=lambda code: {"en": "ICT"})))  # fmt: skip
     with_subjects = [d for d in docs if d["subjects"]]
     assert len(with_subjects) >= 2
     a, b = with_subjects[:2]

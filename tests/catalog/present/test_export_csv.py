@@ -13,6 +13,7 @@ import pytest
 from catalog.derive.subjects import load_subjects
 from catalog.present.export_csv import BOM, COLUMNS, safe_cell, write_csv
 from catalog.present.export_csv import rows as offer_rows
+from tests.support.documents import document, documents
 
 ICT = load_subjects().entries(["Computer Science"])
 EDU = load_subjects().entries(["Giáo dục"])
@@ -91,7 +92,7 @@ def written(path: Path, courses: list[dict[str, Any]], audience: str = "tsinghua
     config entry gives (the example config's: Vietnamese for VNU, Chinese for Tsinghua)."""
     kw.setdefault("language", {"vnu": "vi", "tsinghua": "zh"}.get(audience, "en"))
     with path.open("w", encoding="utf-8", newline="") as out:
-        return write_csv(out, courses, audience=audience, **kw)
+        return write_csv(out, documents(courses), audience=audience, **kw)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -157,7 +158,7 @@ def test_the_file_starts_with_the_utf8_bom_and_ends_rows_with_crlf(tmp_path: Pat
 def test_a_stream_opened_with_utf8_sig_gets_exactly_one_bom(tmp_path: Path) -> None:
     path = tmp_path / "offers.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        write_csv(out, [course()], audience="tsinghua")
+        write_csv(out, documents([course()]), audience="tsinghua")
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfcourse_id")
     assert data.count(b"\xef\xbb\xbf") == 1
@@ -168,7 +169,7 @@ def test_a_stream_in_another_encoding_is_refused(tmp_path: Path) -> None:
         (tmp_path / "x.csv").open("w", encoding="cp1252", newline="") as out,
         pytest.raises(ValueError, match="cp1252"),
     ):
-        write_csv(out, [course()], audience="tsinghua")
+        write_csv(out, documents([course()]), audience="tsinghua")
 
 
 def test_a_text_buffer_gets_the_bom_as_its_first_character() -> None:
@@ -259,7 +260,9 @@ def test_a_course_without_runs_offered_as_a_whole_is_one_row_without_run_cells(
     assert (first["term"], first["seats"], first["open_now"]) == ("2025-2026 HK2", "40", "yes")
     assert first["pacing"] == "instructor", "the course's own"
     older = offer(None)  # a document from before whole_course: no run means the whole course
-    [old_row] = offer_rows(course(runs=[], offers=[older]), audience="tsinghua", language="vi")
+    [old_row] = offer_rows(
+        document(course(runs=[], offers=[older])), audience="tsinghua", language="vi"
+    )
     assert old_row["whole_course"] == "yes"
 
 
@@ -335,5 +338,5 @@ def test_rows_are_streamed_not_collected() -> None:
             seen.append(out.getvalue().count("\r\n"))  # lines written before course n
             yield c
 
-    assert write_csv(out, courses(), audience="tsinghua") == 3
+    assert write_csv(out, documents(courses()), audience="tsinghua") == 3
     assert seen == [1, 2, 3]

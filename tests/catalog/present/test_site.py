@@ -24,6 +24,7 @@ from catalog.present.site.build import MARKER
 from catalog.present.site.i18n import LANGUAGES, STRINGS, default_language
 from catalog.present.site.index import COLUMNS
 from catalog.present.site.safety import page_slug, plain_text, safe_url, sanitize_html, script_json
+from tests.support.documents import documents
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "html_xss"
 TEMPLATES = Path(__file__).resolve().parents[3] / "catalog" / "present" / "site" / "templates"
@@ -205,7 +206,7 @@ def build(tmp_path: Path, courses: Any = None, *, audience: str = "vnu") -> Path
     write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=sample_courses() if courses is None else courses,
+        courses=documents(sample_courses() if courses is None else courses),
         audience=audience,
         generated_at=GENERATED,
     )
@@ -382,7 +383,7 @@ def test_site_layout_and_stats(tmp_path: Path) -> None:
     stats = write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=iter(sample_courses()),
+        courses=documents(iter(sample_courses())),
         audience="vnu",
         generated_at=GENERATED,
     )
@@ -459,7 +460,7 @@ def test_a_course_twice_gets_one_page(tmp_path: Path) -> None:
     stats = write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=[*courses, courses[0]],
+        courses=documents([*courses, courses[0]]),
         audience="vnu",
         generated_at=GENERATED,
     )
@@ -477,7 +478,7 @@ def test_two_ids_with_one_slug_get_two_pages(tmp_path: Path, monkeypatch) -> Non
     stats = write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=[*courses, courses[1], courses[2]],
+        courses=documents([*courses, courses[1], courses[2]]),
         audience="vnu",
         generated_at=GENERATED,
     )
@@ -606,7 +607,13 @@ _LABEL = re.compile(r"UTC(?:[+-]\d\d:\d\d)?")
 
 def build_zoned(tmp_path: Path, courses: list[dict[str, Any]], audience: str = "vnu") -> Path:
     out = tmp_path / f"site-{audience}"
-    write_site(out, institutions=ZONED, courses=courses, audience=audience, generated_at=GENERATED)
+    write_site(
+        out,
+        institutions=ZONED,
+        courses=documents(courses),
+        audience=audience,
+        generated_at=GENERATED,
+    )
     return out
 
 
@@ -902,7 +909,11 @@ def test_streaming_writes_each_page_before_reading_the_next(tmp_path: Path) -> N
             yield course
 
     write_site(
-        out, institutions=INSTITUTIONS, courses=courses(), audience="vnu", generated_at=GENERATED
+        out,
+        institutions=INSTITUTIONS,
+        courses=documents(courses()),
+        audience="vnu",
+        generated_at=GENERATED,
     )
 
 

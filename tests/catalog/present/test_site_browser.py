@@ -34,6 +34,7 @@ from tests.catalog.present.test_site import (
     sample_courses,
 )
 from tests.catalog.present.test_site_index import many_courses
+from tests.support.documents import documents
 from tests.support.loopback import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,7 +62,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     now = datetime.now(UTC)
     courses = [*sample_courses(now), make_course("X+EVIL", HOSTILE_TITLE, now=now, language="vi")]
     out = tmp_path_factory.mktemp("browser") / "site"
-    write_site(out, institutions=INSTITUTIONS, courses=courses, audience="vnu", generated_at=now)
+    write_site(
+        out, institutions=INSTITUTIONS, courses=documents(courses), audience="vnu", generated_at=now
+    )
     return out
 
 
@@ -73,7 +76,7 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=many_courses(BIG, now),
+        courses=documents(many_courses(BIG, now)),
         audience="vnu",
         generated_at=now,
     )
@@ -351,7 +354,7 @@ def test_no_payload_runs_in_the_list_or_on_its_page(
     write_site(
         out,
         institutions=INSTITUTIONS,
-        courses=courses,
+        courses=documents(courses),
         audience="vnu",
         generated_at=datetime.now(UTC),
     )
@@ -648,7 +651,7 @@ def test_times_on_the_page_are_in_the_audiences_zone(
         engine.dispose()
     out = tmp_path / "site"
     now = datetime.now(UTC)
-    write_site(out, institutions=known, courses=docs, audience="vnu", generated_at=now)
+    write_site(out, institutions=known, courses=documents(docs), audience="vnu", generated_at=now)
     _open(browser, course_page(out, AI_ID))
     card = _text(browser, ".offer")
     runs = _text(browser, "section[aria-labelledby=runs-h] table")
@@ -665,7 +668,11 @@ def test_an_empty_site_says_there_are_no_courses_yet(
 
     empty = tmp_path / "empty"
     write_site(
-        empty, institutions=INSTITUTIONS, courses=[], audience="vnu", generated_at=datetime.now(UTC)
+        empty,
+        institutions=INSTITUTIONS,
+        courses=documents([]),
+        audience="vnu",
+        generated_at=datetime.now(UTC),
     )
     _open(browser, empty / "index.html")
 

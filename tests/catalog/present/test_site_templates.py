@@ -12,6 +12,7 @@ import lxml.html
 from catalog.present.site import write_site
 from catalog.present.site.i18n import STRINGS
 from tests.catalog.present.test_site import GENERATED, INSTITUTIONS, make_course, sample_courses
+from tests.support.documents import documents
 
 
 def test_each_template_is_compiled_once_per_site(tmp_path: Path, monkeypatch) -> None:
@@ -27,7 +28,7 @@ def test_each_template_is_compiled_once_per_site(tmp_path: Path, monkeypatch) ->
     write_site(
         tmp_path / "site",
         institutions=INSTITUTIONS,
-        courses=courses,
+        courses=documents(courses),
         audience="vnu",
         generated_at=GENERATED,
     )
@@ -50,7 +51,7 @@ def test_the_caller_gives_the_sites_language(tmp_path: Path) -> None:
         write_site(
             out,
             institutions=INSTITUTIONS,
-            courses=sample_courses()[:1],
+            courses=documents(sample_courses()[:1]),
             audience="vnu",
             generated_at=GENERATED,
             language=language,

@@ -33,6 +33,7 @@ from catalog.store.ingest import Ingestor
 from catalog.store.models import Offer
 from catalog.store.offers import rebuild
 from connectors.records import CourseRecord, CourseRun, Page
+from tests.support.documents import as_json_all
 
 TIN_CHI, XUEFEN, ECTS = (
     CreditSystem("tin_chi", 15),
@@ -174,7 +175,7 @@ def test_offers_one_per_run_and_audience_with_windows_seats_and_credits(engine) 
     assert (summary.open_now, summary.seats) == (3, 40)  # 40 seats for the term, not per run
 
     with read_only(engine) as conn:
-        docs = {d["key"]: d for d in course_documents(conn, audience="tsinghua")}
+        docs = {d["key"]: d for d in as_json_all(course_documents(conn, audience="tsinghua"))}
         assert set(docs) == {"UETx+INT1001", "UETx+INT3401"}  # USSHx excluded
         intro = docs["UETx+INT1001"]["offers"]
         assert sorted(o["run"] for o in intro) == ["r-2026-spring", "r-self"]

@@ -15,6 +15,7 @@ from catalog.store.db import read_only
 from catalog.store.ingest import Ingestor
 from catalog.store.offers import rebuild
 from connectors.records import CourseRecord, CourseRun, Page
+from tests.support.documents import as_json_all
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
 HK1 = Term("2025-2026 HK1", date(2025, 7, 1), date(2025, 8, 15), 30,
@@ -64,7 +65,7 @@ def _offers(engine) -> dict[str, list[tuple[str | None, str | None, bool]]]:
     with read_only(engine) as conn:
         return {
             d["key"]: [(o["run"], o["term"], o["whole_course"]) for o in d["offers"]]
-            for d in course_documents(conn, audience="tsinghua")
+            for d in as_json_all(course_documents(conn, audience="tsinghua"))
         }
 
 
@@ -91,7 +92,11 @@ def test_a_runless_offer_has_the_terms_window_seats_and_the_audiences_notes(engi
     _seed(engine)
     rebuild(engine, SETTINGS, now=NOW)
     with read_only(engine) as conn:
-        [doc] = [d for d in course_documents(conn, audience="tsinghua") if d["key"] == "OAI+1"]
+        [doc] = [
+            d
+            for d in as_json_all(course_documents(conn, audience="tsinghua"))
+            if d["key"] == "OAI+1"
+        ]
     [offer] = doc["offers"]
     assert doc["runs"] == []
     assert offer["application_start"] == "2025-12-01T00:00:00+07:00"

@@ -1,0 +1,110 @@
+"""The course document: one course as every export and published feed sees it.
+
+Frozen, typed values built in one place (:func:`catalog.present.documents.course_documents`)
+from what the catalog stored, with the decisions already taken: times are aware datetimes (runs
+in UTC, an offer's application window in the offering institution's zone), subjects carry their
+ISCED-F codes and labels, an offer names its run by key or is an offer of the whole course. The
+JSON export (:mod:`catalog.present.document_json`), the CSV, the static site and its search index
+read these attributes; none of them parses a time or maps a subject again.
+
+The field names are those of the JSON export's ``courses[]`` items (schema mooc-exchange/1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """An ISCED-F 2013 broad field (``"06"``) and its labels by language (vi, zh, en)."""
+
+    code: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RunDocument:
+    """A run of the course, its times in UTC."""
+
+    key: str
+    start: datetime | None
+    end: datetime | None
+    enrollment_start: datetime | None
+    enrollment_end: datetime | None
+    pacing: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Credits:
+    """Credits on both sides of an offer, each in its own credit system."""
+
+    host: float | None
+    host_system: str | None
+    home: float | None
+    home_system: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Equivalence:
+    """The home university's decision on a course: which of its courses it counts as, when."""
+
+    status: str
+    home_course: str | None
+    valid_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDocument:
+    """A course (one run, or the whole course) open to one audience's students in one term."""
+
+    audience: str
+    offering: str
+    #: The key of the run offered; None for a course offered as a whole (it has no runs).
+    run: str | None
+    whole_course: bool
+    rule: str
+    term: str | None
+    #: In the offering institution's time zone.
+    application_start: datetime | None
+    application_end: datetime | None
+    open_now: bool
+    seats: int | None
+    notes: str | None
+    notes_by_language: Mapping[str, str] | None
+    credits: Credits | None
+    equivalence: Equivalence | None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseDocument:
+    """A course with its runs and (for an export with an audience, only that audience's)
+    offers."""
+
+    id: str
+    institution: str | None
+    feed: str
+    key: str
+    title: str
+    language: str | None
+    short_description: str | None
+    description: str | None
+    url: str | None
+    image_url: str | None
+    organization: str | None
+    #: The source's own subject names, as it sent them.
+    subjects: tuple[str, ...]
+    subjects_isced: tuple[Subject, ...]
+    level: str | None
+    effort: str | None
+    pacing: str | None
+    status: str
+    is_free: bool | None
+    certificate: bool | None
+    runs: tuple[RunDocument, ...]
+    offers: tuple[OfferDocument, ...]
+    first_seen: datetime | None
+    updated_at: datetime | None
