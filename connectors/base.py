@@ -42,6 +42,7 @@ A connector runs one harvest at a time: the loop's per-harvest state (the pagina
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 from abc import ABC
 from collections.abc import Iterator, Mapping, Sequence
@@ -51,6 +52,7 @@ from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 from connectors.auth import OAuth2ClientCredentials, Secret
 from connectors.errors import FeedError, ResumptionExpired
 from connectors.facts import Fact, count_fact
+from connectors.feedlog import FeedLog
 from connectors.http import (
     AuthProvider,
     HttpClient,
@@ -138,6 +140,8 @@ class Connector(ABC, Generic[OptionsT]):
     ) -> None:
         self.feed = feed
         self.options = options
+        #: The logger of the connector's module, with ``feed <id>:`` in front of each line.
+        self.log = FeedLog(logging.getLogger(type(self).__module__), feed.feed_id)
         self.http = http or HttpClient(
             self.http_settings(feed.http), feed_id=feed.feed_id, stop=stop
         )
