@@ -304,8 +304,9 @@ def harvest_with(
 ) -> Iterator[Page]:
     """Start ``connector``'s harvest as the sync does: the known pages passed beside the cursor.
 
-    A connector that overrides ``harvest(cursor)`` without a ``known_pages`` parameter (written
-    before it existed) gets them inside its cursor, under ``"validators"``, as it always did.
+    A connector that overrides ``harvest(cursor)`` without a ``known_pages`` parameter (a
+    third-party connector keeps working unchanged) gets them inside its cursor, under
+    ``"validators"``.
     """
     if not known_pages:
         return connector.harvest(cursor)
@@ -316,7 +317,8 @@ def harvest_with(
 
 def _split_legacy(cursor: Cursor, known_pages: KnownPages | None) -> tuple[Cursor, KnownPages]:
     """The connector's own cursor, and the known pages — also from a cursor that carries them
-    under ``"validators"``, the way the sync once handed them in."""
+    under ``"validators"`` (how :func:`harvest_with` hands them to a connector without the
+    ``known_pages`` parameter)."""
     if cursor is None or "validators" not in cursor:
         return cursor, known_pages or {}
     own = {key: value for key, value in cursor.items() if key != "validators"}

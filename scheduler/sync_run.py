@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.derive.policy import HarvestPolicy
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, LeaseLost, lost_message
 from catalog.store import harvests, leases
 from catalog.store.ingest import Ingestor
 from connectors.base import Connector, harvest_with
@@ -95,7 +95,7 @@ def _run_harvest(run: _Run, make_connector: Callable[[], Connector]) -> tuple[st
     except FeedError as exc:
         error = str(exc)
         log.error("%s", error)
-    except leases.LeaseLost as exc:
+    except LeaseLost as exc:
         status, error = "interrupted", str(exc)
         log.error("%s", error)
     except (CatalogError, SQLAlchemyError) as exc:
@@ -174,7 +174,7 @@ def _harvest(connector: Connector, run: _Run) -> tuple[str, str | None]:
                 if page.last:
                     return "succeeded", None
                 if run.lost.is_set():
-                    return "interrupted", leases.lost_message(feed_id)
+                    return "interrupted", lost_message(feed_id)
                 if run.stop is not None and run.stop.is_set():
                     ingestor.flush()  # held not-modified pages: the resume starts after them
                     return "interrupted", "stopped before the end of the feed; the next run resumes"

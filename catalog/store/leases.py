@@ -29,11 +29,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, or_, select, update
 
-from catalog.errors import (
-    CatalogError,
-    LeaseLost,
-    lost_message,  # noqa: F401  (the sync records it as leases.lost_message)
-)
+from catalog.errors import CatalogError, LeaseLost
 from catalog.store import liveness, tables
 from catalog.store.tables import utcnow
 from connectors.feedlog import FeedLog
