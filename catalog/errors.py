@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from connectors.feedlog import feed_prefix
+
 
 class CatalogError(Exception):
     """Root of the catalog's errors."""
@@ -57,8 +59,9 @@ class LeaseLost(CatalogError):
 def lost_message(feed_id: str) -> str:
     """What a sync that lost its lease records on its run (and the CLI prints)."""
     return (
-        f"feed {feed_id}: this sync lost its lease (it was paused or cut off from the database "
-        "past lease_ttl, and another sync took the feed over); it stopped without writing"
+        f"{feed_prefix(feed_id)}this sync lost its lease (it was paused or cut off from the "
+        "database past lease_ttl, and another sync took the feed over); it stopped without "
+        "writing"
     )
 
 

@@ -42,6 +42,7 @@ A connector runs one harvest at a time: the loop's per-harvest state (the pagina
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 from abc import ABC
 from collections.abc import Iterator, Mapping, Sequence
@@ -51,6 +52,7 @@ from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 from connectors.auth import OAuth2ClientCredentials, Secret
 from connectors.errors import FeedError, ResumptionExpired
 from connectors.facts import Fact, count_fact
+from connectors.feedlog import FeedLog
 from connectors.http import (
     AuthProvider,
     HttpClient,
@@ -138,6 +140,8 @@ class Connector(ABC, Generic[OptionsT]):
     ) -> None:
         self.feed = feed
         self.options = options
+        #: The logger of the connector's module, with ``feed <id>:`` in front of each line.
+        self.log = FeedLog(logging.getLogger(type(self).__module__), feed.feed_id)
         self.http = http or HttpClient(
             self.http_settings(feed.http), feed_id=feed.feed_id, stop=stop
         )
@@ -300,8 +304,9 @@ def harvest_with(
 ) -> Iterator[Page]:
     """Start ``connector``'s harvest as the sync does: the known pages passed beside the cursor.
 
-    A connector that overrides ``harvest(cursor)`` without a ``known_pages`` parameter (written
-    before it existed) gets them inside its cursor, under ``"validators"``, as it always did.
+    A connector that overrides ``harvest(cursor)`` without a ``known_pages`` parameter (a
+    third-party connector keeps working unchanged) gets them inside its cursor, under
+    ``"validators"``.
     """
     if not known_pages:
         return connector.harvest(cursor)
@@ -312,7 +317,8 @@ def harvest_with(
 
 def _split_legacy(cursor: Cursor, known_pages: KnownPages | None) -> tuple[Cursor, KnownPages]:
     """The connector's own cursor, and the known pages — also from a cursor that carries them
-    under ``"validators"``, the way the sync once handed them in."""
+    under ``"validators"`` (how :func:`harvest_with` hands them to a connector without the
+    ``known_pages`` parameter)."""
     if cursor is None or "validators" not in cursor:
         return cursor, known_pages or {}
     own = {key: value for key, value in cursor.items() if key != "validators"}

@@ -22,7 +22,6 @@ all (course-discovery ``CatalogViewSet.courses``), so catalog harvests are alway
 from __future__ import annotations
 
 import email.utils
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -39,6 +38,7 @@ from connectors.discovery_mapping import (
     seat_facts,
 )
 from connectors.errors import AuthError, BadResponseError, FeedError, RecordError
+from connectors.feedlog import feed_prefix
 from connectors.http import AuthProvider, HttpResponse, decode_json, redact_url
 from connectors.normalize import parse_datetime, utc_iso
 from connectors.paging import NextLink, Paginator, Parsed, Position, Request
@@ -56,7 +56,6 @@ __all__ = [
     "server_date",
 ]
 
-log = logging.getLogger(__name__)
 
 LIST_PATH = "/api/v1/courses/"
 CATALOG_PATH = "/api/v1/catalogs/{id}/courses/"
@@ -95,8 +94,9 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
         if self.feed.auth is not None and not self.feed.auth.token_url:
             self.http.close()
             raise AuthError(
-                f"feed {self.feed.feed_id}: set [feeds.auth] token_url to the LMS token endpoint "
-                "(https://<lms>/oauth2/access_token); course-discovery does not issue tokens"
+                f"{feed_prefix(self.feed.feed_id)}set [feeds.auth] token_url to the LMS token "
+                "endpoint (https://<lms>/oauth2/access_token); course-discovery does not issue "
+                "tokens"
             )
         return super().make_auth()
 
@@ -164,7 +164,7 @@ class DiscoveryConnector(Connector[DiscoveryOptions]):
         try:
             return parse_datetime(state.get(name), f"cursor.{name}")
         except RecordError as exc:
-            log.warning("feed %s: %s; harvesting in full", self.feed.feed_id, exc.reason)
+            self.log.warning("%s; harvesting in full", exc.reason)
             return None
 
 
@@ -177,8 +177,8 @@ def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[list[Any], Any
     ):
         got = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:6]}"
         raise BadResponseError(
-            f"feed {feed_id}: {redact_url(url)} is not a course-discovery course list (expected "
-            f"an object with 'count', 'next' and 'results', got {got})",
+            f"{feed_prefix(feed_id)}{redact_url(url)} is not a course-discovery course list "
+            f"(expected an object with 'count', 'next' and 'results', got {got})",
             url=url,
         )
     return body["results"], body["next"], body.get("count")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from connectors.errors import RecordError
+from connectors.feedlog import FeedLog
 from connectors.normalize import absolute_url, clean_text, language_tag, parse_datetime, utc_iso
 from connectors.records import CourseRecord, CourseRun, Item, Rejected, is_http_url
 
@@ -64,10 +65,9 @@ def high_water_mark(
         if when is None:
             continue
         if not_after is not None and when > not_after + CLOCK_SKEW:
-            log.warning(
-                "feed %s: course %s changed at %s, after the server's own clock (%s); "
+            FeedLog(log, feed_id).warning(
+                "course %s changed at %s, after the server's own clock (%s); "
                 "left out of the high-water mark",
-                feed_id,
                 raw.get("key"),
                 utc_iso(when),
                 utc_iso(not_after),

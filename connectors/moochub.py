@@ -13,7 +13,6 @@ here, each with a test: ``data`` as one object instead of a list (the official v
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from annotated_types import Ge
 
 from connectors.base import Connector, Fact
 from connectors.errors import BadResponseError, FeedError, HttpStatusError
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, decode_json, redact_url
 from connectors.moochub_mapping import map_course, map_items, schema_version
 from connectors.paging import NextLink, Paginator, Parsed, Request
@@ -37,8 +37,6 @@ __all__ = [
     "parse_envelope",
     "schema_version",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +91,8 @@ class MoochubConnector(Connector[MoochubOptions]):
         version = self.options.version
         if response.status == 406:
             raise HttpStatusError(
-                f"feed {self.feed.feed_id}: {redact_url(request.url)} answered 406: it does not "
-                f"serve MOOChub version {version}{_problem_title(response.content)}; set "
+                f"{feed_prefix(self.feed.feed_id)}{redact_url(request.url)} answered 406: it "
+                f"does not serve MOOChub version {version}{_problem_title(response.content)}; set "
                 'options.version to one it supports ("3" or "2.3")',
                 url=request.url,
                 status=406,
@@ -103,10 +101,9 @@ class MoochubConnector(Connector[MoochubOptions]):
         self._answered = (answered_version(response.headers.get("Content-Type", "")), sunset)
         if sunset and not self._sunset_warned:
             self._sunset_warned = True
-            log.warning(
-                "feed %s: the server will stop serving MOOChub version %s on %s (Sunset "
+            self.log.warning(
+                "the server will stop serving MOOChub version %s on %s (Sunset "
                 "header); move options.version to a newer one",
-                self.feed.feed_id,
                 version,
                 sunset,
             )
@@ -157,8 +154,8 @@ def parse_envelope(body: Any, url: str, feed_id: str) -> tuple[list[Any], dict[s
     if not isinstance(body, dict) or not ({"data", "links"} & body.keys()):
         got = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:6]}"
         raise BadResponseError(
-            f"feed {feed_id}: {redact_url(url)} is not a MOOChub course list (expected an object "
-            f"with 'data' and 'links', got {got})",
+            f"{feed_prefix(feed_id)}{redact_url(url)} is not a MOOChub course list (expected an "
+            f"object with 'data' and 'links', got {got})",
             url=url,
         )
     data = body.get("data")
@@ -168,7 +165,8 @@ def parse_envelope(body: Any, url: str, feed_id: str) -> tuple[list[Any], dict[s
         data = []
     elif not isinstance(data, list):
         raise BadResponseError(
-            f"feed {feed_id}: 'data' in {redact_url(url)} is a {type(data).__name__}, not a list",
+            f"{feed_prefix(feed_id)}'data' in {redact_url(url)} is a {type(data).__name__}, "
+            "not a list",
             url=url,
         )
     links = body.get("links")

@@ -14,7 +14,6 @@ declared or not; an HTML or JSON answer instead of XML.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from connectors.errors import (
     ResumptionExpired,
     WrongEndpointError,
 )
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, redact_url
 from connectors.normalize import parse_datetime
 from connectors.oaipmh_mapping import (
@@ -45,7 +45,6 @@ from connectors.paging import Paginator, Parsed, Position, Request, ResumptionTo
 from connectors.records import Cursor, Page
 from connectors.xmlsafe import parse_document
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
@@ -119,7 +118,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
             hint = f"; {ENDPOINT_HINT}" if "badVerb" in codes else hint
             error = ResumptionExpired if "badResumptionToken" in codes else BadResponseError
             raise error(
-                f"feed {self.feed.feed_id}: {redact_url(response.url)} answered with OAI-PMH "
+                f"{feed_prefix(self.feed.feed_id)}{redact_url(response.url)} answered with OAI-PMH "
                 f"error {described}{hint}",
                 url=response.url,
             )
@@ -156,7 +155,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         try:
             when = parse_datetime(previous, "cursor.from")
         except RecordError:
-            log.warning("feed %s: unreadable from=%r; full harvest", self.feed.feed_id, previous)
+            self.log.warning("unreadable from=%r; full harvest", previous)
             return None
         if when is None:
             return None

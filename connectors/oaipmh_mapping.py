@@ -20,6 +20,7 @@ from typing import TypeVar
 from lxml import etree
 
 from connectors.errors import BadResponseError, RecordError, WrongEndpointError
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, describe_html, is_html, redact_url
 from connectors.normalize import clean_text, language_tag, parse_datetime, summary
 from connectors.oaipmh_repository import OAI, ROOT, OaiErrors
@@ -63,7 +64,7 @@ def read_response(response: HttpResponse, parse: Callable[[bytes], T], *, feed_i
     """Parse a response's body with ``parse``. An answer that is not OAI-PMH (an HTML page,
     JSON, another XML document) fails naming the URL and what base_url must be."""
     url = response.url
-    where = f"feed {feed_id}: {redact_url(url)}"
+    where = f"{feed_prefix(feed_id)}{redact_url(url)}"
     if is_html(response):
         raise WrongEndpointError(
             f"{where} answered {describe_html(response)}, not OAI-PMH XML: {ENDPOINT_HINT}",

@@ -16,6 +16,7 @@ from annotated_types import Ge, Le
 
 from connectors.base import Connector, Fact, count_fact
 from connectors.errors import BadResponseError, FeedError
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, decode_json
 from connectors.openedx_mapping import (
     NO_START_SENTINEL,
@@ -111,14 +112,14 @@ def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[list[Any], dic
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         got = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(body)[:6]}"
         raise BadResponseError(
-            f"feed {feed_id}: {url} is not an Open edX course list (expected an object with "
+            f"{feed_prefix(feed_id)}{url} is not an Open edX course list (expected an object with "
             f"'results' and 'pagination', got {got})",
             url=url,
         )
     pagination = body.get("pagination")
     if not isinstance(pagination, dict):
         raise BadResponseError(
-            f"feed {feed_id}: {url} has no 'pagination' object; is this the Courses API v1?",
+            f"{feed_prefix(feed_id)}{url} has no 'pagination' object; is this the Courses API v1?",
             url=url,
         )
     return body["results"], pagination

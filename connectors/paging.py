@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from connectors.errors import BadResponseError, PaginationError
+from connectors.feedlog import FeedLog, feed_prefix
 from connectors.http import redact_url
 from connectors.records import Cursor, Item
 
@@ -86,7 +87,7 @@ class PageGuard:
         where = redact_url(url or token)
         if token in self._seen:
             raise PaginationError(
-                f"feed {self.feed_id}: {self.what} repeats {where}; the source's paging is "
+                f"{feed_prefix(self.feed_id)}{self.what} repeats {where}; the source's paging is "
                 "broken, stopping instead of looping",
                 url=url,
             )
@@ -97,7 +98,7 @@ class PageGuard:
 
 def too_many_pages(feed_id: str, max_pages: int, url: str) -> PaginationError:
     return PaginationError(
-        f"feed {feed_id}: more than {max_pages} pages (options.max_pages); "
+        f"{feed_prefix(feed_id)}more than {max_pages} pages (options.max_pages); "
         f"stopping before {redact_url(url)}",
         url=url,
     )
@@ -155,8 +156,8 @@ class NextLink(Paginator):
         if saved and same_host(str(saved), self.feed.base_url):
             return replace(first, url=str(saved)), int((cursor or {}).get("page") or number)
         if saved:  # base_url moved to another host since the cursor was saved
-            log.warning(
-                "feed %s: saved cursor is not on base_url's host; starting over", self.feed.feed_id
+            FeedLog(log, self.feed.feed_id).warning(
+                "saved cursor is not on base_url's host; starting over"
             )
         return first, 1
 
@@ -211,9 +212,9 @@ class PageNumber(Paginator):
         keys = tuple(item.key for item in parsed.items)
         if keys and keys == self._previous:
             raise PaginationError(
-                f"feed {self.feed.feed_id}: {redact_url(request.url)} returns the same courses "
-                f"as page {number - 1}; the platform ignores ?{self.param}, stopping instead of "
-                "looping",
+                f"{feed_prefix(self.feed.feed_id)}{redact_url(request.url)} returns the same "
+                f"courses as page {number - 1}; the platform ignores ?{self.param}, "
+                "stopping instead of looping",
                 url=request.url,
             )
         self._previous = keys
@@ -273,8 +274,8 @@ class ResumptionToken(Paginator):
             return None
         if token in self._seen:
             raise PaginationError(
-                f"feed {self.feed.feed_id}: {self.what} {token!r} from {redact_url(request.url)} "
-                "was already used; stopping instead of looping",
+                f"{feed_prefix(self.feed.feed_id)}{self.what} {token!r} from "
+                f"{redact_url(request.url)} was already used; stopping instead of looping",
                 url=request.url,
             )
         self._token = token
@@ -283,9 +284,8 @@ class ResumptionToken(Paginator):
     def restart(self, request: Request, first: Request, expired: BadResponseError) -> Request:
         if self._token is None or self._restarted:
             raise expired
-        log.warning(
-            "feed %s: %s at %s expired; restarting the harvest from %s",
-            self.feed.feed_id,
+        FeedLog(log, self.feed.feed_id).warning(
+            "%s at %s expired; restarting the harvest from %s",
             self.what,
             redact_url(request.url),
             redact_url(first.url),
@@ -320,12 +320,12 @@ def follow_next(
         return None
     if not isinstance(value, str):
         raise BadResponseError(
-            f"feed {feed_id}: {what} is not a URL in {redact_url(current)}", url=current
+            f"{feed_prefix(feed_id)}{what} is not a URL in {redact_url(current)}", url=current
         )
     target = urljoin(current, value)
     if not same_host(target, base_url):
         raise PaginationError(
-            f"feed {feed_id}: {what} in {redact_url(current)} points to another host "
+            f"{feed_prefix(feed_id)}{what} in {redact_url(current)} points to another host "
             f"({urlsplit(target).hostname}); refusing to follow it",
             url=current,
         )

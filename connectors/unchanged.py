@@ -1,11 +1,11 @@
 """Pages whose bytes are the same as last time: recognised by digest, never parsed again.
 
 Most platforms send no ``ETag`` (an Open edX LMS without a caching proxy, XuetangX, MOOChub
-servers), so a re-sync of an unchanged catalog used to download, parse, map, validate and hash
-every page only to write nothing. Now each page's validators also carry a digest of its body;
-the sync hands the last complete harvest's validators back, and when a page's body has the same
-digest the connector yields it as *not modified* — exactly what a ``304`` means — so the catalog
-carries that page's courses over without reading a record of it.
+servers), and without one a re-sync of an unchanged catalog would download, parse, map,
+validate and hash every page only to write nothing. So each page's validators also carry a
+digest of its body; the sync hands the last complete harvest's validators back, and when a
+page's body has the same digest the connector yields it as *not modified* — exactly what a
+``304`` means — so the catalog carries that page's courses over without reading a record of it.
 
 The digest covers the connector's identity too (:func:`fingerprint`: kind, the project's
 version, the feed's options), so a new release or a changed option reads every page again.

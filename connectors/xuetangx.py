@@ -15,7 +15,6 @@ with a ``message``; a server that ignores ``?page``; brotli-compressed bodies (u
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from annotated_types import Ge, Gt, Predicate
 
 from connectors.base import Connector, Fact, count_fact
 from connectors.errors import BadResponseError, FeedError, HttpStatusError, RecordError
+from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, HttpSettings, decode_json, redact_url
 from connectors.normalize import clean_text, zone
 from connectors.paging import PageNumber, Paginator, Parsed, Request
@@ -51,7 +51,6 @@ __all__ = [
     "subjects",
 ]
 
-log = logging.getLogger(__name__)
 
 LIST_PATH = "/api/v1/lms/get_product_list/"
 CLASSROOM_PATH = "/api/v1/lms/product/classroom/"
@@ -188,7 +187,7 @@ class XuetangXConnector(Connector[XuetangXOptions]):
         return dataclasses.replace(item, runs=runs, pacing=course_pacing(runs))
 
     def _rejected(self, item: CourseRecord, reason: str) -> Rejected:
-        log.warning("feed %s: course %s rejected: %s", self.feed.feed_id, item.key, reason)
+        self.log.warning("course %s rejected: %s", item.key, reason)
         return Rejected(reason=reason, key=item.key, raw=item.raw)
 
 
@@ -203,14 +202,14 @@ def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[int | None, li
     where = redact_url(url)
     if not isinstance(body, dict):
         raise BadResponseError(
-            f"feed {feed_id}: {where} is not a XuetangX product list (expected an object with "
-            f"'success' and 'data', got {type(body).__name__})",
+            f"{feed_prefix(feed_id)}{where} is not a XuetangX product list (expected an object "
+            f"with 'success' and 'data', got {type(body).__name__})",
             url=url,
         )
     if "success" in body and not body["success"]:
         message = clean_text(body.get("message")) or "no message"
         raise BadResponseError(
-            f"feed {feed_id}: {where} answered success=false: {message}", url=url
+            f"{feed_prefix(feed_id)}{where} answered success=false: {message}", url=url
         )
     data = body.get("data")
     if not data:  # absent, null or {}: some deployments say "no more pages" this way
@@ -218,7 +217,7 @@ def parse_envelope(body: Any, *, url: str, feed_id: str) -> tuple[int | None, li
     products = data.get("product_list") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(products, list | None):
         raise BadResponseError(
-            f"feed {feed_id}: {where} has no 'data.product_list' list; is this the XuetangX "
+            f"{feed_prefix(feed_id)}{where} has no 'data.product_list' list; is this the XuetangX "
             "get_product_list API?",
             url=url,
         )

@@ -36,7 +36,7 @@ from connectors.feedlog import feed_prefix
 from scheduler.display import duration, iso, plural, when
 from scheduler.logs import SERVICE_LOGGER
 from scheduler.misfires import COUNT_LIMIT, Missed
-from scheduler.sync import FeedResult
+from scheduler.sync_result import FeedResult
 
 log = logging.getLogger(SERVICE_LOGGER)
 

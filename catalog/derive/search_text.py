@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 
 from catalog.derive.fold import fold
 from catalog.derive.subjects import load_subjects
+from catalog.memo import cached
 
 #: JavaScript's ``\\s`` (ECMA-262 WhiteSpace + LineTerminator), so Python and the site agree.
 _WHITESPACE = re.compile(
@@ -72,7 +72,7 @@ def folded_document_text(
     parts = (
         title_folded,
         _fold_repeated(organization) if organization and organization.strip() else "",
-        _subjects_text(names, signature) if names else "",
+        _subjects_text((names, signature)) if names else "",
         fold(short_description) if short_description and short_description.strip() else "",
     )
     if any(value and not part for value, part in zip(given, parts, strict=True)):
@@ -81,16 +81,18 @@ def folded_document_text(
     return _SEPARATOR.join(part for part in parts if part)
 
 
-@lru_cache(maxsize=4096)
-def _fold_repeated(text: str) -> str:
-    return fold(text)
-
-
-@lru_cache(maxsize=4096)
-def _subjects_text(names: tuple[str, ...], signature: tuple[tuple[str, str], ...]) -> str:
+def _fold_subjects(key: tuple[tuple[str, ...], tuple[tuple[str, str], ...]]) -> str:
+    """The folded subjects part for ``(names, the subject mapping's items)``."""
+    names, signature = key
     parts = _subject_parts(names, dict(signature))
     folded = [fold(part) for part in parts]
     return _SEPARATOR.join(folded) if all(folded) else fold(_SEPARATOR.join(parts))
+
+
+#: Folded once and remembered (catalog.memo): an institution's organisation and its few subject
+#: sets recur on course after course.
+_fold_repeated = cached(fold)
+_subjects_text = cached(_fold_subjects)
 
 
 def _subject_parts(names: Sequence[str], mapping: Mapping[str, str] | None) -> list[str]:

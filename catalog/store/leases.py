@@ -29,13 +29,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, or_, select, update
 
-from catalog.errors import (
-    CatalogError,
-    LeaseLost,
-    lost_message,  # noqa: F401  (the sync records it as leases.lost_message)
-)
+from catalog.errors import CatalogError, LeaseLost
 from catalog.store import liveness, tables
 from catalog.store.tables import utcnow
+from connectors.feedlog import FeedLog
 
 log = logging.getLogger(__name__)
 feeds_t = tables.feeds
@@ -101,10 +98,8 @@ def acquire(
     after = _take(engine, feed_id, ttl, holder, lambda now: [c.lease_holder == current.holder])
     if after is not None:
         return after
-    log.warning(
-        "feed %s: the lease holder is gone (%s); its lease is taken over now, not after the TTL",
-        feed_id,
-        why,
+    FeedLog(log, feed_id).warning(
+        "the lease holder is gone (%s); its lease is taken over now, not after the TTL", why
     )
     return Lease(feed_id, holder, ttl, took_over=current, why=why)
 
@@ -219,6 +214,7 @@ class Heartbeat:
         self.lease = lease
         self.lost = on_lost or threading.Event()
         self._stop = threading.Event()
+        self.log = FeedLog(log, lease.feed_id)
         self._thread = threading.Thread(
             target=self._run, name=f"lease-{lease.feed_id}", daemon=True
         )
@@ -228,11 +224,11 @@ class Heartbeat:
         while not self._stop.wait(interval):
             try:
                 if not renew(self.engine, self.lease):
-                    log.error("feed %s: lease lost; stopping the sync", self.lease.feed_id)
+                    self.log.error("lease lost; stopping the sync")
                     self.lost.set()
                     return
             except Exception:  # a database hiccup: try again next beat, the TTL has slack
-                log.warning("feed %s: could not renew the lease", self.lease.feed_id, exc_info=True)
+                self.log.warning("could not renew the lease", exc_info=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()

@@ -1,7 +1,9 @@
 """The contract every connector keeps, checked over every registered connector.
 
 A connector joins by shipping ``tests/fixtures/<name>/contract.toml`` (see tests/fixtures/README.md)
-— not by writing these tests again.
+— not by writing these tests again. The doors between the rooms are checked here too: a
+connector imports nothing of the catalog or the scheduler, and the catalog imports from the
+connectors only the record contract and the feed prefix (see :data:`CATALOG_MAY_IMPORT`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,38 @@ def test_connector_module_imports_nothing_from_the_catalog_or_the_scheduler(name
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & {"catalog", "scheduler", "sqlalchemy"}, f"{module} imports {imported}"
+
+
+#: What the catalog may import from the connectors room: the record contract, and the feed
+#: prefix of log lines and error messages (``feed <id>: ``) — a convention every room writes
+#: the same way, kept in one place. Both modules import only the standard library, so the
+#: catalog never pulls in HTTP, XML or a concrete connector through them.
+CATALOG_MAY_IMPORT = frozenset({"connectors.records", "connectors.feedlog"})
+
+
+def _imports(path: Path) -> set[str]:
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module)
+    return imported
+
+
+def test_the_catalog_imports_only_the_records_and_the_feed_prefix_from_the_connectors() -> None:
+    root = Path(__file__).resolve().parents[2]
+    wrong = {
+        f"{path.relative_to(root)}: {name}"
+        for path in sorted((root / "catalog").rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] == "connectors" and name not in CATALOG_MAY_IMPORT
+    }
+    assert not wrong, wrong
+    for name in CATALOG_MAY_IMPORT:
+        origin = importlib.util.find_spec(name).origin
+        own = {m for m in _imports(Path(origin)) if m.split(".")[0] in {"connectors", "requests"}}
+        assert not own, f"{name} imports {own}"
 
 
 @pytest.mark.parametrize("name", CONNECTORS)

@@ -46,3 +46,23 @@ def test_the_record_points_at_the_caller(caplog: pytest.LogCaptureFixture) -> No
     record = caplog.records[0]
     assert record.funcName == "test_the_record_points_at_the_caller"
     assert record.filename == "test_feedlog.py"
+
+
+def test_a_connectors_log_is_its_modules_logger_with_the_feed_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from connectors.base import FeedContext
+    from connectors.oaipmh import OaiPmhConnector, OaiPmhOptions
+
+    connector = OaiPmhConnector(
+        FeedContext("hou-oai", "https://oai.hou.invalid/oai"), OaiPmhOptions()
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="connectors.oaipmh"):
+            assert connector._from_argument("not a date") is None
+    finally:
+        connector.close()
+    [record] = caplog.records
+    assert record.name == "connectors.oaipmh"
+    assert record.getMessage() == "feed hou-oai: unreadable from='not a date'; full harvest"
+    assert record.filename == "oaipmh.py"
