@@ -127,8 +127,9 @@ courses = Table(
     Column("organization", String(255)),
     Column("subjects", JSON, nullable=False, default=list),
     # The ISCED-F broad fields the subjects map to (["06"]), decided by the ingest with the
-    # mapping ``derivations`` names (catalog.store.subject_codes); NULL until decided.
-    Column("isced", JSON),
+    # mapping ``derivations`` names (catalog.store.subject_codes); NULL until decided (None
+    # written is SQL NULL, never JSON null, so the partial index finds it).
+    Column("isced", JSON(none_as_null=True)),
     Column("level", String(64)),
     Column("effort", String(255)),
     Column("credits", Float),

@@ -32,7 +32,7 @@ from catalog.store.ingest.stored import never_stored
 from catalog.store.ingest.tally import HarvestTally, PageOutcome
 from catalog.store.ingest.upsert import upsert_courses
 from catalog.store.leases import Lease, renew_in
-from catalog.store.subject_codes import SubjectCodes, ensure_codes
+from catalog.store.subject_codes import Recoded, SubjectCodes, ensure_codes
 from catalog.store.tables import utcnow
 from catalog.store.validate import lone_surrogate
 from connectors.records import CourseRecord, Page, Rejected
@@ -81,8 +81,8 @@ class Ingestor:
         self.subject_mapping = subject_mapping
         #: Each written course's ISCED codes, decided with that mapping (``courses.isced``).
         self.codes = SubjectCodes(subject_mapping)
-        #: Whether the stored codes were made current for the mapping (the first page does it).
-        self._codes_current = False
+        #: What the first page's :meth:`ensure_codes` decided again (a changed mapping).
+        self.recoded: Recoded | None = None
         self.now = now
         self.tally = HarvestTally()
         #: Set when the last page was applied: what happened to withdrawals.
@@ -97,7 +97,7 @@ class Ingestor:
         (or held), the next-harvest cursor saved, the feed's health updated.
         """
         now = self.now()
-        if not self._codes_current:
+        if self.recoded is None:
             self.ensure_codes()
         if page.not_modified:
             self._held.append(page)
@@ -129,8 +129,7 @@ class Ingestor:
         """Before the harvest's first page: the stored ISCED codes made current for this
         mapping (all decided again if the config's ``[subjects]`` changed), so the courses this
         harvest leaves unchanged carry the same codes as those it writes."""
-        ensure_codes(self.engine, self.codes)
-        self._codes_current = True
+        self.recoded = ensure_codes(self.engine, self.codes)
 
     def flush(self) -> PageOutcome:
         """Store the not-modified pages held back so far (the sync calls it before it stops)."""
