@@ -17,7 +17,8 @@ when a harvest starts, the scheduler before the exchange, explanations, views an
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, select
@@ -26,12 +27,15 @@ from catalog.derive.subjects import load_subjects
 from catalog.memo import Memo
 from catalog.store import tables, textsearch
 from catalog.store.bulk import Bulk
+from catalog.store.db import read_only, serialize
 from catalog.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
 #: The ``derivations`` row of the stored codes.
 NAME = "isced"
+#: What concurrent recodes take turns on (``catalog.store.db.serialize``).
+LOCK = "moocx:subject-codes"
 #: Courses decided again per batch (and per transaction, given an engine).
 BATCH = 500
 
@@ -76,14 +80,19 @@ def ensure_codes(
     """Make ``courses.isced`` current for ``mapping``: every course decided again when the
     stored signature differs, else only the courses with no codes (normally none: one probe).
 
-    Given an engine, each batch commits on its own; given a connection, all of it runs in the
-    caller's transaction.
+    Given an engine, the check reads without a write lock (a current catalog costs two queries
+    and never queues behind a sync), and each batch commits on its own; given a connection, all
+    of it runs in the caller's transaction.
     """
     codes = mapping if isinstance(mapping, SubjectCodes) else SubjectCodes(mapping)
     if isinstance(target, Connection):
-        return _ensure(target, None, codes)
-    with target.connect() as conn:
-        return _ensure(conn, target, codes)
+        current = stored_signature(target) == codes.signature
+        return _recode(lambda: nullcontext(target), codes, current=current)
+    with read_only(target) as conn:
+        current = stored_signature(conn) == codes.signature
+        if current and not _missing(conn):
+            return Recoded()
+    return _recode(target.begin, codes, current=current)
 
 
 def stored_signature(conn: Connection) -> str | None:
@@ -92,27 +101,30 @@ def stored_signature(conn: Connection) -> str | None:
     return conn.execute(select(d.signature).where(d.name == NAME)).scalar_one_or_none()
 
 
-def _ensure(conn: Connection, engine: Engine | None, codes: SubjectCodes) -> Recoded:
-    current = stored_signature(conn) == codes.signature
-    if engine is not None:
-        conn.rollback()  # the read's implicit transaction: each batch opens its own
-    done = Recoded()
-    last_id = 0
+def _missing(conn: Connection) -> bool:
+    """Whether a course has no codes (a probe of the partial index ``ix_courses_isced_missing``)."""
+    c = tables.courses.c
+    return conn.execute(select(c.id).where(c.isced.is_(None)).limit(1)).first() is not None
+
+
+def _recode(
+    transaction: Callable[[], AbstractContextManager[Connection]],
+    codes: SubjectCodes,
+    *,
+    current: bool,
+) -> Recoded:
+    """Decide the codes again (``current``: only the missing ones), a batch per ``transaction``,
+    then sign them."""
+    done, last_id = Recoded(), 0
     while True:
-        if engine is None:
+        with transaction() as conn:
             last_id, batch = _recode_batch(conn, codes, last_id, missing_only=current)
-        else:
-            with engine.begin() as batch_conn:
-                last_id, batch = _recode_batch(batch_conn, codes, last_id, missing_only=current)
         done = Recoded(done.courses + batch.courses, done.changed + batch.changed)
         if batch.courses < BATCH:
             break
     if not current:
-        if engine is None:
+        with transaction() as conn:
             _sign(conn, codes.signature)
-        else:
-            with engine.begin() as sign_conn:
-                _sign(sign_conn, codes.signature)
     if done.courses:
         log.info(
             "ISCED codes decided again for %d courses (%d changed) with %s",
@@ -126,7 +138,12 @@ def _ensure(conn: Connection, engine: Engine | None, codes: SubjectCodes) -> Rec
 def _recode_batch(
     conn: Connection, codes: SubjectCodes, after: int, *, missing_only: bool
 ) -> tuple[int, Recoded]:
-    """Decide the codes of the next courses after id ``after``; (the last id, what it did)."""
+    """Decide the codes of the next courses after id ``after``; (the last id, what it did).
+
+    Two recodes take turns batch by batch (``serialize``): on PostgreSQL the second one's
+    index ``DELETE`` would otherwise miss the rows the first just inserted, and its inserts
+    would collide with them."""
+    serialize(conn, LOCK)
     c = tables.courses.c
     query = select(c.id, c.subjects, c.isced).where(c.id > after)
     if missing_only:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from catalog.derive.subjects import load_subjects
 from catalog.store import harvests, subject_codes, tables, textsearch
-from catalog.store.db import read_only
+from catalog.store.db import CatalogBusy, make_engine, read_only
 from catalog.store.ingest import Ingestor
 from catalog.store.subject_codes import Recoded, SubjectCodes, ensure_codes, stored_signature
 from connectors.records import CourseRecord, Page
@@ -137,3 +137,17 @@ def test_a_bad_mapping_is_refused_before_anything_is_written(catalog) -> None:
         ensure_codes(catalog, {"Lehramt": "99"})
     with read_only(catalog) as conn:
         assert stored_signature(conn) is None
+
+
+def test_a_current_catalog_is_checked_without_the_write_lock(catalog, catalog_url) -> None:
+    """`moocx course` while a sync holds SQLite's write lock: the check does not queue."""
+    harvest(catalog, LEHRAMT)
+    if not catalog_url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    impatient = make_engine(catalog_url, busy_timeout_ms=50)
+    with catalog.begin() as writer:  # BEGIN IMMEDIATE: a sync's page in progress
+        writer.execute(update(tables.feeds).values(review_reason=None))
+        assert ensure_codes(impatient, LEHRAMT) == Recoded()
+        with pytest.raises(CatalogBusy):  # a changed mapping has to write, and waits
+            ensure_codes(impatient, None)
+    impatient.dispose()
