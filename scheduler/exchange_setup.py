@@ -2,7 +2,9 @@
 
 The catalog computes offers from plain values (catalog.derive.exchange); this module builds those
 values from the TOML config and the register file, and rebuilds the exchange when the catalog
-changed.
+changed. Whatever reads the stored ISCED codes — the exchange, explanations, ``moocx course``,
+the exports — first makes them current for the config's ``[subjects]`` mapping
+(:func:`current_subject_codes`), so a changed mapping counts without a harvest.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from catalog.derive.exchange import (
 )
 from catalog.derive.subjects import load_subjects
 from catalog.store.offers import ExchangeReport, rebuild
+from catalog.store.subject_codes import Recoded, ensure_codes
 from connectors.normalize import language_tag
 from scheduler.config import Config, ConfigError, FiltersConfig, Names
 
@@ -132,8 +135,18 @@ def settings(config: Config) -> ExchangeSettings:
     )
 
 
+def current_subject_codes(engine: Engine, config: Config) -> Recoded:
+    """The catalog's stored ISCED codes (``courses.isced``) and search index made current for
+    the config's ``[subjects]`` mapping: decided again, all of them, if it changed since they
+    were stored; nothing written if not."""
+    return ensure_codes(engine, config.subjects)
+
+
 def isced_for(config: Config):
-    """(map source subjects → ISCED codes, labels of a code), with the config's extra mappings."""
+    """(map source subjects → ISCED codes, labels of a code), with the config's extra mappings.
+
+    The catalog stores each course's codes (:func:`current_subject_codes`); the labels are a
+    lookup by code."""
     catalog = load_subjects()
     extra = dict(config.subjects)
 
@@ -145,8 +158,8 @@ def isced_for(config: Config):
 
 def rebuild_exchange(config: Config, engine: Engine) -> ExchangeReport:
     """Recompute every offer; a summary per direction (offering → audience) and per rule."""
-    isced, _labels = isced_for(config)
-    report = rebuild(engine, settings(config), isced=isced)
+    current_subject_codes(engine, config)
+    report = rebuild(engine, settings(config))
     for s in report.directions:
         log.info(
             "exchange %s → %s: %d courses, %d runs, %d courses without runs, %d open now, %d seats",

@@ -23,6 +23,8 @@ A category mapped to ``""`` (in the data's ``ignore`` list or the config) is not
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -45,6 +47,9 @@ _HAS_CJK = re.compile(f"[{_CJK}]")
 _CODE = re.compile(r"\d{2,4}")
 _STOP_WORDS = frozenset({"and", "und", "va"})
 _CACHE_LIMIT = 50_000
+#: Part of every :meth:`SubjectCatalog.signature`: raise it when the matching rules above change
+#: what a category maps to, so stored codes are decided again.
+RULES_VERSION = 1
 
 
 def normalise(category: str) -> str:
@@ -153,6 +158,7 @@ class SubjectCatalog:
             add(name, IGNORE, "the ignored name")
         self._defaults = defaults
         self._matchers: dict[tuple[Any, ...], _Matcher] = {}
+        self._data_digest = ""  # computed by the first signature()
 
     @classmethod
     def from_toml(cls, text: str) -> SubjectCatalog:
@@ -223,6 +229,18 @@ class SubjectCatalog:
         """The export shape: ``[{"code": "06", "labels": {"vi": …, "zh": …, "en": …}}]``."""
         return [{"code": code, "labels": self.labels(code)} for code in self.map(categories, extra)]
 
+    def signature(self, extra: Mapping[str, str] | None = None) -> str:
+        """Stable text naming what :meth:`map` decides with: the matching rules, the shipped
+        fields and defaults, and ``extra`` as normalised (so ``"Giáo dục"`` and ``"giao duc"``
+        sign alike). Codes stored under one signature are current while it stays the same."""
+        if not self._data_digest:
+            self._data_digest = _digest(
+                [self._fields, self._narrow, sorted(self._defaults.items())]
+            )
+        data = self._data_digest
+        checked = sorted(_checked(self, extra or {}).items())
+        return f"isced-f-2013 rules={RULES_VERSION} data={data} extra={_digest(checked)}"
+
     def check_extra(self, extra: Mapping[str, str]) -> dict[str, str]:
         """A config's extra mapping, normalised; ValueError naming the first bad entry."""
         return _checked(self, extra)
@@ -264,6 +282,11 @@ def _checked(catalog: SubjectCatalog, extra: Mapping[str, str]) -> dict[str, str
         except ValueError as exc:
             raise ValueError(f"subject mapping {name!r}: {exc}") from None
     return checked
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 @cache

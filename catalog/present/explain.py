@@ -31,7 +31,7 @@ from catalog.derive.exchange import (
 )
 from catalog.present.lookup import find_course
 from catalog.store import tables
-from catalog.store.offers import IscedMap, course_facts, run_facts
+from catalog.store.offers import course_facts, run_facts
 from catalog.store.tables import utcnow
 
 _LABEL = {
@@ -68,13 +68,13 @@ def explain(
     ref: str,
     settings: ExchangeSettings,
     *,
-    isced: IscedMap = lambda _subjects: [],
     now: datetime | None = None,
 ) -> Explanation:
-    """Try every rule on the course ``ref`` (an id ``feed:key`` or an unambiguous key)."""
+    """Try every rule on the course ``ref`` (an id ``feed:key`` or an unambiguous key), on its
+    stored ISCED codes (current for the config's mapping: ``subject_codes.ensure_codes``)."""
     now = now or utcnow()
     row = find_course(conn, ref)
-    facts = course_facts(row, isced)
+    facts = course_facts(row)
     r = tables.course_runs.c
     runs: list[tuple[int | None, RunFacts | None]] = [
         (run.id, run_facts(run))

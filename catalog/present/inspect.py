@@ -12,7 +12,7 @@ A course is named by its export id, ``feed:key``, or by its key alone when only 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,6 @@ from catalog import ids
 from catalog.present.lookup import resolve
 from catalog.store import tables
 
-IscedMap = Callable[[Sequence[str]], list[str]]
 IscedLabels = Callable[[str], dict[str, str]]
 
 
@@ -157,10 +156,11 @@ def course(
     conn: Connection,
     ident: str,
     *,
-    isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
 ) -> Course:
-    """The course ``ident`` names (see :func:`resolve`), with everything the catalog knows."""
+    """The course ``ident`` names (see :func:`resolve`), with everything the catalog knows: its
+    stored ISCED codes with their ``labels`` (current for the config's mapping when the caller
+    made them so: ``catalog.store.subject_codes.ensure_codes``)."""
     course_id = resolve(conn, ident)
     c, f = tables.courses.c, tables.feeds.c
     row = conn.execute(
@@ -169,7 +169,7 @@ def course(
         .where(c.id == course_id)
     ).one()
     subjects = tuple(row.subjects or ())
-    codes = isced(list(subjects)) if isced else []
+    codes = row.isced or ()
     source = conn.execute(
         select(tables.course_sources.c.raw, tables.course_sources.c.harvest_id).where(
             tables.course_sources.c.course_id == course_id

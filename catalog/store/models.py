@@ -17,6 +17,7 @@ __all__ = [
     "Course",
     "CourseEvent",
     "CourseRun",
+    "Derivation",
     "Feed",
     "HarvestPage",
     "HarvestRun",
@@ -101,3 +102,9 @@ class Offer(Base):
     """One course run open to one audience institution's students, from one exchange rule."""
 
     __table__ = tables.offers
+
+
+class Derivation(Base):
+    """What a value the catalog derives and stores was derived with (``courses.isced``)."""
+
+    __table__ = tables.derivations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,9 +92,6 @@ class ExchangeReport:
     rules: list[RuleSummary]
 
 
-IscedMap = Callable[[Sequence[str]], list[str]]
-
-
 @dataclass
 class _Rebuild:
     """The state of one rebuild: the prepared rules and what they did so far."""
@@ -118,10 +115,12 @@ def rebuild(
     engine: Engine,
     settings: ExchangeSettings,
     *,
-    isced: IscedMap = lambda _subjects: [],
     now: datetime | None = None,
 ) -> ExchangeReport:
     """Recompute every offer from the catalog and the rules, in one transaction.
+
+    The rules match the ISCED codes the ingest stored (``courses.isced``): the caller makes
+    them current for the config's mapping first (``catalog.store.subject_codes.ensure_codes``).
 
     Courses are read in batches of their id, with only the columns the rules look at, and
     offers are inserted a thousand at a time.
@@ -136,7 +135,7 @@ def rebuild(
         conn.execute(delete(tables.offers))
         state = _start(conn, settings, now or utcnow())
         if state.rules:
-            _offer_everything(conn, state, isced)
+            _offer_everything(conn, state)
     directions = sorted(state.directions.values(), key=lambda s: (s.offering, s.audience))
     return ExchangeReport(directions, list(state.summaries.values()))
 
@@ -160,13 +159,13 @@ def _start(conn: Connection, settings: ExchangeSettings, now: datetime) -> _Rebu
     return state
 
 
-def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> None:
+def _offer_everything(conn: Connection, state: _Rebuild) -> None:
     c, r = tables.courses.c, tables.course_runs.c
     institution_of = dict(
         conn.execute(select(tables.feeds.c.id, tables.feeds.c.institution_id)).all()
     )
     courses_q = select(
-        c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.subjects,
+        c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.isced,
         c.credits,
     ).where(c.status == "active", c.id.not_in(renames.superseded()))  # fmt: skip
     runs_q = select(
@@ -182,7 +181,7 @@ def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> Non
         for run in conn.execute(runs_q.where(r.course_id.in_([x.id for x in courses]))):
             runs.setdefault(run.course_id, []).append(run)
         for row in courses:
-            facts = course_facts(row, isced)
+            facts = course_facts(row)
             its_runs: list[tuple[int | None, RunFacts | None]] = [
                 (run.id, run_facts(run)) for run in runs.get(row.id, [])
             ]
@@ -194,11 +193,11 @@ def _offer_everything(conn: Connection, state: _Rebuild, isced: IscedMap) -> Non
         conn.execute(insert(tables.offers), batch)
 
 
-def course_facts(row: Any, isced: IscedMap) -> CourseFacts:
-    """A ``courses`` row as the rules see it."""
+def course_facts(row: Any) -> CourseFacts:
+    """A ``courses`` row as the rules see it (its stored ISCED codes)."""
     return CourseFacts(
         id=course_id(row.feed_id, row.key), key=row.key, language=row.language, level=row.level,
-        organization=row.organization, pacing=row.pacing, isced=tuple(isced(row.subjects or [])),
+        organization=row.organization, pacing=row.pacing, isced=tuple(row.isced or ()),
     )  # fmt: skip
 
 

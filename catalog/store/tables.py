@@ -126,6 +126,10 @@ courses = Table(
     Column("language", String(35)),
     Column("organization", String(255)),
     Column("subjects", JSON, nullable=False, default=list),
+    # The ISCED-F broad fields the subjects map to (["06"]), decided by the ingest with the
+    # mapping ``derivations`` names (catalog.store.subject_codes); NULL until decided (None
+    # written is SQL NULL, never JSON null, so the partial index finds it).
+    Column("isced", JSON(none_as_null=True)),
     Column("level", String(64)),
     Column("effort", String(255)),
     Column("credits", Float),
@@ -151,6 +155,13 @@ courses = Table(
     Column("source_url", String(2048)),
     UniqueConstraint("feed_id", "key", name="uq_courses_feed_key"),
     Index("ix_courses_status", "status"),
+    # The courses whose codes are not decided yet: finding none is one probe, not a scan.
+    Index(
+        "ix_courses_isced_missing",
+        "id",
+        sqlite_where=text("isced IS NULL"),
+        postgresql_where=text("isced IS NULL"),
+    ),
 )
 
 course_runs = Table(
@@ -336,4 +347,14 @@ offers = Table(
     ),
     Index("ix_offers_audience", "audience"),
     Index("ix_offers_course", "course_id"),
+)
+
+#: What each value the catalog derives and stores was derived with: ``isced`` → the signature
+#: of the subject mapping that decided ``courses.isced`` (catalog.store.subject_codes).
+derivations = Table(
+    "derivations",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("signature", Text, nullable=False),
+    _when("updated_at", nullable=False),
 )

@@ -85,11 +85,11 @@ def _explain(config: Config, engine: Engine, ref: str, as_json: bool) -> None:
 
     from catalog.present.explain import explain, explained_rows
     from catalog.store.db import read_only
-    from scheduler.exchange_setup import isced_for, settings
+    from scheduler.exchange_setup import current_subject_codes, settings
 
-    isced, _labels = isced_for(config)
+    current_subject_codes(engine, config)
     with read_only(engine) as conn:
-        found = explain(conn, ref, settings(config), isced=isced)
+        found = explain(conn, ref, settings(config))
     if as_json:
         document = {
             "course": found.course,

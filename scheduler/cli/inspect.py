@@ -64,17 +64,18 @@ def course(state: _State, ident: str, raw: bool, as_json: bool) -> None:
     from catalog.errors import AmbiguousCourse, UnknownCourse
     from catalog.present import inspect
     from catalog.store.db import read_only
-    from scheduler.exchange_setup import isced_for
+    from scheduler.exchange_setup import current_subject_codes, isced_for
     from scheduler.sync import open_catalog
 
     config = state.config()
     zone = ZoneInfo(config.service.timezone)
     engine = open_catalog(config)
-    isced, labels = isced_for(config)
+    current_subject_codes(engine, config)
+    _isced, labels = isced_for(config)
     err = _output(stderr=True)
     try:
         with read_only(engine) as conn:
-            found = inspect.course(conn, ident, isced=isced, labels=labels)
+            found = inspect.course(conn, ident, labels=labels)
     except AmbiguousCourse as exc:
         err.print(f"course key {ident!r} is in several feeds; name one of:", markup=False)
         for candidate in exc.ids:

@@ -10,7 +10,9 @@ cursor and the run's counters. The parts, in the order a page meets them:
 * :mod:`~catalog.store.ingest.changes` — per course, new, rewritten, touched or unchanged, decided
   from the content hashes of :mod:`~catalog.store.ingest.fields` before anything is written;
 * :mod:`~catalog.store.ingest.courses`, :mod:`~catalog.store.ingest.runs` — one batched write per
-  table, of the rows whose hash changed; :mod:`~catalog.store.ingest.history` — each changed
+  table, of the rows whose hash changed (each course row with its ISCED codes, decided once per
+  distinct subject list: ``catalog.store.subject_codes``, made current for the config's mapping
+  before the harvest's first page); :mod:`~catalog.store.ingest.history` — each changed
   course's event and source record; :mod:`~catalog.store.ingest.upsert` puts these together, with
   the search index;
 * :mod:`~catalog.store.ingest.pages`, :mod:`~catalog.store.ingest.progress` — the page's row, the

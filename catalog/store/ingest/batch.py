@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.store.bulk import Bulk, Stamp
+from catalog.store.subject_codes import SubjectCodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +23,5 @@ class Batch:
     page_url: str
     #: The page's time as the timestamp columns store it (``Bulk.when``).
     stamp: Stamp
+    #: The ISCED codes of the courses written (``courses.isced``), one mapping per subject list.
+    codes: SubjectCodes

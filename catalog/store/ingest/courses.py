@@ -12,6 +12,7 @@ from catalog.store.ingest.stored import course_ids
 #: Columns a new course row has beyond its fields, and a rewritten one (then its id).
 _INSERT_COLUMNS = (
     *COURSE_FIELDS,
+    "isced",
     "feed_id",
     "key",
     "status",
@@ -26,6 +27,7 @@ _INSERT_COLUMNS = (
 )
 _REWRITE_COLUMNS = (
     *COURSE_FIELDS,
+    "isced",
     "content_hash",
     "precedence",
     "status",
@@ -39,11 +41,12 @@ _TOUCH_COLUMNS = ("precedence", "status", "last_seen_at", "updated_at", "last_ha
 
 
 def insert_courses(batch: Batch, new: Sequence[NewCourse]) -> dict[str, int]:
-    """Insert the new courses, active; their ids by key."""
-    bulk, stamp, harvest = batch.bulk, batch.stamp, batch.harvest_id
+    """Insert the new courses, active, with their ISCED codes; their ids by key."""
+    bulk, stamp, harvest, codes = batch.bulk, batch.stamp, batch.harvest_id, batch.codes
     rows = [
         (
             *course.fields.stored(bulk),
+            codes.stored(course.fields.subjects),
             batch.feed_id,
             course.key,
             "active",
@@ -63,11 +66,12 @@ def insert_courses(batch: Batch, new: Sequence[NewCourse]) -> dict[str, int]:
 
 
 def rewrite_courses(batch: Batch, rewritten: Sequence[Rewrite]) -> int:
-    """Write every field of the rewritten courses again, active; how many rows."""
-    bulk, stamp = batch.bulk, batch.stamp
+    """Write every field of the rewritten courses again (their codes too), active; how many rows."""
+    bulk, stamp, codes = batch.bulk, batch.stamp, batch.codes
     rows = [
         (
             *course.fields.stored(bulk),
+            codes.stored(course.fields.subjects),
             course.digest,
             course.precedence,
             "active",

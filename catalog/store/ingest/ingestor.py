@@ -32,6 +32,7 @@ from catalog.store.ingest.stored import never_stored
 from catalog.store.ingest.tally import HarvestTally, PageOutcome
 from catalog.store.ingest.upsert import upsert_courses
 from catalog.store.leases import Lease, renew_in
+from catalog.store.subject_codes import Recoded, SubjectCodes, ensure_codes
 from catalog.store.tables import utcnow
 from catalog.store.validate import lone_surrogate
 from connectors.records import CourseRecord, Page, Rejected
@@ -78,6 +79,10 @@ class Ingestor:
         self.policy = policy or HarvestPolicy()
         #: The config's extra subject mappings, for the search index's subject labels.
         self.subject_mapping = subject_mapping
+        #: Each written course's ISCED codes, decided with that mapping (``courses.isced``).
+        self.codes = SubjectCodes(subject_mapping)
+        #: What the first page's :meth:`ensure_codes` decided again (a changed mapping).
+        self.recoded: Recoded | None = None
         self.now = now
         self.tally = HarvestTally()
         #: Set when the last page was applied: what happened to withdrawals.
@@ -92,6 +97,8 @@ class Ingestor:
         (or held), the next-harvest cursor saved, the feed's health updated.
         """
         now = self.now()
+        if self.recoded is None:
+            self.ensure_codes()
         if page.not_modified:
             self._held.append(page)
             if page.last or len(self._held) >= HELD_PAGES:
@@ -117,6 +124,12 @@ class Ingestor:
             results, outcome = self._write(page, items, now, one_by_one=True)
         outcome.count(results)
         return outcome
+
+    def ensure_codes(self) -> None:
+        """Before the harvest's first page: the stored ISCED codes made current for this
+        mapping (all decided again if the config's ``[subjects]`` changed), so the courses this
+        harvest leaves unchanged carry the same codes as those it writes."""
+        self.recoded = ensure_codes(self.engine, self.codes)
 
     def flush(self) -> PageOutcome:
         """Store the not-modified pages held back so far (the sync calls it before it stops)."""
@@ -188,7 +201,7 @@ class Ingestor:
             page_url=url,
             now=now,
             outcome=outcome,
-            subject_mapping=self.subject_mapping,
+            codes=self.codes,
         )
 
     def _upsert_each(

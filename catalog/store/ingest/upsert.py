@@ -21,6 +21,7 @@ from catalog.store.ingest.history import record_events, store_sources
 from catalog.store.ingest.runs import upsert_runs
 from catalog.store.ingest.stored import stored_courses
 from catalog.store.ingest.tally import PageOutcome
+from catalog.store.subject_codes import SubjectCodes
 from connectors.records import CourseRecord
 
 
@@ -33,14 +34,15 @@ def upsert_courses(
     page_url: str,
     now: datetime,
     outcome: PageOutcome,
-    subject_mapping: Mapping[str, str] | None = None,
+    codes: SubjectCodes,
 ) -> dict[str, str]:
-    """Write the page's courses, runs, events, sources and index rows; key → new / updated /
-    unchanged. ``outcome.rows_written`` counts the course and run rows written."""
+    """Write the page's courses (with their ISCED ``codes``), runs, events, sources and index
+    rows; key → new / updated / unchanged. ``outcome.rows_written`` counts the course and run
+    rows written."""
     if not records:
         return {}
     bulk = Bulk(conn)
-    batch = Batch(bulk, feed_id, harvest_id, page_url, bulk.when(now))
+    batch = Batch(bulk, feed_id, harvest_id, page_url, bulk.when(now), codes)
     existing = stored_courses(bulk, feed_id, list(records))
     changes = decide(records, existing)
     ids = {key: old.id for key, old in existing.items()}
@@ -55,7 +57,7 @@ def upsert_courses(
     outcome.rows_written += touch_courses(batch, changes.touched)
     record_events(batch, changes, ids, existing)
     store_sources(batch, changes, ids, records)
-    _index(conn, changes, ids, subject_mapping)
+    _index(conn, changes, ids, codes.mapping)
     return changes.results
 
 

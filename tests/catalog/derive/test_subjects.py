@@ -232,3 +232,29 @@ def test_a_mapping_to_an_unknown_code_in_the_data_is_refused() -> None:
     data = '[fields."01"]\nen = "E"\nvi = "G"\nzh = "教"\n[mappings.x]\n"Math" = "05"\n'
     with pytest.raises(ValueError, match="'Math'"):
         SubjectCatalog.from_toml(data)
+
+
+# ----------------------------------------------------------------------------- signature
+
+
+def test_the_signature_names_the_data_and_the_extra_mapping(subjects) -> None:
+    plain = subjects.signature()
+    assert plain == subjects.signature({}) == load_subjects().signature(None)
+    assert plain.startswith("isced-f-2013 ")
+    extra = subjects.signature({"Lehramt": "01"})
+    assert extra != plain
+    assert subjects.signature({"lehramt": "0113"}) == extra  # the same mapping, normalised
+    assert subjects.signature({"Lehramt": "02"}) != extra
+    both = {"Lehramt": "01", "Kunst": "02"}
+    assert subjects.signature(both) == subjects.signature(dict(reversed(both.items())))
+
+
+def test_other_subject_data_signs_differently() -> None:
+    text = (Path(__file__).parents[3] / "catalog/derive/data/isced_f_2013.toml").read_text("utf-8")
+    changed = SubjectCatalog.from_toml(text + '\n[mappings.extra_test]\n"Lehramt" = "01"\n')
+    assert changed.signature() != load_subjects().signature()
+
+
+def test_a_bad_extra_mapping_has_no_signature(subjects) -> None:
+    with pytest.raises(ValueError, match="Lehramt"):
+        subjects.signature({"Lehramt": "99"})

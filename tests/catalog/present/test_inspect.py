@@ -67,9 +67,7 @@ def two_feeds(engine):
 
 def view(engine, ident: str) -> inspect.Course:
     with read_only(engine) as conn:
-        return inspect.course(
-            conn, ident, isced=lambda s: ["06"] if s else [], labels=lambda c: {"en": "ICT"}
-        )
+        return inspect.course(conn, ident, labels=lambda c: {"en": "ICT"})
 
 
 @pytest.mark.parametrize(

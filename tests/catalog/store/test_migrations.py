@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, select, text
 
-from catalog.store import harvests, schema, textsearch
+from catalog.store import harvests, schema, subject_codes, tables, textsearch
 from catalog.store.db import make_engine, read_only
 from catalog.store.ingest import Ingestor
 from connectors.records import CourseRecord, CourseRun, Page
@@ -175,4 +175,56 @@ def test_a_catalog_with_the_positional_trigram_table_upgrades_without_losing_sea
         assert conn.execute(phrase, {"q": '"xac suat"'}).scalars().all() == [
             conn.execute(text("SELECT id FROM courses WHERE key = 'K0'")).scalar_one()
         ]
+    engine.dispose()
+
+
+def test_revision_0011_adds_the_isced_codes_which_the_first_ensure_codes_decides(
+    catalog_url: str,
+) -> None:
+    """Courses stored before 0011 get NULL codes and no signature; ``ensure_codes`` then decides
+    them all with the config's mapping. The downgrade drops the column and the table."""
+    engine = make_engine(catalog_url)
+    schema.upgrade(engine, "0010")
+    t0 = "2025-01-01 00:00:00+00"
+    with engine.begin() as conn:  # data as version 0010 wrote it
+        conn.execute(
+            text("INSERT INTO institutions (id, names, timezone) VALUES ('vnu', '{}', 'UTC')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO feeds (id, institution_id, connector, base_url, created_at) "
+                "VALUES ('vnu', 'vnu', 'openedx', 'https://x', :t)"
+            ),
+            {"t": t0},
+        )
+        for key, subjects in (("C1", '["Lehramt"]'), ("C2", '["Computer Science"]')):
+            conn.execute(
+                text(
+                    "INSERT INTO courses (feed_id, key, title, subjects, status, content_hash, "
+                    "precedence, first_seen_at, last_seen_at, updated_at) VALUES ('vnu', :key, "
+                    "'t', :subjects, 'active', 'h', '', :t, :t, :t)"
+                ),
+                {"key": key, "subjects": subjects, "t": t0},
+            )
+
+    assert schema.upgrade(engine) == ("0010", schema.head_revision())
+    with read_only(engine) as conn:
+        rows = conn.execute(text("SELECT key, isced FROM courses ORDER BY key")).all()
+        assert [tuple(row) for row in rows] == [("C1", None), ("C2", None)]
+        assert conn.execute(text("SELECT count(*) FROM derivations")).scalar() == 0
+    assert subject_codes.ensure_codes(engine, {"Lehramt": "01"}).courses == 2
+    with read_only(engine) as conn:
+        c = tables.courses.c
+        assert conn.execute(select(c.key, c.isced).order_by(c.key)).all() == [
+            ("C1", ["01"]),
+            ("C2", ["06"]),
+        ]
+        assert conn.execute(text("SELECT name FROM derivations")).scalars().all() == ["isced"]
+
+    command.downgrade(schema._config(engine), "0010")
+    names = inspect(engine)
+    assert "isced" not in {column["name"] for column in names.get_columns("courses")}
+    assert "derivations" not in names.get_table_names()
+    with read_only(engine) as conn:
+        assert conn.execute(text("SELECT count(*) FROM courses")).scalar() == 2
     engine.dispose()
