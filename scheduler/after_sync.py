@@ -38,8 +38,9 @@ class Refreshed:
 
 
 def changed(results: Iterable[FeedResult]) -> bool:
-    """Whether any run added, updated or withdrew a course."""
-    return any(r.new or r.updated or r.withdrawn for r in results)
+    """Whether any run added, updated or withdrew a course, or gave courses other subject codes
+    (a changed ``[subjects]`` mapping, decided again at the run's start)."""
+    return any(r.new or r.updated or r.withdrawn or r.recoded for r in results)
 
 
 def after_sync(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,7 +23,6 @@ from catalog.derive.exchange import (
     Rule,
     Term,
 )
-from catalog.derive.subjects import load_subjects
 from catalog.store.offers import ExchangeReport, rebuild
 from catalog.store.subject_codes import Recoded, ensure_codes
 from connectors.normalize import language_tag
@@ -140,20 +138,6 @@ def current_subject_codes(engine: Engine, config: Config) -> Recoded:
     the config's ``[subjects]`` mapping: decided again, all of them, if it changed since they
     were stored; nothing written if not."""
     return ensure_codes(engine, config.subjects)
-
-
-def isced_for(config: Config):
-    """(map source subjects → ISCED codes, labels of a code), with the config's extra mappings.
-
-    The catalog stores each course's codes (:func:`current_subject_codes`); the labels are a
-    lookup by code."""
-    catalog = load_subjects()
-    extra = dict(config.subjects)
-
-    def isced(subjects: Sequence[str]) -> list[str]:
-        return catalog.map(subjects, extra)
-
-    return isced, catalog.labels
 
 
 def rebuild_exchange(config: Config, engine: Engine) -> ExchangeReport:

@@ -27,7 +27,7 @@ from catalog.present.documents import count_documents, course_documents, institu
 from catalog.present.files import atomic_text
 from catalog.store.db import read_only
 from scheduler.config import Config, ExportConfig
-from scheduler.exchange_setup import isced_for
+from scheduler.exchange_setup import current_subject_codes
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,14 @@ def export(
     (for CSV, the rows: one per offered run). JSON with ``audience`` is that institution's view
     (its offers only). ``progress(done, total)`` is told the courses written so far, every
     :data:`PROGRESS_EVERY` and at the end."""
-    isced, labels = isced_for(config)
+    current_subject_codes(engine, config)  # the codes the documents carry, as the config maps
     if fmt == "json":
-        return _export_json(engine, out, audience, stream, progress, isced=isced, labels=labels)
+        return _export_json(engine, out, audience, stream, progress)
     if audience is None:
         raise ExportError(f"the {fmt} export is for one audience: give --audience")
     with read_only(engine) as conn:
         docs: Iterable[CourseDocument] = course_documents(
-            conn, audience=audience, isced=isced, labels=labels, include_withdrawn=False
+            conn, audience=audience, include_withdrawn=False
         )
         if progress is not None:
             total = count_documents(conn, audience=audience, include_withdrawn=False)

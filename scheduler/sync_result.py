@@ -31,6 +31,9 @@ class FeedResult:
     held: int = 0
     #: Deletions the source reported for courses the catalog never stored.
     deleted_unknown: int = 0
+    #: Courses whose ISCED codes the run decided again with other codes (the config's
+    #: ``[subjects]`` mapping changed): the exchange and exports must follow.
+    recoded: int = 0
     guard: str | None = None
     rejected: int = 0
     pages: int = 0

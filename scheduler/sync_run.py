@@ -142,6 +142,7 @@ def _result(run: _Run, status: str, error: str | None, accepted: int, started: f
         withdrawn=tally.withdrawn + accepted,
         held=tally.held,
         deleted_unknown=tally.deleted_unknown,
+        recoded=run.ingestor.recoded.changed if run.ingestor.recoded else 0,
         guard="; ".join(decision.reasons) if decision and decision.held else None,
         rejected=tally.rejected,
         pages=tally.pages,

@@ -10,7 +10,7 @@ memos (:mod:`catalog.memo`), which is most of what reading a course cost.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +20,7 @@ from sqlalchemy import String, type_coerce
 from catalog.memo import Memo, cached
 from catalog.present.course_document import Subject
 
-#: ISCED-F codes of a course's source subjects, and the labels of a code.
-IscedMap = Callable[[Sequence[str]], list[str]]
+#: The labels of an ISCED-F code by language.
 IscedLabels = Callable[[str], dict[str, str]]
 
 SubjectsFound = tuple[tuple[str, ...], tuple[Subject, ...]]
@@ -56,23 +55,26 @@ class Times:
 
 
 class Subjects:
-    """A course's stored subjects (JSON text on SQLite, a list on PostgreSQL) → the names, their
-    ISCED subjects with labels; each distinct subject list is parsed and mapped once."""
+    """A course's stored subjects and ISCED codes (JSON text on SQLite, lists on PostgreSQL) →
+    the source's names and the codes with their labels. The codes were decided at ingest
+    (:mod:`catalog.store.subject_codes`); each distinct pair is parsed once."""
 
-    def __init__(self, isced: IscedMap | None, labels: IscedLabels | None) -> None:
-        self._isced, self._labels = isced, labels
+    def __init__(self, labels: IscedLabels) -> None:
+        self._labels = labels
         self._memo: Memo[SubjectsFound] = Memo()
 
-    def get(self, value: Any) -> SubjectsFound:
-        key = value if isinstance(value, str) or value is None else json.dumps(value)
-        return self._memo.get(key, self._map, value)
+    def get(self, subjects: Any, codes: Any) -> SubjectsFound:
+        key = (_json_key(subjects), _json_key(codes))
+        return self._memo.get(key, self._read, (subjects, codes))
 
-    def _map(self, value: Any) -> SubjectsFound:
-        subjects = (json.loads(value) if isinstance(value, str) else value) or []
-        codes = self._isced(subjects) if self._isced else []
+    def _read(self, values: tuple[Any, Any]) -> SubjectsFound:
+        subjects, codes = (json_list(value) for value in values)
         labels = self._labels
-        found = tuple(Subject(code, labels(code) if labels else {}) for code in codes)
-        return tuple(subjects), found
+        return tuple(subjects), tuple(Subject(str(code), labels(str(code))) for code in codes)
+
+
+def _json_key(value: Any) -> Any:
+    return value if isinstance(value, str) or value is None else json.dumps(value)
 
 
 def json_list(value: Any) -> list[Any]:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Select, exists, func, select
 
+from catalog.derive.subjects import load_subjects
 from catalog.ids import course_id
 from catalog.present.course_document import (
     CourseDocument,
@@ -29,7 +30,6 @@ from catalog.present.course_document import (
 )
 from catalog.present.document_values import (
     IscedLabels,
-    IscedMap,
     Subjects,
     Times,
     as_stored,
@@ -105,6 +105,7 @@ _COURSE_COLUMNS = (
     "image_url",
     "organization",
     "subjects",
+    "isced",
     "level",
     "effort",
     "pacing",
@@ -149,6 +150,7 @@ _OFFER_COLUMNS = (
 _AS_STORED = frozenset(
     {
         "subjects",
+        "isced",
         "first_seen_at",
         "updated_at",
         "start",
@@ -218,7 +220,7 @@ class _Context:
     subjects: Subjects
 
     @classmethod
-    def read(cls, conn: Connection, isced: IscedMap | None, labels: IscedLabels | None) -> _Context:
+    def read(cls, conn: Connection, labels: IscedLabels | None) -> _Context:
         f, i = tables.feeds.c, tables.institutions.c
         return cls(
             institution_of={
@@ -229,7 +231,7 @@ class _Context:
                 for row in conn.execute(select(i.id, i.timezone))
             },
             times=Times(),
-            subjects=Subjects(isced, labels),
+            subjects=Subjects(labels or load_subjects().labels),
         )
 
 
@@ -237,13 +239,14 @@ def course_documents(
     conn: Connection,
     *,
     audience: str | None = None,
-    isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
     include_withdrawn: bool = True,
 ) -> Iterator[CourseDocument]:
     """Every course as a document; with ``audience``, only courses offered to it (and only its
-    offers). Application windows are given in the offering institution's time zone."""
-    context = _Context.read(conn, isced, labels)
+    offers). Application windows are given in the offering institution's time zone; subjects
+    carry the ISCED codes the ingest stored, named by ``labels`` (default: the shipped ISCED-F
+    labels)."""
+    context = _Context.read(conn, labels)
     queries = _queries(conn, audience=audience, include_withdrawn=include_withdrawn)
     stream = {"yield_per": BATCH}  # server-side cursors on PostgreSQL; SQLite steps anyway
     runs = _ByCourse(iter(conn.execute(queries.runs, execution_options=stream)))
@@ -275,7 +278,7 @@ def _course(
     offers: tuple[OfferDocument, ...],
     context: _Context,
 ) -> CourseDocument:
-    subjects, isced = context.subjects.get(row.subjects)
+    subjects, isced = context.subjects.get(row.subjects, row.isced)
     utc = context.times.utc
     return CourseDocument(
         id=course_id(row.feed_id, row.key),

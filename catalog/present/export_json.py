@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from catalog.ids import course_id
 from catalog.present.course_document import CourseDocument
 from catalog.present.document_json import DocumentJson
-from catalog.present.documents import IscedLabels, IscedMap, course_documents, institutions
+from catalog.present.documents import IscedLabels, course_documents, institutions
 from catalog.store.db import read_only
 
 SCHEMA = "mooc-exchange/1"
@@ -38,7 +38,6 @@ def write_json(
     out: TextIO,
     *,
     generated_at: datetime | None = None,
-    isced: IscedMap | None = None,
     labels: IscedLabels | None = None,
     courses: Callable[[Iterable[CourseDocument]], Iterable[CourseDocument]] | None = None,
     audience: str | None = None,
@@ -63,7 +62,6 @@ def write_json(
         documents: Iterable[CourseDocument] = course_documents(
             conn,
             audience=audience,
-            isced=isced,
             labels=labels,
             include_withdrawn=audience is None,
         )

@@ -21,6 +21,7 @@ from catalog.store import tables, withdrawals
 from catalog.store.db import read_only, serialize
 from catalog.store.leases import Lease, LeaseLost, close_abandoned_runs, renew_in
 from catalog.store.tables import utcnow
+from connectors.feedlog import FeedLog
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def plan(
                 why=f"resuming run {last.id}, which stopped before the end of the feed",
                 known_pages=validators or None,
             )
-        log.info("feed %s: unfinished harvest from %s is too old to resume", feed_id, chain_start)
+        FeedLog(log, feed_id).info("unfinished harvest from %s is too old to resume", chain_start)
     if feed.last_full_at is None or now - feed.last_full_at >= policy.full_sync_every:
         return Plan("full", None, why="a full sweep is due (full_sync_every)")
     if feed.cursor is not None:
@@ -220,12 +221,12 @@ def prepare_run(engine: Engine, lease: Lease, *, accept_withdrawals: bool = Fals
     feed_id = lease.feed_id
     abandoned = close_abandoned_runs(engine, lease)
     if abandoned:
-        log.warning("feed %s: %d earlier run(s) had died mid-harvest", feed_id, abandoned)
+        FeedLog(log, feed_id).warning("%d earlier run(s) had died mid-harvest", abandoned)
     if not accept_withdrawals:
         return 0
     accepted, held_run = accept_held_withdrawals(engine, lease)
     noun = "withdrawal" if accepted == 1 else "withdrawals"
-    log.warning("feed %s: applied %d %s held by run %s", feed_id, accepted, noun, held_run)
+    FeedLog(log, feed_id).warning("applied %d %s held by run %s", accepted, noun, held_run)
     return accepted
 
 

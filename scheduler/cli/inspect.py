@@ -61,21 +61,21 @@ def _show(value: object) -> str:
 @click.pass_obj
 def course(state: _State, ident: str, raw: bool, as_json: bool) -> None:
     """One course as the catalog knows it: ID is FEED:KEY, or a KEY only one feed has."""
+    from catalog.derive.subjects import load_subjects
     from catalog.errors import AmbiguousCourse, UnknownCourse
     from catalog.present import inspect
     from catalog.store.db import read_only
-    from scheduler.exchange_setup import current_subject_codes, isced_for
+    from scheduler.exchange_setup import current_subject_codes
     from scheduler.sync import open_catalog
 
     config = state.config()
     zone = ZoneInfo(config.service.timezone)
     engine = open_catalog(config)
     current_subject_codes(engine, config)
-    _isced, labels = isced_for(config)
     err = _output(stderr=True)
     try:
         with read_only(engine) as conn:
-            found = inspect.course(conn, ident, labels=labels)
+            found = inspect.course(conn, ident, labels=load_subjects().labels)
     except AmbiguousCourse as exc:
         err.print(f"course key {ident!r} is in several feeds; name one of:", markup=False)
         for candidate in exc.ids:

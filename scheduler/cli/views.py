@@ -186,7 +186,10 @@ def search(  # noqa: PLR0917 -- click passes options positionally
     for inst, what in ((institution, "institution"), (audience, "audience")):
         if inst is not None:
             _known_institution(config, inst, what)
+    from scheduler.exchange_setup import current_subject_codes
+
     engine = open_catalog(config)
+    current_subject_codes(engine, config)  # the index names subjects as the config maps them
     with read_only(engine) as conn:
         hits = textsearch.search(
             conn,

@@ -139,6 +139,11 @@ def test_a_changed_mapping_reaches_exchange_course_search_and_sync_without_a_rew
     before = stored(catalog_url)
     assert search(config, capsys, "mathematics and statistics") == [f"vnu-oai:{MATHS}"]
     write(config, catalog_url, AS_SCIENCE)
+    # `moocx search` alone already names the subjects as the new mapping does.
+    assert search(config, capsys, "mathematics and statistics") == [
+        f"vnu-oai:{AI}",
+        f"vnu-oai:{MATHS}",
+    ]
 
     out = moocx(config, capsys, "exchange")
     assert "rule sciences (vnu → tsinghua): 2 courses match, 2 offered" in out
@@ -164,9 +169,8 @@ def test_a_changed_mapping_reaches_exchange_course_search_and_sync_without_a_rew
     assert "new 0 · updated 0 · unchanged" in out
     assert stored(catalog_url) == before
     assert search(config, capsys, "mathematics and statistics") == [f"vnu-oai:{MATHS}"]
-    # A sync that changed no course does not rebuild the exchange (scheduler/after_sync.py);
-    # the next rebuild offers by the stored codes.
-    moocx(config, capsys, "exchange")
+    # The sync gave a course other codes, so it rebuilt the exchange by them
+    # (scheduler/after_sync.py), although it rewrote no course.
     assert offered(catalog_url) == [MATHS]
 
 

@@ -35,6 +35,7 @@ from catalog.store.leases import Lease, renew_in
 from catalog.store.subject_codes import Recoded, SubjectCodes, ensure_codes
 from catalog.store.tables import utcnow
 from catalog.store.validate import lone_surrogate
+from connectors.feedlog import FeedLog
 from connectors.records import CourseRecord, Page, Rejected
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class Ingestor:
     ) -> None:
         self.engine = engine
         self.feed_id = feed_id
+        #: This module's logger with ``feed <id>:`` in front of each line.
+        self.log = FeedLog(log, feed_id)
         self.harvest_id = harvest_id
         self.lease = lease
         self.policy = policy or HarvestPolicy()
@@ -112,10 +115,9 @@ class Ingestor:
         except _BatchRefused as refused:
             # The safety net (shared/RELIABILITY.md C11): validation let through a record the
             # database refuses. Only now, the page again, each course in its own savepoint.
-            log.warning(
-                "feed %s: page %d (%s): the database refused the batch (%s); "
+            self.log.warning(
+                "page %d (%s): the database refused the batch (%s); "
                 "storing its %d courses one by one",
-                self.feed_id,
                 page.number,
                 page.url,
                 database_error(refused.error),
@@ -226,7 +228,7 @@ class Ingestor:
                 reason = (
                     isinstance(exc, UnicodeEncodeError) and lone_surrogate(record)
                 ) or refusal(exc)
-                log.warning("feed %s: course %s rejected: %s", self.feed_id, key, reason)
+                self.log.warning("course %s rejected: %s", key, reason)
                 rejected.append(Rejected(reason=reason, key=key, raw=record.raw))
                 continue
             outcome.rows_written += mine.rows_written

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,11 +218,35 @@ def test_an_unknown_audience_gets_english_labels(tmp_path: Path) -> None:
     assert read_rows(path)[0]["subjects"] == "Information and Communication Technologies"
 
 
-def test_a_document_without_mapped_subjects_is_mapped_with_the_defaults(tmp_path: Path) -> None:
-    c = course(subjects=["计算机", "Giáo dục"])
-    del c["subjects_isced"]
+def test_source_subjects_are_labelled_as_the_default_mapping_decides_at_ingest(
+    engine, tmp_path: Path
+) -> None:
+    """A course harvested with a Chinese and a Vietnamese category gets both ISCED fields from
+    the shipped mapping, stored at ingest, and the CSV names them in the reading language."""
+    from catalog.derive.exchange import ExchangeSettings, Rule, Term
+    from catalog.present.documents import course_documents
+    from catalog.store import harvests
+    from catalog.store.db import read_only
+    from catalog.store.ingest import Ingestor
+    from catalog.store.offers import rebuild
+    from connectors.records import CourseRecord, Page
+
+    harvests.register(
+        engine,
+        [harvests.InstitutionInfo("tsinghua", {"zh": "清华大学"}, "CN", "Asia/Shanghai")],
+        [],
+    )
+    record = CourseRecord(key="UETx+INT1001", title="Nhập môn", subjects=("计算机", "Giáo dục"))
+    Ingestor(engine, "vnu", harvests.start_run(engine, "vnu")).apply(
+        Page(items=(record,), cursor=None, url="https://x/p1", number=1, last=True)
+    )
+    term = Term("2026 HK2", datetime(2026, 2, 1).date(), datetime(2026, 3, 1).date(), 25)
+    rule = Rule(id="all", offering="vnu", audience="tsinghua", terms=(term,))
+    rebuild(engine, ExchangeSettings(rules=(rule,)), now=datetime(2026, 1, 10, tzinfo=UTC))
     path = tmp_path / "offers.csv"
-    written(path, [c], language="vi")
+    with read_only(engine) as conn, path.open("w", encoding="utf-8", newline="") as out:
+        docs = course_documents(conn, audience="tsinghua", include_withdrawn=False)
+        assert write_csv(out, docs, audience="tsinghua", language="vi") == 1
     assert read_rows(path)[0]["subjects"] == "Công nghệ thông tin và truyền thông; Giáo dục"
 
 
