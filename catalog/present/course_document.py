@@ -48,6 +48,10 @@ class Credits:
     source: str | None
 
 
+#: An offer without credits, for readers that show every credit cell (empty).
+NO_CREDITS = Credits(None, None, None, None, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Equivalence:
     """The home university's decision on a course: which of its courses it counts as, when."""

@@ -32,7 +32,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from catalog.memo import Memo, cached
-from catalog.present.course_document import CourseDocument, Credits, Equivalence, OfferDocument
+from catalog.present.course_document import (
+    CourseDocument,
+    Equivalence,
+    OfferDocument,
+)
 from catalog.present.document_json import TimeText
 
 COLUMNS = (
@@ -203,7 +207,6 @@ class _Cells:
         ]
 
 
-_NO_CREDITS = Credits(None, None, None, None, None)
 _NO_EQUIVALENCE = Equivalence("", None, ())
 
 

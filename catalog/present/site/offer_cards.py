@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from markupsafe import Markup
 
 from catalog.memo import Memo
-from catalog.present.course_document import Credits, OfferDocument, RunDocument
+from catalog.present.course_document import NO_CREDITS, OfferDocument, RunDocument
 from catalog.present.site.display import number_text
 from catalog.present.site.templating import SiteTemplates
 
@@ -131,7 +131,7 @@ class OfferCards:
         )
 
     def _tail(self, offer: OfferDocument) -> Markup:
-        credits = offer.credits or _NO_CREDITS
+        credits = offer.credits or NO_CREDITS
         equivalence = offer.equivalence
         given = {
             k: v for k, v in (offer.notes_by_language or {}).items() if isinstance(v, str) and v
@@ -153,6 +153,3 @@ class OfferCards:
             offer.notes or given.get(self.ui) or next(iter(given.values()), ""),
             given,
         )
-
-
-_NO_CREDITS = Credits(None, None, None, None, None)
