@@ -8,6 +8,12 @@ JSON export (:mod:`catalog.present.document_json`), the CSV, the static site and
 read these attributes; none of them parses a time or maps a subject again.
 
 The field names are those of the JSON export's ``courses[]`` items (schema mooc-exchange/1).
+
+**Immutable to the type checker, plain slotted classes at run time** (:func:`document`): an
+export builds several of these per course, and a frozen dataclass pays a guarded
+``object.__setattr__`` for every field it sets — more than the rest of reading the course. The
+type checker still refuses any assignment to a field, and equal documents hash alike, as frozen
+ones would.
 """
 
 from __future__ import annotations
@@ -15,9 +21,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
+
+from typing_extensions import dataclass_transform
+
+_T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass_transform(frozen_default=True)
+def document(cls: type[_T]) -> type[_T]:
+    """A slotted dataclass the type checker treats as frozen (see the module's docstring)."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+@document
 class Subject:
     """An ISCED-F 2013 broad field (``"06"``) and its labels by language (vi, zh, en)."""
 
@@ -25,7 +42,7 @@ class Subject:
     labels: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@document
 class RunDocument:
     """A run of the course, its times in UTC."""
 
@@ -37,7 +54,7 @@ class RunDocument:
     pacing: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@document
 class Credits:
     """Credits on both sides of an offer, each in its own credit system."""
 
@@ -52,7 +69,7 @@ class Credits:
 NO_CREDITS = Credits(None, None, None, None, None)
 
 
-@dataclass(frozen=True, slots=True)
+@document
 class Equivalence:
     """The home university's decision on a course: which of its courses it counts as, when."""
 
@@ -61,7 +78,7 @@ class Equivalence:
     valid_terms: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@document
 class OfferDocument:
     """A course (one run, or the whole course) open to one audience's students in one term."""
 
@@ -83,7 +100,7 @@ class OfferDocument:
     equivalence: Equivalence | None
 
 
-@dataclass(frozen=True, slots=True)
+@document
 class CourseDocument:
     """A course with its runs and (for an export with an audience, only that audience's)
     offers."""

@@ -8,27 +8,39 @@ courses with one ``updated_at`` and a rule gives every offer the same window.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
-from catalog.memo import Memo
-from catalog.present.course_document import CourseDocument, OfferDocument, RunDocument
+from catalog.memo import CACHE_MAX
+from catalog.present.course_document import CourseDocument, OfferDocument
 
 
 class TimeText:
     """``moment → "2026-01-05T00:00:00+07:00"`` (None stays None), each distinct one formatted
-    once. Keyed by the moment *and* its zone: equal instants in two zones print apart."""
+    once. Equal instants in two zones print apart, so the memo is not keyed by equality: it is
+    keyed by the datetime object itself (documents share one object per stored value,
+    :class:`catalog.present.document_values.Times`), and each entry keeps its object alive so
+    the identity cannot be reused while it is remembered. Called for every time of every
+    document, so the memo is a plain dict read inline, bounded like :class:`catalog.memo.Memo`.
+    """
 
-    __slots__ = ("_memo",)
+    __slots__ = ("_texts",)
 
     def __init__(self) -> None:
-        self._memo: Memo[str] = Memo()
+        self._texts: dict[int, tuple[datetime, str]] = {}
 
     def __call__(self, moment: datetime | None) -> str | None:
         if moment is None:
             return None
-        key: tuple[datetime, tzinfo | None] = (moment, moment.tzinfo)
-        return self._memo.get(key, datetime.isoformat, moment)
+        texts = self._texts
+        entry = texts.get(id(moment))
+        if entry is not None and entry[0] is moment:
+            return entry[1]
+        if len(texts) >= CACHE_MAX:
+            texts.clear()
+        text = moment.isoformat()
+        texts[id(moment)] = (moment, text)
+        return text
 
 
 class DocumentJson:
@@ -63,21 +75,20 @@ class DocumentJson:
             "status": doc.status,
             "is_free": doc.is_free,
             "certificate": doc.certificate,
-            "runs": [self.run(run) for run in doc.runs],
+            "runs": [
+                {
+                    "key": run.key,
+                    "start": time(run.start),
+                    "end": time(run.end),
+                    "enrollment_start": time(run.enrollment_start),
+                    "enrollment_end": time(run.enrollment_end),
+                    "pacing": run.pacing,
+                }
+                for run in doc.runs
+            ],
             "offers": [self.offer(offer) for offer in doc.offers],
             "first_seen": time(doc.first_seen),
             "updated_at": time(doc.updated_at),
-        }
-
-    def run(self, run: RunDocument) -> dict[str, Any]:
-        time = self._time
-        return {
-            "key": run.key,
-            "start": time(run.start),
-            "end": time(run.end),
-            "enrollment_start": time(run.enrollment_start),
-            "enrollment_end": time(run.enrollment_end),
-            "pacing": run.pacing,
         }
 
     def offer(self, offer: OfferDocument) -> dict[str, Any]:

@@ -10,8 +10,9 @@ memos (:mod:`catalog.memo`), which is most of what reading a course cost.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,30 +27,35 @@ IscedLabels = Callable[[str], dict[str, str]]
 SubjectsFound = tuple[tuple[str, ...], tuple[Subject, ...]]
 
 
-def _aware(value: Any) -> datetime:
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _zoned(value_zone: tuple[Any, ZoneInfo]) -> datetime:
+def _zoned(value_zone: tuple[Any, ZoneInfo]) -> datetime | None:
     value, zone = value_zone
-    return _aware(value).astimezone(zone)
+    moment = _aware(value)
+    return None if moment is None else moment.astimezone(zone)
 
 
 class Times:
     """Stored timestamps → aware datetimes, as ``catalog.store.tables.UTCDateTime`` reads them
     back (UTC, or the zone asked for), each distinct value converted once: documents that share
-    a time share the one immutable datetime."""
+    a time share the one immutable datetime.
+
+    ``utc`` is the memo itself (None is remembered as None): it is called for every time of
+    every document, and one call is most of what a time costs once it is remembered."""
+
+    __slots__ = ("_zoned", "utc")
 
     def __init__(self) -> None:
-        self._utc = cached(_aware)
+        self.utc: Callable[[Any], datetime | None] = cached(_aware)
         self._zoned = cached(_zoned)
 
-    def utc(self, value: Any) -> datetime | None:
-        return None if value is None else self._utc(value)
-
     def zoned(self, value: Any, zone: ZoneInfo | None) -> datetime | None:
-        if zone is None or value is None:
+        if zone is None:
             return self.utc(value)
         return self._zoned((value, zone))
 
@@ -88,6 +94,27 @@ def json_object(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         value = json.loads(value)
     return value if isinstance(value, dict) and value else None
+
+
+def _terms(value: Any) -> tuple[str, ...]:
+    return tuple(json_list(value))
+
+
+def _notes(value: Any) -> Mapping[str, str] | None:
+    notes = json_object(value)
+    return None if notes is None else MappingProxyType(notes)
+
+
+class OfferValues:
+    """An offer's stored JSON columns → document values, each distinct text parsed once: a rule
+    gives every offer of a term the same notes and equivalence terms. Read-only views, since
+    the documents that share them must not see each other's edits."""
+
+    __slots__ = ("notes", "terms")
+
+    def __init__(self) -> None:
+        self.notes: Callable[[Any], Mapping[str, str] | None] = cached(_notes)
+        self.terms: Callable[[Any], tuple[str, ...]] = cached(_terms)
 
 
 def as_stored(column: Any) -> Any:

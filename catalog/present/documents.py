@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, exists, func, select
+from sqlalchemy import Connection, Result, Select, exists, func, select
 
 from catalog.derive.subjects import load_subjects
 from catalog.ids import course_id
@@ -30,11 +31,10 @@ from catalog.present.course_document import (
 )
 from catalog.present.document_values import (
     IscedLabels,
+    OfferValues,
     Subjects,
     Times,
     as_stored,
-    json_list,
-    json_object,
 )
 from catalog.store import renames, tables
 
@@ -190,24 +190,29 @@ def _queries(conn: Connection, *, audience: str | None, include_withdrawn: bool)
 
 
 class _ByCourse:
-    """Rows ordered by ``course_id``, handed out course by course as the courses stream by."""
+    """Rows ordered by ``course_id`` (their first column), handed out course by course as the
+    courses stream by."""
 
     __slots__ = ("_next", "_rows")
 
-    def __init__(self, rows: Iterator[Any]) -> None:
-        self._rows = rows
-        self._next: Any = next(rows, None)
+    def __init__(self, result: Result[Any]) -> None:
+        # Whole partitions, iterated in C: a row at a time through the result costs more than
+        # building the document from it.
+        self._rows: Iterator[Any] = chain.from_iterable(result.partitions())
+        self._next: Any = next(self._rows, None)
 
-    def of(self, course: int) -> Iterator[Any]:
+    def of(self, course: int) -> list[Any]:
         """The rows of ``course``; rows of courses before it (left out of the export) are
         skipped."""
         row, rows = self._next, self._rows
-        while row is not None and row.course_id < course:
+        while row is not None and row[0] < course:
             row = next(rows, None)
-        while row is not None and row.course_id == course:
-            yield row
+        found = []
+        while row is not None and row[0] == course:
+            found.append(row)
             row = next(rows, None)
         self._next = row
+        return found
 
 
 @dataclass(slots=True)
@@ -218,6 +223,7 @@ class _Context:
     zones: dict[str, ZoneInfo | None]
     times: Times
     subjects: Subjects
+    offer_values: OfferValues
 
     @classmethod
     def read(cls, conn: Connection, labels: IscedLabels | None) -> _Context:
@@ -232,6 +238,7 @@ class _Context:
             },
             times=Times(),
             subjects=Subjects(labels or load_subjects().labels),
+            offer_values=OfferValues(),
         )
 
 
@@ -249,26 +256,29 @@ def course_documents(
     context = _Context.read(conn, labels)
     queries = _queries(conn, audience=audience, include_withdrawn=include_withdrawn)
     stream = {"yield_per": BATCH}  # server-side cursors on PostgreSQL; SQLite steps anyway
-    runs = _ByCourse(iter(conn.execute(queries.runs, execution_options=stream)))
-    offers = _ByCourse(iter(conn.execute(queries.offers, execution_options=stream)))
-    for row in conn.execute(queries.courses, execution_options=stream):
+    runs = _ByCourse(conn.execute(queries.runs, execution_options=stream))
+    offers = _ByCourse(conn.execute(queries.offers, execution_options=stream))
+    courses = conn.execute(queries.courses, execution_options=stream)
+    times = context.times
+    for row in chain.from_iterable(courses.partitions()):
         run_keys: dict[int, str] = {}
-        run_docs = tuple([_run(run, run_keys, context.times) for run in runs.of(row.id)])
-        offer_docs = tuple([_offer(offer, run_keys, context) for offer in offers.of(row.id)])
+        run_docs = tuple([_run(run, run_keys, times) for run in runs.of(row[0])])
+        offer_docs = tuple([_offer(offer, run_keys, context) for offer in offers.of(row[0])])
         yield _course(row, run_docs, offer_docs, context)
+
+
+# The documents are built with positional arguments, in the order their classes declare their
+# fields: a keyword call builds and unpacks a dict per object, which costs more than the object.
+# tests/catalog/present/test_document_fields.py proves each stored column lands in its field.
 
 
 def _run(run: Any, run_keys: dict[int, str], times: Times) -> RunDocument:
     """A run's document; notes its key in ``run_keys`` for the offers that name it."""
-    run_keys[run.id] = run.key
+    _course_id, run_id, key, start, end, enrollment_start, enrollment_end, pacing = run
+    run_keys[run_id] = key
     utc = times.utc
     return RunDocument(
-        key=run.key,
-        start=utc(run.start),
-        end=utc(run.end),
-        enrollment_start=utc(run.enrollment_start),
-        enrollment_end=utc(run.enrollment_end),
-        pacing=run.pacing,
+        key, utc(start), utc(end), utc(enrollment_start), utc(enrollment_end), pacing
     )
 
 
@@ -278,67 +288,39 @@ def _course(
     offers: tuple[OfferDocument, ...],
     context: _Context,
 ) -> CourseDocument:
-    subjects, isced = context.subjects.get(row.subjects, row.isced)
+    (
+        _id, feed, key, title, language, short_description, description, url, image_url,
+        organization, subjects_stored, isced_stored, level, effort, pacing, status, is_free,
+        certificate, first_seen, updated_at,
+    ) = row  # fmt: skip
+    subjects, isced = context.subjects.get(subjects_stored, isced_stored)
     utc = context.times.utc
     return CourseDocument(
-        id=course_id(row.feed_id, row.key),
-        institution=context.institution_of.get(row.feed_id),
-        feed=row.feed_id,
-        key=row.key,
-        title=row.title,
-        language=row.language,
-        short_description=row.short_description,
-        description=row.description,
-        url=row.url,
-        image_url=row.image_url,
-        organization=row.organization,
-        subjects=subjects,
-        subjects_isced=isced,
-        level=row.level,
-        effort=row.effort,
-        pacing=row.pacing,
-        status=row.status,
-        is_free=row.is_free,
-        certificate=row.certificate,
-        runs=runs,
-        offers=offers,
-        first_seen=utc(row.first_seen_at),
-        updated_at=utc(row.updated_at),
-    )
+        course_id(feed, key), context.institution_of.get(feed), feed, key, title, language,
+        short_description, description, url, image_url, organization, subjects, isced, level,
+        effort, pacing, status, is_free, certificate, runs, offers, utc(first_seen),
+        utc(updated_at),
+    )  # fmt: skip
 
 
 def _offer(offer: Any, run_keys: dict[int, str], context: _Context) -> OfferDocument:
-    zone = context.zones.get(offer.offering)
-    zoned = context.times.zoned
+    (
+        _course_id, run_id, audience, offering, rule, term, application_start, application_end,
+        open_now, seats, notes, notes_i18n, host_credits, host_system, home_credits, home_system,
+        credits_source, equivalence_status, equivalence_home_course, equivalence_terms,
+    ) = offer  # fmt: skip
+    zone = context.zones.get(offering)
+    zoned, values = context.times.zoned, context.offer_values
     credits = None
-    if offer.host_credits is not None or offer.home_credits is not None:
-        credits = Credits(
-            host=offer.host_credits,
-            host_system=offer.host_system,
-            home=offer.home_credits,
-            home_system=offer.home_system,
-            source=offer.credits_source,
-        )
+    if host_credits is not None or home_credits is not None:
+        credits = Credits(host_credits, host_system, home_credits, home_system, credits_source)
     equivalence = None
-    if offer.equivalence_status:
+    if equivalence_status:
         equivalence = Equivalence(
-            status=offer.equivalence_status,
-            home_course=offer.equivalence_home_course,
-            valid_terms=tuple(json_list(offer.equivalence_terms)),
+            equivalence_status, equivalence_home_course, values.terms(equivalence_terms)
         )
     return OfferDocument(
-        audience=offer.audience,
-        offering=offer.offering,
-        run=run_keys.get(offer.run_id),
-        whole_course=offer.run_id is None,
-        rule=offer.rule,
-        term=offer.term,
-        application_start=zoned(offer.application_start, zone),
-        application_end=zoned(offer.application_end, zone),
-        open_now=bool(offer.open_now),
-        seats=offer.seats,
-        notes=offer.notes,
-        notes_by_language=json_object(offer.notes_i18n),
-        credits=credits,
-        equivalence=equivalence,
-    )
+        audience, offering, run_keys.get(run_id), run_id is None, rule, term,
+        zoned(application_start, zone), zoned(application_end, zone), bool(open_now), seats,
+        notes, values.notes(notes_i18n), credits, equivalence,
+    )  # fmt: skip

@@ -54,7 +54,7 @@ def plant_documents(marker: Path, count: int) -> None:
 
     original = catalog.present.documents.course_documents
 
-    def paused(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def paused(*args: Any, **kwargs: Any) -> Iterator[Any]:
         for n, document in enumerate(original(*args, **kwargs), start=1):
             yield document
             if n == count:
