@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog.store import harvests, leases, schema
-from catalog.store.db import make_engine
+from catalog.store import leases
 from connectors import registry
 from connectors.base import Connector
 from connectors.errors import FatalFeedError
 from connectors.feedlog import FeedLog, feed_prefix
-from scheduler import stored_secrets
+from scheduler.catalog_setup import open_catalog
 from scheduler.config import Config
 from scheduler.demo.state import stopped_platform
 from scheduler.sync_result import FeedResult, NullProgress, Progress
@@ -44,35 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def open_catalog(config: Config) -> Engine:
-    """The catalog engine, its schema current, its institutions and feeds as configured."""
-    engine = make_engine(config.catalog_url)
-    schema.ensure_current(engine)
-    harvests.register(
-        engine,
-        [
-            harvests.InstitutionInfo(
-                id=i.id,
-                names=i.names.model_dump(exclude_none=True),
-                country=i.country,
-                timezone=i.timezone,
-                language=i.reading_language,
-            )
-            for i in config.institutions
-        ],
-        [
-            harvests.FeedInfo(
-                id=f.id,
-                institution=f.institution,
-                connector=f.connector,
-                base_url=stored_secrets.for_feed(config, f.id).hide(f.base_url),
-            )
-            for f in config.feeds
-        ],
-    )
-    return engine
 
 
 def build_connector(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, type_coerce
 
-from catalog.memo import Memo, cached
+from catalog.memo import CACHE_MAX, cached
 from catalog.present.course_document import Subject
 
 #: The labels of an ISCED-F code by language.
@@ -67,11 +67,18 @@ class Subjects:
 
     def __init__(self, labels: IscedLabels) -> None:
         self._labels = labels
-        self._memo: Memo[SubjectsFound] = Memo()
+        self._memo: dict[tuple[Any, Any], SubjectsFound] = {}
 
     def get(self, subjects: Any, codes: Any) -> SubjectsFound:
+        # Called once per course: the memo is read inline (bounded like catalog.memo.Memo).
         key = (_json_key(subjects), _json_key(codes))
-        return self._memo.get(key, self._read, (subjects, codes))
+        memo = self._memo
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= CACHE_MAX:
+                memo.clear()
+            found = memo[key] = self._read((subjects, codes))
+        return found
 
     def _read(self, values: tuple[Any, Any]) -> SubjectsFound:
         subjects, codes = (json_list(value) for value in values)
@@ -80,7 +87,8 @@ class Subjects:
 
 
 def _json_key(value: Any) -> Any:
-    return value if isinstance(value, str) or value is None else json.dumps(value)
+    """A stored JSON value as a memo key: SQLite's text as it is, PostgreSQL's lists as text."""
+    return value if value is None or type(value) is str else json.dumps(value, sort_keys=True)
 
 
 def json_list(value: Any) -> list[Any]:

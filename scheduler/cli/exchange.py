@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from scheduler.catalog_setup import open_catalog
 from scheduler.cli.base import _console, _output, _State, cli
-from scheduler.sync import open_catalog
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -33,7 +33,7 @@ def feeds(state: _State) -> None:
     from rich.table import Table
 
     from catalog.store import queries
-    from scheduler.sync import open_catalog
+    from scheduler.catalog_setup import open_catalog
 
     config = state.config()
     engine = open_catalog(config)
@@ -92,7 +92,7 @@ def feeds(state: _State) -> None:
 def runs(state: _State, args: tuple[str, ...], limit: int) -> None:
     """Recent harvest runs (of FEED), or one run in detail: moocx runs show RUN_ID."""
     from catalog.store import queries
-    from scheduler.sync import open_catalog
+    from scheduler.catalog_setup import open_catalog
 
     config = state.config()
     engine = open_catalog(config)

@@ -65,8 +65,8 @@ def course(state: _State, ident: str, raw: bool, as_json: bool) -> None:
     from catalog.errors import AmbiguousCourse, UnknownCourse
     from catalog.present import inspect
     from catalog.store.db import read_only
+    from scheduler.catalog_setup import open_catalog
     from scheduler.exchange_setup import current_subject_codes
-    from scheduler.sync import open_catalog
 
     config = state.config()
     zone = ZoneInfo(config.service.timezone)
@@ -213,7 +213,7 @@ def review(state: _State, limit: int, as_json: bool) -> None:
     """What needs an admin: held withdrawals, and the records each feed's latest run rejected."""
     from catalog.present.review import feeds_to_review
     from catalog.store.db import read_only
-    from scheduler.sync import open_catalog
+    from scheduler.catalog_setup import open_catalog
 
     config = state.config()
     zone = ZoneInfo(config.service.timezone)

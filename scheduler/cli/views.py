@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
+from scheduler.catalog_setup import open_catalog
 from scheduler.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
@@ -18,7 +19,6 @@ from scheduler.cli.base import (
     _State,
     cli,
 )
-from scheduler.sync import open_catalog
 
 if TYPE_CHECKING:
     from catalog.store.textsearch import SearchHit
