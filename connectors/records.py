@@ -29,6 +29,22 @@ from urllib.parse import urlsplit
 Cursor: TypeAlias = Mapping[str, Any] | None
 
 
+#: The course modes a record may carry.
+COURSE_MODES = ("online", "blended", "onsite")
+
+#: How often a price is paid (MOOChub v3 ``paymentFrequency``).
+PAYMENT_FREQUENCIES = (
+    "one-time",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "half-yearly",
+    "by semester",
+    "yearly",
+    "other",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CourseRun:
     """One offering of a course: a term, a session, a self-paced edition."""
@@ -51,6 +67,9 @@ class CourseRun:
     currency: str | None = None
     #: True when a certificate can be earned in this run.
     certificate: bool | None = None
+    #: How often ``price`` is paid, in MOOChub's words (:data:`PAYMENT_FREQUENCIES`); None when
+    #: the source does not say (a one-time price, as most platforms mean it).
+    payment_frequency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +101,12 @@ class CourseRecord:
     certificate: bool | None = None
     #: When the source last changed this course, if it says.
     modified: datetime | None = None
+    #: How the course is taught (:data:`COURSE_MODES`): ``"online"``, ``"blended"`` or
+    #: ``"onsite"``; None when the source does not say (every MOOC platform's courses are online).
+    mode: str | None = None
+    #: When the source says the course stops being available (MOOChub ``expires``): after it,
+    #: the course is no longer offered or listed for students.
+    expires: datetime | None = None
     #: When a source delivers one course in several pieces (Open edX lists *runs*, and runs of one
     #: course may fall on different pages), the piece with the highest precedence supplies the
     #: course-level fields. Plain strings, compared lexically; "" is lowest.

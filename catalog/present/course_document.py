@@ -52,6 +52,18 @@ class RunDocument:
     enrollment_start: datetime | None
     enrollment_end: datetime | None
     pacing: str | None
+    #: The run's own page on its platform.
+    url: str | None = None
+    #: As the source says it ("current", "upcoming", "archived").
+    availability: str | None = None
+    #: True when the run can be taken for free (auditing counts).
+    is_free: bool | None = None
+    #: The paid option's price as a decimal string ("49.00"), its ISO 4217 currency, and how
+    #: often it is paid (MOOChub's words: "monthly" …; None: once, or not said).
+    price: str | None = None
+    currency: str | None = None
+    payment_frequency: str | None = None
+    certificate: bool | None = None
 
 
 @document
@@ -129,3 +141,11 @@ class CourseDocument:
     offers: tuple[OfferDocument, ...]
     first_seen: datetime | None
     updated_at: datetime | None
+    #: Credits as the source states them, in the offering institution's credit system.
+    credits: float | None = None
+    #: When the source last changed the course, if it says.
+    modified: datetime | None = None
+    #: "online", "blended" or "onsite"; None when the source does not say.
+    mode: str | None = None
+    #: When the source says the course stops being available.
+    expires: datetime | None = None

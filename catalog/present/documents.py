@@ -114,6 +114,10 @@ _COURSE_COLUMNS = (
     "certificate",
     "first_seen_at",
     "updated_at",
+    "credits",
+    "source_modified_at",
+    "mode",
+    "expires",
 )
 _RUN_COLUMNS = (
     "course_id",
@@ -124,6 +128,13 @@ _RUN_COLUMNS = (
     "enrollment_start",
     "enrollment_end",
     "pacing",
+    "url",
+    "availability",
+    "is_free",
+    "price",
+    "currency",
+    "payment_frequency",
+    "certificate",
 )
 _OFFER_COLUMNS = (
     "course_id",
@@ -153,6 +164,8 @@ _AS_STORED = frozenset(
         "isced",
         "first_seen_at",
         "updated_at",
+        "source_modified_at",
+        "expires",
         "start",
         "end",
         "enrollment_start",
@@ -274,12 +287,16 @@ def course_documents(
 
 def _run(run: Any, run_keys: dict[int, str], times: Times) -> RunDocument:
     """A run's document; notes its key in ``run_keys`` for the offers that name it."""
-    _course_id, run_id, key, start, end, enrollment_start, enrollment_end, pacing = run
+    (
+        _course_id, run_id, key, start, end, enrollment_start, enrollment_end, pacing, url,
+        availability, is_free, price, currency, payment_frequency, certificate,
+    ) = run  # fmt: skip
     run_keys[run_id] = key
     utc = times.utc
     return RunDocument(
-        key, utc(start), utc(end), utc(enrollment_start), utc(enrollment_end), pacing
-    )
+        key, utc(start), utc(end), utc(enrollment_start), utc(enrollment_end), pacing, url,
+        availability, is_free, price, currency, payment_frequency, certificate,
+    )  # fmt: skip
 
 
 def _course(
@@ -291,7 +308,7 @@ def _course(
     (
         _id, feed, key, title, language, short_description, description, url, image_url,
         organization, subjects_stored, isced_stored, level, effort, pacing, status, is_free,
-        certificate, first_seen, updated_at,
+        certificate, first_seen, updated_at, credits, modified, mode, expires,
     ) = row  # fmt: skip
     subjects, isced = context.subjects.get(subjects_stored, isced_stored)
     utc = context.times.utc
@@ -299,7 +316,7 @@ def _course(
         course_id(feed, key), context.institution_of.get(feed), feed, key, title, language,
         short_description, description, url, image_url, organization, subjects, isced, level,
         effort, pacing, status, is_free, certificate, runs, offers, utc(first_seen),
-        utc(updated_at),
+        utc(updated_at), credits, utc(modified), mode, utc(expires),
     )  # fmt: skip
 
 

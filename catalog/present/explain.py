@@ -93,7 +93,7 @@ def explain(
     taken: dict[tuple[int | None, str], str] = {}  # (run id, audience) → the rule that took it
     verdicts = []
     for rule in settings.rules:
-        reason = _not_tried(rule, institution, known, row.status)
+        reason = _not_tried(rule, institution, known, row.status) or _expired(row.expires, now)
         if reason is None:
             reason = _criteria(rule, facts)
         if reason is not None:
@@ -111,6 +111,12 @@ def _not_tried(rule: Rule, institution: str | None, known: set[str], status: str
         return f"not offered: {rule.audience} is not in the catalog (run moocx sync)"
     if status != "active":
         return f"not offered: the course is {status}"
+    return None
+
+
+def _expired(expires: datetime | None, now: datetime) -> str | None:
+    if expires is not None and expires <= now:
+        return f"not offered: the source says the course expired on {expires.isoformat()}"
     return None
 
 

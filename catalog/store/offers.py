@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
 from catalog.derive.exchange import (
     ENDED,
@@ -167,7 +167,12 @@ def _offer_everything(conn: Connection, state: _Rebuild) -> None:
     courses_q = select(
         c.id, c.feed_id, c.key, c.language, c.level, c.organization, c.pacing, c.isced,
         c.credits,
-    ).where(c.status == "active", c.id.not_in(renames.superseded()))  # fmt: skip
+    ).where(
+        c.status == "active",
+        c.id.not_in(renames.superseded()),
+        # A course past the date its source says it expires is no longer offered.
+        or_(c.expires.is_(None), c.expires > state.now),
+    )  # fmt: skip
     runs_q = select(
         r.id, r.course_id, r.key, r.start, r.end, r.pacing, r.enrollment_start, r.enrollment_end
     )

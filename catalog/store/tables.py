@@ -153,6 +153,10 @@ courses = Table(
     Column("first_harvest_id", ForeignKey("harvest_runs.id")),
     Column("last_harvest_id", ForeignKey("harvest_runs.id")),
     Column("source_url", String(2048)),
+    # How the course is taught: "online", "blended" or "onsite" (NULL: the source does not say).
+    Column("mode", String(16)),
+    # When the source says the course stops being available; past it, no longer offered.
+    _when("expires"),
     UniqueConstraint("feed_id", "key", name="uq_courses_feed_key"),
     Index("ix_courses_status", "status"),
     # The courses whose codes are not decided yet: finding none is one probe, not a scan.
@@ -185,6 +189,8 @@ course_runs = Table(
     Column("content_hash", String(32), nullable=False),
     _when("first_seen_at", nullable=False),
     _when("updated_at", nullable=False),
+    # How often ``price`` is paid (MOOChub's paymentFrequency words); NULL: not said.
+    Column("payment_frequency", String(16)),
     UniqueConstraint("course_id", "key", name="uq_course_runs_course_key"),
 )
 

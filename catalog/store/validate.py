@@ -31,7 +31,13 @@ from datetime import datetime
 from sqlalchemy import Column, String, Table
 
 from catalog.store import tables
-from connectors.records import CourseRecord, CourseRun, is_http_url
+from connectors.records import (
+    COURSE_MODES,
+    PAYMENT_FREQUENCIES,
+    CourseRecord,
+    CourseRun,
+    is_http_url,
+)
 
 #: The bounds of the record fields stored in ``Text`` columns (characters).
 TEXT_LIMITS = {"title": 1_000, "short_description": 65_536, "description": 65_536}
@@ -98,6 +104,9 @@ def validate(record: CourseRecord) -> None:
     _url("url", record.url, limit["url"])
     _url("image_url", record.image_url, limit["image_url"])
     _when("modified", record.modified)
+    _when("expires", record.expires)
+    if record.mode is not None and record.mode not in COURSE_MODES:
+        raise InvalidRecord(f"mode: {record.mode!r} is not one of {', '.join(COURSE_MODES)}")
     if "\x00" in record.precedence:  # any length: the ingest bounds it (stored_precedence)
         raise InvalidRecord("precedence: contains a NUL character")
     if record.language is not None:
@@ -176,6 +185,11 @@ def _run(run: CourseRun) -> None:
         _text("price", run.price, limit["price"])
     if run.availability is not None:
         _text("availability", run.availability, limit["availability"])
+    if run.payment_frequency is not None and run.payment_frequency not in PAYMENT_FREQUENCIES:
+        raise InvalidRecord(
+            f"payment_frequency: {run.payment_frequency!r} is not one of "
+            + ", ".join(PAYMENT_FREQUENCIES)
+        )
 
 
 def _key(path: str, value: object, limit: int) -> None:

@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from catalog.present.site.display import epoch, time_text
+from catalog.present.site.escaping import EscapingCodeGenerator
 from catalog.present.site.i18n import translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,10 +41,17 @@ TEMPLATES = Path(__file__).parent / "templates"
 Macro = Callable[..., Markup]
 
 
+class _SiteEnvironment(Environment):
+    """Jinja2's environment, its autoescaped output written without a ``Markup`` per value
+    (:mod:`catalog.present.site.escaping`)."""
+
+    code_generator_class = EscapingCodeGenerator
+
+
 def environment() -> Environment:
     """Jinja2 with autoescape everywhere, strict about undefined names, block tags on their
     own lines leaving no blank lines behind."""
-    return Environment(
+    return _SiteEnvironment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,

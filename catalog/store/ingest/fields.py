@@ -3,6 +3,10 @@
 The hash covers exactly these fields, in this order: a course (or run) row is rewritten only
 when its hash changes, so a second sync of an unchanged feed writes no course or run row. The
 tuples are in column order, so a page's rows go to ``catalog.store.bulk`` as they are built.
+
+Fields added after the first catalogs were written (a course's ``mode`` and ``expires``, a
+run's ``payment_frequency``) are hashed only when set: a record without them hashes as it did
+before they existed, so upgrading does not rewrite every course of every catalog once.
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ class CourseFields(NamedTuple):
     is_free: bool | None
     certificate: bool | None
     source_modified_at: datetime | None
+    mode: str | None
+    expires: datetime | None
 
     def stored(self, bulk: Bulk) -> tuple[Any, ...]:
-        """The values as their columns store them (subjects as JSON, the modified time)."""
+        """The values as their columns store them (subjects as JSON, the times)."""
         return (
             self.title,
             self.short_description,
@@ -55,6 +61,8 @@ class CourseFields(NamedTuple):
             self.is_free,
             self.certificate,
             bulk.when(self.source_modified_at),
+            self.mode,
+            bulk.when(self.expires),
         )
 
 
@@ -73,6 +81,7 @@ class RunFields(NamedTuple):
     price: str | None
     currency: str | None
     certificate: bool | None
+    payment_frequency: str | None
 
     def stored(self, bulk: Bulk) -> tuple[Any, ...]:
         """The values as their columns store them (the four times)."""
@@ -90,6 +99,7 @@ class RunFields(NamedTuple):
             self.price,
             self.currency,
             self.certificate,
+            self.payment_frequency,
         )
 
 
@@ -115,6 +125,8 @@ def course_values(record: CourseRecord) -> CourseFields:
         record.is_free,
         record.certificate,
         record.modified,
+        record.mode,
+        record.expires,
     )
 
 
@@ -133,15 +145,24 @@ def run_values(run: RunRecord) -> RunFields:
         run.price,
         run.currency,
         run.certificate,
+        run.payment_frequency,
     )
+
+
+#: How many leading fields of each tuple every hash covers; the later ones only when set.
+_HASHED_ALWAYS = {CourseFields: 15, RunFields: 12}
 
 
 def content_hash(values: Sequence[Any]) -> str:
     """A stable digest of the stored values; datetimes hashed as UTC instants.
 
     The stored hashes of every catalog depend on this exact text: changing it makes the next
-    harvest rewrite every course once.
+    harvest rewrite every course once. So the fields added later count only when set (see the
+    module's docstring).
     """
+    always = _HASHED_ALWAYS.get(type(values))
+    if always is not None and not any(v is not None for v in values[always:]):
+        values = values[:always]
     text = _HASH_ENCODER.encode(values)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 

@@ -1,6 +1,6 @@
--- The SQLite schema the migrations build, at revision 0011. Generated: rewrite it
+-- The SQLite schema the migrations build, at revision 0012. Generated: rewrite it
 -- with `python -m catalog.store.schema`, never by hand (catalog/store/schema.py).
--- revision: 0011
+-- revision: 0012
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -34,7 +34,7 @@ CREATE TABLE course_runs (
 	certificate BOOLEAN, 
 	content_hash VARCHAR(32) NOT NULL, 
 	first_seen_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, 
+	updated_at DATETIME NOT NULL, payment_frequency VARCHAR(16), 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(course_id) REFERENCES courses (id) ON DELETE CASCADE, 
 	CONSTRAINT uq_course_runs_course_key UNIQUE (course_id, "key")
@@ -75,7 +75,7 @@ CREATE TABLE courses (
 	updated_at DATETIME NOT NULL, 
 	first_harvest_id INTEGER, 
 	last_harvest_id INTEGER, 
-	source_url VARCHAR(2048), isced JSON, 
+	source_url VARCHAR(2048), isced JSON, mode VARCHAR(16), expires DATETIME, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(feed_id) REFERENCES feeds (id), 
 	FOREIGN KEY(first_harvest_id) REFERENCES harvest_runs (id), 

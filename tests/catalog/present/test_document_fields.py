@@ -35,6 +35,8 @@ _TIMES = {  # each time column its own instant, stored as SQLite returns it
             "updated_at",
             "application_start",
             "application_end",
+            "source_modified_at",
+            "expires",
         )
     )
 }
@@ -124,6 +126,7 @@ def test_every_offer_column_lands_in_its_field() -> None:
 
 def test_every_course_column_lands_in_its_field() -> None:
     special = {"id": 1, "subjects": '["<subject>"]', "isced": '["06"]', "is_free": True}
+    special["credits"] = 4.5
     special["certificate"] = False
     row = _row(documents._COURSE_COLUMNS, special)
     run = RunDocument("<run>", None, None, None, None, None)
@@ -147,6 +150,9 @@ def test_every_course_column_lands_in_its_field() -> None:
         "offers": (offer,),
         "first_seen": _utc("first_seen_at"),
         "updated_at": _utc("updated_at"),
+        "credits": 4.5,
+        "modified": _utc("source_modified_at"),
+        "expires": _utc("expires"),
     }
     for name in _field_names(CourseDocument):
         if name == "subjects_isced":

@@ -203,3 +203,35 @@ def test_offers_one_per_run_and_audience_with_windows_seats_and_credits(engine) 
     assert rebuild(engine, ExchangeSettings()).directions == []
     with read_only(engine) as conn:
         assert conn.execute(select(Offer.id)).all() == []
+
+
+def test_a_course_past_its_expiry_is_not_offered_and_explain_says_so(engine) -> None:
+    from catalog.present.explain import explain
+
+    run_id = harvests.start_run(engine, "vnu")
+    t = datetime(2026, 2, 23, 1, 0, tzinfo=UTC)
+    expiry = datetime(2026, 1, 31, 23, 0, tzinfo=UTC)
+    Ingestor(engine, "vnu", run_id).apply(Page(items=(
+        CourseRecord(key="UETx+OLD", title="Hết hạn", language="vi", expires=expiry,
+                     runs=(CourseRun(key="r1", start=t),)),
+        CourseRecord(key="UETx+NEW", title="Còn hạn", language="vi",
+                     expires=expiry + timedelta(days=365), runs=(CourseRun(key="r1", start=t),)),
+    ), cursor=None, url="https://x/p1", number=1, last=True))  # fmt: skip
+    harvests.register(
+        engine,
+        [harvests.InstitutionInfo("tsinghua", {"zh": "清华大学"}, "CN", "Asia/Shanghai")],
+        [],
+    )
+    settings = ExchangeSettings(rules=(Rule(id="all", offering="vnu", audience="tsinghua"),))
+    now = datetime(2026, 2, 10, tzinfo=UTC)
+    [summary] = rebuild(engine, settings, now=now).directions
+    assert summary.courses == 1
+    with read_only(engine) as conn:
+        assert [d.key for d in course_documents(conn, audience="tsinghua")] == ["UETx+NEW"]
+        old = next(d for d in course_documents(conn) if d.key == "UETx+OLD")
+        assert old.expires == expiry and old.status == "active"
+        verdict = explain(conn, "vnu:UETx+OLD", settings, now=now).verdicts[0]
+    assert not verdict.offered
+    assert verdict.lines == (
+        "not offered: the source says the course expired on 2026-01-31T23:00:00+00:00",
+    )

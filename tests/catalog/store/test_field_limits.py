@@ -221,11 +221,13 @@ INTERNAL = {
         "precedence": "bounded: catalog.store.validate.stored_precedence",
         "source_url": "the page URL, cut to catalog.store.audit.URL_CHARS",
         "pacing": "'instructor' or 'self' (validated)",
+        "mode": "one of records.COURSE_MODES (validated)",
     },
     "course_runs": {
         "content_hash": "32 hex digits",
         "pacing": "'instructor' or 'self' (validated)",
         "currency": "an ISO 4217 code (validated)",
+        "payment_frequency": "one of records.PAYMENT_FREQUENCIES (validated)",
     },
 }
 
