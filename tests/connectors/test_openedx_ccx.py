@@ -139,3 +139,8 @@ def test_an_upgraded_catalog_renamed_by_a_ccx_gets_its_title_back(engine) -> Non
 def _ingest(engine, page: Page) -> None:
     ingestor = Ingestor(engine, "vnu", harvests.start_run(engine, "vnu"))
     ingestor.apply(replace(page, last=True))
+
+
+def test_html_in_short_description_is_stripped() -> None:
+    rails = _courses()["BerkeleyX+CS169.1x"]
+    assert rails.short_description == "Learn to build SaaS apps with Rails."
