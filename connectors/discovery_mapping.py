@@ -1,6 +1,9 @@
 """Open edX course-discovery: one course object with its nested runs → a record (pure).
 
-Quirks decided here, each with a test: UTM parameters on ``marketing_url`` (the catalog
+Quirks decided here, each with a test: HTML in ``short_description`` (stripped like every
+connector's summary, connectors.normalize.summary); a course without its own ``marketing_url``
+takes its newest public run's; only public runs (published, not ``hidden``) supply course
+pacing, effort or URL; UTM parameters on ``marketing_url`` (the catalog
 endpoint ignores ``exclude_utm``, so ``utm_*`` is stripped here); relative marketing URLs;
 ``image.src`` null inside an object; seat prices as decimal strings;
 ``instructor_paced``/``self_paced``; IETF ``en-us`` → BCP 47 ``en-US``; ``instructors`` always
@@ -18,15 +21,25 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from connectors.effort import describe_effort
 from connectors.errors import RecordError
 from connectors.feedlog import FeedLog
-from connectors.normalize import absolute_url, clean_text, language_tag, parse_datetime, utc_iso
+from connectors.normalize import (
+    absolute_url,
+    clean_text,
+    language_tag,
+    parse_datetime,
+    summary,
+    utc_iso,
+)
 from connectors.records import CourseRecord, CourseRun, Item, Rejected, is_http_url
 
 log = logging.getLogger(__name__)
 
 PACING = {"instructor_paced": "instructor", "self_paced": "self"}
 FREE_SEATS = frozenset({"audit", "honor"})
+#: Run ``status`` values a student can see (no status at all: an older service, taken as public).
+PUBLIC_STATUSES = frozenset({None, "published"})
 #: How far a course's timestamp may lead the server's ``Date`` header before it is distrusted.
 CLOCK_SKEW = timedelta(minutes=5)
 #: Seat types that lead to a certificate. ``honor`` does not: edX retired honor certificates.
@@ -107,7 +120,7 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         modified = changed_at(raw)
     except RecordError as exc:
         raise RecordError(exc.reason, key=key) from None
-    featured = _featured_run(raw, raw_runs)
+    featured = _featured_run(raw, raw_runs, runs)
     owners = [o for o in raw.get("owners") or [] if isinstance(o, dict)]
     image = raw.get("image")
     if not isinstance(image, dict):
@@ -117,7 +130,7 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         key=key,
         title=title,
         runs=tuple(runs),
-        short_description=clean_text(raw.get("short_description")),
+        short_description=summary(raw.get("short_description")),
         description=clean_text(raw.get("full_description")),
         language=next(
             (t for r in raw_runs if (t := language_tag(r.get("content_language")))), None
@@ -131,7 +144,7 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         level=clean_text(raw.get("level_type")),
         effort=_effort(featured),
         pacing=PACING.get(str(featured.get("pacing_type"))) if featured else None,
-        url=clean_url(base_url, raw.get("marketing_url")),
+        url=clean_url(base_url, raw.get("marketing_url")) or _run_url(raw_runs, runs),
         image_url=clean_url(base_url, image.get("src") or raw.get("card_image_url")),
         is_free=_any(r.is_free for r in runs),
         certificate=_any(r.certificate for r in runs),
@@ -219,18 +232,47 @@ def clean_url(base_url: str, value: object) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
-def _featured_run(raw: dict[str, Any], runs: list[Any]) -> dict[str, Any] | None:
-    """The run the course advertises, else its latest: it supplies course pacing and effort."""
+def is_public(run: dict[str, Any]) -> bool:
+    """True for a run students can see: published (or of unknown status) and not ``hidden``."""
+    return run.get("hidden") is not True and run.get("status") in PUBLIC_STATUSES
+
+
+def _featured_run(
+    raw: dict[str, Any], raws: list[Any], runs: list[CourseRun]
+) -> dict[str, Any] | None:
+    """The run the course advertises, else its newest public one: it supplies course pacing and
+    effort. A run that is not public never does."""
     wanted = raw.get("advertised_course_run_uuid")
-    latest = runs[-1] if runs else None
-    return next((r for r in runs if wanted and r.get("uuid") == wanted), latest)
+    advertised = next((r for r in raws if wanted and r.get("uuid") == wanted), None)
+    if advertised is not None and is_public(advertised):
+        return advertised
+    newest = _newest_public(raws, runs)
+    return raws[newest] if newest is not None else None
+
+
+def _run_url(raws: list[Any], runs: list[CourseRun]) -> str | None:
+    """The newest public run's marketing URL, for a course that has none of its own."""
+    newest = _newest_public(raws, runs, with_url=True)
+    return runs[newest].url if newest is not None else None
+
+
+def _newest_public(raws: list[Any], runs: list[CourseRun], *, with_url: bool = False) -> int | None:
+    """Index of the public run that starts last (a run without a start counts as oldest; on a
+    tie, the later in the list), or None."""
+    best: tuple[float, int] | None = None
+    for i, run in enumerate(runs):
+        if not is_public(raws[i]) or (with_url and run.url is None):
+            continue
+        rank = (run.start.timestamp() if run.start else float("-inf"), i)
+        best = rank if best is None or rank > best else best
+    return best[1] if best is not None else None
 
 
 def _effort(run: dict[str, Any] | None) -> str | None:
     """``min_effort`` / ``max_effort`` are whole hours per week."""
     values = ((run or {}).get("min_effort"), (run or {}).get("max_effort"))
     hours = sorted({v for v in values if isinstance(v, int) and v > 0})
-    return f"{'–'.join(map(str, hours))} hours per week" if hours else None
+    return describe_effort(hours[0], hours[-1]) if hours else None
 
 
 def _any(values: Iterator[bool | None]) -> bool | None:

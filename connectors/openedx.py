@@ -20,7 +20,9 @@ from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, decode_json
 from connectors.openedx_mapping import (
     NO_START_SENTINEL,
+    MappedPage,
     course_key,
+    map_page,
     map_run,
     map_runs,
     unescape_name,
@@ -58,6 +60,9 @@ class OpenEdxOptions:
     language: str | None = None
     #: Stop with an error after this many pages: a guard against endless pagination.
     max_pages: Annotated[int, Ge(1)] = 10_000
+    #: Keep custom courses (CCX, ``ccx-v1:…+ccx@N``: teachers' private classrooms built on a
+    #: course), each as a course of its own; by default they are left out.
+    include_ccx: bool = False
 
 
 class OpenEdxConnector(Connector[OpenEdxOptions]):
@@ -89,18 +94,35 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
         body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
         results, pagination = parse_envelope(body, url=response.url, feed_id=self.feed.feed_id)
         count = pagination.get("count")
+        mapped = map_page(
+            results,
+            base_url=self.feed.base_url,
+            include_hidden=self.options.include_hidden,
+            include_invitation_only=self.options.include_invitation_only,
+            include_ccx=self.options.include_ccx,
+            default_language=self.options.language,
+        )
+        self._log_stats(mapped, response.url)
         return Parsed(
-            items=map_runs(
-                results,
-                base_url=self.feed.base_url,
-                include_hidden=self.options.include_hidden,
-                include_invitation_only=self.options.include_invitation_only,
-                default_language=self.options.language,
-            ),
+            items=mapped.items,
             next=pagination.get("next"),
             declared_total=count if isinstance(count, int) else None,
             source_count=len(results),
         )
+
+    def _log_stats(self, mapped: MappedPage, url: str) -> None:
+        """One line per page for what was left out, one for effort texts not understood."""
+        stats = mapped.stats
+        left_out = stats.left_out()
+        if left_out:
+            self.log.info("%s: left out %s (see options.include_*)", url, left_out)
+        if stats.effort_unread:
+            self.log.warning(
+                "%s: effort of %d course(s) not understood (e.g. %r); shown as unknown",
+                url,
+                stats.effort_unread,
+                stats.effort_example,
+            )
 
     def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
         """The API's count: runs, which the catalog groups into fewer courses."""

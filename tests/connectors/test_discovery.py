@@ -85,7 +85,8 @@ def test_course_with_runs_seats_and_course_level_facts() -> None:
     assert ai.organization == "Trường Đại học Công nghệ, ĐHQGHN"
     assert ai.subjects == ("Khoa học máy tính", "Trí tuệ nhân tạo")
     assert ai.level == "Introductory"
-    assert ai.short_description == "<p>Tìm kiếm, biểu diễn tri thức và học máy cơ bản.</p>"
+    # HTML is stripped, as by every connector (issue 18; this used to keep the <p>).
+    assert ai.short_description == "Tìm kiếm, biểu diễn tri thức và học máy cơ bản."
     assert ai.description == (
         "<p>Môn học giới thiệu các bài toán <strong>tìm kiếm</strong>, suy diễn và học máy.</p>\n"
         "<ul><li>Tìm kiếm heuristic</li><li>Mạng Bayes</li></ul>"
@@ -130,7 +131,7 @@ def test_relative_urls_owner_without_name_chinese_language_and_odd_spaces() -> N
     assert chi.image_url == f"{BASE}/media/course/image/9f8e7d6c.small.jpg"
     assert chi.organization == "ULISx"  # the owner's name is ""
     assert chi.language == "zh-CN"
-    assert chi.short_description == "<p>Phát âm, chữ Hán và hội thoại hằng ngày.</p>"
+    assert chi.short_description == "Phát âm, chữ Hán và hội thoại hằng ngày."  # no <p> (#18)
     assert chi.title == "Tiếng Trung cơ bản 1 (基础汉语 1)"
     assert chi.runs[0].end is None
 
