@@ -308,7 +308,7 @@ MISTAKES = [
         ("page_size = 50", "pagesize = 50"),
         "feeds[0] (vnu-openedx).options.pagesize: unknown option (did you mean 'page_size'?); "
         "this connector takes: page_size, org, include_hidden, include_invitation_only, "
-        "language, max_pages",
+        "language, max_pages, include_ccx",
         id="feed-options",
     ),
     pytest.param(
