@@ -114,7 +114,12 @@ class MoochubConnector(Connector[MoochubOptions]):
         data, links = parse_envelope(body, response.url, self.feed.feed_id)
         following = links.get("next")
         return Parsed(
-            items=map_items(data, base_url=self.feed.base_url, language=self.options.language),
+            items=map_items(
+                data,
+                base_url=self.feed.base_url,
+                language=self.options.language,
+                feed_id=self.feed.feed_id,
+            ),
             # JSON:API 1.1 allows a link object instead of the URL.
             next=following.get("href") if isinstance(following, dict) else following,
         )

@@ -4,19 +4,36 @@ Items are mapped per item, whichever version they follow (v3 ``type: "Course"``,
 ``type: "courses"``), because real servers mix them. Quirks decided here, each with a test:
 ``identifier`` instead of ``url`` in organisations; xikolo's ``offers`` with snake_case keys next
 to the schema's ``offer``; omitted versus null keys; dates with and without milliseconds; v2
-leftovers beside v3 fields; Markdown in v2 texts (kept as text); MultilingualLabel names.
+leftovers beside v3 fields; Markdown in v2 texts (kept as text); MultilingualLabel names. Fields
+that dialects send differently (Moodle's plugins, string booleans, implausible workloads, course
+modes, payment frequencies, Person publishers, expiry, run-key dates) are read in
+connectors/moochub_fields.py.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import re
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
 from connectors.errors import RecordError
+from connectors.feedlog import FeedLog
+from connectors.moochub_fields import (
+    Warn,
+    attribute,
+    course_mode,
+    effort,
+    expiry,
+    flag,
+    number,
+    organization_value,
+    payment_frequency,
+    written_day,
+)
 from connectors.normalize import (
     clean_text,
     http_url,
@@ -27,7 +44,14 @@ from connectors.normalize import (
 )
 from connectors.records import CourseRecord, CourseRun, Item
 
+log = logging.getLogger(__name__)
+
 _PACING = {"asynchronous": "self", "synchronous": "instructor"}
+#: Credentials that are a certificate: openHPI's graded "record of achievement" is one; a
+#: "confirmation of participation" is not.
+_CERTIFICATES = frozenset({"certificate", "record of achievement"})
+#: (price, currency, category, payment frequency or "")
+Offer = tuple[Decimal, str, str, str]
 
 
 def schema_version(item: dict[str, Any]) -> str:
@@ -41,16 +65,24 @@ def schema_version(item: dict[str, Any]) -> str:
     return "2.3" if v2_only and not v3_only else "3"
 
 
-def map_items(data: list[Any], *, base_url: str, language: str | None = None) -> list[Item]:
+def map_items(
+    data: list[Any], *, base_url: str, language: str | None = None, feed_id: str = ""
+) -> list[Item]:
     """One page's items → records, or Rejected with a reason; an id seen twice is rejected."""
     return map_each(
         data,
-        partial(map_course, base_url=base_url, language=language),
+        partial(map_course, base_url=base_url, language=language, feed_id=feed_id),
         twice="id: appears twice on this page",
     )
 
 
-def map_course(raw: Any, *, base_url: str, language: str | None = None) -> CourseRecord:
+def _warn(feed_id: str, key: str, message: str, *args: object) -> None:
+    FeedLog(log, feed_id).warning(f"course %s: {message}", key, *args)
+
+
+def map_course(
+    raw: Any, *, base_url: str, language: str | None = None, feed_id: str = ""
+) -> CourseRecord:
     """One MOOChub item (v3 or v2.3) → a course with its runs. Raises RecordError."""
     if not isinstance(raw, dict):
         raise RecordError(f"expected a course object, got {type(raw).__name__}")
@@ -61,6 +93,7 @@ def map_course(raw: Any, *, base_url: str, language: str | None = None) -> Cours
     if not isinstance(attrs, dict):
         raise RecordError("attributes: missing", key=key)
     v2 = schema_version(raw) == "2.3"
+    warn: Warn = partial(_warn, feed_id, key)
     langs = [
         t for t in map(language_tag, _as_list(_pick(attrs, v2, "inLanguage", "languages"))) if t
     ]
@@ -68,14 +101,14 @@ def map_course(raw: Any, *, base_url: str, language: str | None = None) -> Cours
     title = _label(attrs.get("name"), prefer)
     if not title:
         raise RecordError("name: missing course title", key=key)
-    description = clean_text(attrs.get("description"))
+    description = clean_text(attribute(attrs, "description"))
     image = attrs.get("image")
     if isinstance(image, dict):
         image = _pick(image, v2, "contentUrl", "url")
     offers = [
         offer
         for item in _as_list(attrs.get("offer") or attrs.get("offers"))
-        if (offer := _offer(item))
+        if (offer := _offer(item, warn))
     ]
     access = [str(a).lower() for a in _as_list(attrs.get("access"))]
     modes = {str(m).lower() for m in _as_list(attrs.get("courseMode"))}
@@ -87,17 +120,19 @@ def map_course(raw: Any, *, base_url: str, language: str | None = None) -> Cours
             short_description=summary(attrs.get("abstract")) or summary(description),
             description=description,
             language=langs[0] if langs else None,
-            organization=_label(_pick(attrs, v2, "publisher", "moocProvider"), prefer),
+            organization=_label(organization_value(attrs, v2), prefer),
             subjects=_subjects(attrs, prefer),
             level=_level(attrs.get("educationalLevel"), prefer),
-            effort=_effort(attrs.get("workload")),
-            credits=_number(attrs.get("numberOfCredits")),
+            effort=effort(attrs.get("workload"), warn),
+            credits=number(attrs.get("numberOfCredits")),
             pacing=pacings.pop() if len(pacings) == 1 else None,
-            url=http_url(base_url, attrs.get("url")),
+            url=http_url(base_url, attribute(attrs, "url")),
             image_url=http_url(base_url, image),
-            is_free=_is_free(access, offers),
+            is_free=_is_free(access, attrs.get("isAccessibleForFree"), offers, warn),
             certificate=_certificate(attrs.get("educationalCredentialsAwarded"), offers),
             modified=parse_datetime(attrs.get("dateModified"), "dateModified"),
+            mode=course_mode(modes, warn),
+            expires=expiry(_as_list(attrs.get("expires"))),
             raw=raw,
         )
         return replace(record, runs=_runs(key, attrs, record, offers))
@@ -106,10 +141,18 @@ def map_course(raw: Any, *, base_url: str, language: str | None = None) -> Cours
 
 
 def _runs(
-    key: str, attrs: dict[str, Any], course: CourseRecord, offers: list[tuple[Decimal, str, str]]
+    key: str, attrs: dict[str, Any], course: CourseRecord, offers: list[Offer]
 ) -> tuple[CourseRun, ...]:
-    """Pair the i-th start with the i-th end; a course without dates gets one undated run."""
-    starts = [parse_datetime(v, "startDate") for v in _as_list(attrs.get("startDate"))]
+    """Pair the i-th start with the i-th end; a course without dates gets one undated run.
+
+    A run's key is the course key and the start's date as the source wrote it (its own offset).
+    """
+    written = _as_list(attrs.get("startDate"))
+    starts = [parse_datetime(v, "startDate") for v in written]
+    days: dict[datetime, str] = {}
+    for value, start in zip(written, starts, strict=True):
+        if start:  # one instant written in two offsets is one run: the first spelling names it
+            days.setdefault(start, written_day(value, start))
     ends = [parse_datetime(v, "endDate") for v in _as_list(attrs.get("endDate"))]
     pairs = [
         (starts[i] if i < len(starts) else None, ends[i] if i < len(ends) else None)
@@ -121,7 +164,7 @@ def _runs(
     runs: list[CourseRun] = []
     used: set[str] = set()
     for start, end in dict.fromkeys(pairs):  # the same run listed twice is one run
-        stem = f"{key}@{start.date().isoformat() if start else 'undated'}"
+        stem = f"{key}@{days[start] if start else 'undated'}"
         run_key, n = stem, 2
         while run_key in used:  # two runs starting on one day: keep both, in source order
             run_key, n = f"{stem}#{n}", n + 1
@@ -139,6 +182,7 @@ def _runs(
                 price=f"{top[0]:.2f}" if top else None,
                 currency=top[1] if top else None,
                 certificate=course.certificate,
+                payment_frequency=(top[3] or None) if top else None,
             )
         )
     return tuple(runs)
@@ -195,29 +239,9 @@ def _subjects(attrs: dict[str, Any], prefer: list[str | None]) -> tuple[str, ...
     return tuple(dict.fromkeys(n[:255] for n in names if n))
 
 
-def _effort(workload: Any) -> str | None:
-    """v3 ``{timeValue: 4, timeUnit: "h/week"}`` or v2 hours per week ``4`` → ``"4 h/week"``."""
-    if isinstance(workload, dict):
-        value, unit = _number(workload.get("timeValue")), clean_text(workload.get("timeUnit"))
-    else:
-        value, unit = _number(workload), "h/week"
-    if value is None or value <= 0:
-        return None
-    return f"{value:g} {unit}" if unit else f"{value:g} h"
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _offer(raw: Any) -> tuple[Decimal, str, str] | None:
-    """(price, currency, category) from the schema's ``offer`` or xikolo's snake_case ``offers``."""
+def _offer(raw: Any, warn: Warn) -> Offer | None:
+    """(price, currency, category, frequency) from the schema's ``offer`` or xikolo's snake_case
+    ``offers``."""
     if not isinstance(raw, dict) or isinstance(raw.get("price"), bool):
         return None
     try:
@@ -227,19 +251,23 @@ def _offer(raw: Any) -> tuple[Decimal, str, str] | None:
     currency = str(raw.get("priceCurrency") or raw.get("price_currency") or "").upper()
     if not price.is_finite() or price < 0 or not re.fullmatch(r"[A-Z]{3}", currency):
         return None
-    return price, currency, str(raw.get("category") or "").lower()
+    frequency = payment_frequency(raw.get("paymentFrequency", raw.get("payment_frequency")), warn)
+    return price, currency, str(raw.get("category") or "").lower(), frequency
 
 
-def _is_free(access: list[str], offers: list[tuple[Decimal, str, str]]) -> bool | None:
+def _is_free(access: list[str], accessible: Any, offers: list[Offer], warn: Warn) -> bool | None:
+    """``access`` (the standard) decides; else ``isAccessibleForFree``; else a course offer."""
     if access:
         return "free" in access
-    course_prices = [p for p, _, category in offers if category in ("course", "complete")]
+    if (free := flag(accessible, "isAccessibleForFree", warn)) is not None:
+        return free
+    course_prices = [p for p, _, category, _ in offers if category in ("course", "complete")]
     return min(course_prices) == 0 if course_prices else None
 
 
-def _certificate(awarded: Any, offers: list[tuple[Decimal, str, str]]) -> bool | None:
-    if any(category == "certificate" for _, _, category in offers):
+def _certificate(awarded: Any, offers: list[Offer]) -> bool | None:
+    if any(category == "certificate" for _, _, category, _ in offers):
         return True
     if awarded is None:
         return None
-    return "certificate" in [str(a).lower() for a in _as_list(awarded)]
+    return any(str(a).lower() in _CERTIFICATES for a in _as_list(awarded))

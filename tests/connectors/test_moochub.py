@@ -244,6 +244,12 @@ def test_offer_and_xikolo_offers_give_the_same_run_price(offers: dict) -> None:
         pytest.param(
             {"educationalCredentialsAwarded": ["record of achievement"]},
             None,
+            True,  # issue 18: openHPI's graded certificate (was False, a bug)
+            id="record-of-achievement-is-a-certificate",
+        ),
+        pytest.param(
+            {"educationalCredentialsAwarded": ["confirmation of participation"]},
+            None,
             False,
             id="no-certificate",
         ),
