@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -172,6 +172,7 @@ def _runs(
         runs.append(
             CourseRun(
                 key=run_key,
+                former_keys=_utc_key(key, start, run_key, stem),
                 start=start,
                 end=end,
                 enrollment_start=enrollment_start,
@@ -271,3 +272,12 @@ def _certificate(awarded: Any, offers: list[Offer]) -> bool | None:
     if awarded is None:
         return None
     return any(str(a).lower() in _CERTIFICATES for a in _as_list(awarded))
+
+
+def _utc_key(key: str, start: datetime | None, run_key: str, stem: str) -> tuple[str, ...]:
+    """The key earlier versions gave a run (its start's UTC date), when that differs: the
+    catalog renames the stored run instead of listing the session twice."""
+    if start is None or run_key != stem:
+        return ()
+    utc = f"{key}@{start.astimezone(UTC).date().isoformat()}"
+    return () if utc == run_key else (utc,)

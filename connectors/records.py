@@ -70,6 +70,9 @@ class CourseRun:
     #: How often ``price`` is paid, in MOOChub's words (:data:`PAYMENT_FREQUENCIES`); None when
     #: the source does not say (a one-time price, as most platforms mean it).
     payment_frequency: str | None = None
+    #: Keys an earlier version of the connector gave this same run. The catalog renames a
+    #: stored run of the course under one of them instead of adding the run a second time.
+    former_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,8 @@ def _run(run: CourseRun) -> None:
     """One run; the reason names the field relative to the run (``key: missing``)."""
     limit = RUN_LIMITS
     _key("key", run.key, limit["key"])
+    for former in run.former_keys:
+        _key("former_keys", former, limit["key"])
     if run.title is not None:
         _text("title", run.title, limit["title"])
     if run.url is not None:

@@ -333,3 +333,12 @@ def test_an_unparseable_expires_rejects_the_course_naming_the_field() -> None:
     [rejected] = map_items([_minimal(expires=["soon"])], base_url=BASE)
     assert isinstance(rejected, Rejected)
     assert rejected.reason == "expires: unparseable date 'soon'"
+
+
+def test_a_run_keyed_anew_names_its_former_utc_key() -> None:
+    """Earlier versions keyed runs by the start's UTC date: the record names that key, so the
+    catalog renames the stored run instead of listing the session twice."""
+    run = _map(startDate=["2016-10-15T00:00:00+02:00"]).runs[0]
+    assert (run.key, run.former_keys) == ("c1@2016-10-15", ("c1@2016-10-14",))
+    for same_day in ("2016-10-15T00:00:00Z", "2016-10-15T12:00:00+02:00"):
+        assert _map(startDate=[same_day]).runs[0].former_keys == ()
