@@ -2,7 +2,9 @@
 
 Times become ISO 8601 text with their offset; an offer's credits and equivalence are objects or
 ``null``. The keys come in the order the schema lists them, so an export is byte-for-byte the
-same for the same catalog. Each distinct time is formatted once: a harvest stamps thousands of
+same for the same catalog; keys added to mooc-exchange/1 later (a run's ``url`` … ``certificate``,
+a course's ``credits`` … ``expires``) come after the older ones and are always written, ``null``
+when unknown. Each distinct time is formatted once: a harvest stamps thousands of
 courses with one ``updated_at`` and a rule gives every offer the same window.
 """
 
@@ -83,12 +85,23 @@ class DocumentJson:
                     "enrollment_start": time(run.enrollment_start),
                     "enrollment_end": time(run.enrollment_end),
                     "pacing": run.pacing,
+                    "url": run.url,
+                    "availability": run.availability,
+                    "is_free": run.is_free,
+                    "price": run.price,
+                    "currency": run.currency,
+                    "payment_frequency": run.payment_frequency,
+                    "certificate": run.certificate,
                 }
                 for run in doc.runs
             ],
             "offers": [self.offer(offer) for offer in doc.offers],
             "first_seen": time(doc.first_seen),
             "updated_at": time(doc.updated_at),
+            "credits": doc.credits,
+            "mode": doc.mode,
+            "modified": time(doc.modified),
+            "expires": time(doc.expires),
         }
 
     def offer(self, offer: OfferDocument) -> dict[str, Any]:

@@ -14,7 +14,13 @@ labels in the audience's language joined by ``"; "``, credits as plain numbers, 
 ``yes`` / ``no`` (empty when unknown). A course without runs is offered as a whole: its row has
 empty run cells (``run_key`` … ``enrollment_end``; the platform sets its dates) and
 ``whole_course`` = ``yes``. New columns are added at the end, so a script that reads the
-columns by position keeps working.
+columns by position keeps working. The last ones: the offered run's own page (``run_url``; ``url``
+is the course's), its ``run_availability`` as the source says it, its ``price`` as the source
+gives it (a decimal string) with its ``currency`` and ``payment_frequency`` (MOOChub's words,
+``monthly`` …; empty: once, or not said) — a price is never shown without them — then the
+course's ``course_credits`` as the source states them (``host_credits`` are the offer's),
+``mode`` (``online`` / ``blended`` / ``onsite``), ``source_modified`` (when the source last
+changed it; not the catalog's own time) and ``expires`` (when the source stops offering it).
 
 **Formula injection** (OWASP "CSV Injection", shared/RELIABILITY.md H7): a cell starting with
 ``= + - @``, a tab or a carriage return (or their full-width forms) is prefixed with ``'`` so a
@@ -36,6 +42,7 @@ from catalog.present.course_document import (
     CourseDocument,
     Equivalence,
     OfferDocument,
+    RunDocument,
 )
 from catalog.present.document_json import TimeText
 
@@ -68,6 +75,17 @@ COLUMNS = (
     "certificate",
     "url",
     "whole_course",
+    # the run's own link and price, then the course's source facts (added with mooc-exchange/1's
+    # later fields; empty for a course offered as a whole where they are a run's)
+    "run_url",
+    "run_availability",
+    "price",
+    "currency",
+    "payment_frequency",
+    "course_credits",
+    "mode",
+    "source_modified",
+    "expires",
 )
 
 
@@ -156,6 +174,12 @@ class _Cells:
             cell(_yes_no(course.certificate)),
             cell(_text(course.url)),
         ]
+        facts = [
+            cell(_text(course.credits)),
+            cell(_text(course.mode)),
+            cell(_text(time(course.modified))),
+            cell(_text(time(course.expires))),
+        ]
         for offer in offers:
             run = runs.get(offer.run) if offer.run is not None else None
             run_cells = (
@@ -176,7 +200,20 @@ class _Cells:
                 *self._offer_cells(offer),
                 *tail,
                 cell(_yes_no(offer.whole_course)),
+                *(_NO_RUN if run is None else self._run_cells(run)),
+                *facts,
             ]
+
+    def _run_cells(self, run: RunDocument) -> list[str]:
+        """The run's link, availability and price (the columns after ``whole_course``)."""
+        cell = self.cell
+        return [
+            cell(_text(run.url)),
+            cell(_text(run.availability)),
+            cell(_text(run.price)),
+            cell(_text(run.currency)),
+            cell(_text(run.payment_frequency)),
+        ]
 
     def _offer_cells(self, offer: OfferDocument) -> list[str]:
         credits, equivalence, time = offer.credits, offer.equivalence, self._time
@@ -208,6 +245,8 @@ class _Cells:
 
 
 _NO_EQUIVALENCE = Equivalence("", None, ())
+#: The run cells of a row without a run (:meth:`_Cells._run_cells`).
+_NO_RUN = ("",) * 5
 
 
 def _subject_labels(course: CourseDocument, language: str) -> list[str]:

@@ -73,6 +73,10 @@ def document(d: Mapping[str, Any]) -> CourseDocument:
         offers=tuple(offer(o) for o in d.get("offers") or ()),
         first_seen=moment(d.get("first_seen")),
         updated_at=moment(d.get("updated_at")),
+        credits=d.get("credits"),
+        modified=moment(d.get("modified")),
+        mode=d.get("mode"),
+        expires=moment(d.get("expires")),
     )
 
 
@@ -84,6 +88,13 @@ def run(r: Mapping[str, Any]) -> RunDocument:
         enrollment_start=moment(r.get("enrollment_start")),
         enrollment_end=moment(r.get("enrollment_end")),
         pacing=r.get("pacing"),
+        url=r.get("url"),
+        availability=r.get("availability"),
+        is_free=r.get("is_free"),
+        price=r.get("price"),
+        currency=r.get("currency"),
+        payment_frequency=r.get("payment_frequency"),
+        certificate=r.get("certificate"),
     )
 
 

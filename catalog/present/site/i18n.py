@@ -4,12 +4,15 @@ The same dicts serve both sides: templates render the default language (``t``), 
 writes them to ``data/i18n.js`` so the page can switch language without a reload. Elements carry
 ``data-i18n="key"``; values may hold ``{name}`` placeholders filled the same way in Python and JS.
 Keys with a dot (``pacing.self``) translate a code; anything without a translation is shown as
-the source gave it.
+the source gave it. The strings of a course's source facts and its runs' prices are in
+:mod:`catalog.present.site.i18n_facts`, merged in here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+
+from catalog.present.site.i18n_facts import fact_strings
 
 LANGUAGES = ("vi", "zh", "en")
 
@@ -312,6 +315,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "lang.es": "Spanish",
     },
 }
+
+# The course page's source facts and run prices, kept in their own module (i18n_facts.py).
+for _lang, _strings in fact_strings(LANGUAGES).items():
+    STRINGS[_lang].update(_strings)
 
 #: Interface language by the audience institution's country, when the institution names no
 #: language of its own (``[[institutions]] language``).

@@ -4,6 +4,11 @@ course-info shape, as JSON safe inside the page's ``<script>`` (``safety.script_
 Written piece by piece into the same text ``safety.script_json`` gives for the whole object:
 the provider and each offer, shared by many courses, are serialised once per distinct value
 (:class:`JsonLd` keeps them, per site, in bounded memos). Members without a value are left out.
+
+Each instance's ``courseMode`` is the course's mode (``online`` when the source does not say,
+as every MOOC platform's courses are); an instance carries the run's own page (``url``) and its
+price as an ``Offer`` (``price``, ``priceCurrency``; a price paid more than once has a
+``UnitPriceSpecification`` whose ``unitText`` says how often), when the source gives them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,12 @@ from catalog.present.site.safety import json_text, plain_text, safe_url, script_
 
 JSONLD_DESCRIPTION_MAX = 5000
 
-_NO_RUN = ',"hasCourseInstance":[{"@type":"CourseInstance","courseMode":"online"}]}'
+#: The start of a course instance by the course's mode (records.COURSE_MODES); a course whose
+#: source does not say is online, as every MOOC platform's are.
+_INSTANCE = {
+    mode: f'{{"@type":"CourseInstance","courseMode":"{mode}"'
+    for mode in ("online", "blended", "onsite")
+}
 
 
 class JsonLd:
@@ -27,6 +37,7 @@ class JsonLd:
     def __init__(self) -> None:
         self._providers: Memo[str] = Memo()
         self._offers: Memo[str] = Memo()
+        self._prices: Memo[str] = Memo()
         self._time = TimeText()
 
     def render(
@@ -62,11 +73,12 @@ class JsonLd:
         if course.offers:
             offers = [self._offer(offer, is_free) for offer in course.offers]
             append(',"offers":[' + ",".join(offers) + "]")
+        head = _INSTANCE.get(course.mode or "online") or _INSTANCE["online"]
         if course.runs:
-            instances = [self._instance(run) for run in course.runs]
+            instances = [self._instance(head, run) for run in course.runs]
             append(',"hasCourseInstance":[' + ",".join(instances) + "]}")
         else:
-            append(_NO_RUN)
+            append(f',"hasCourseInstance":[{head}}}]}}')
         return script_safe("".join(parts))
 
     def _offer(self, offer: OfferDocument, is_free: bool | None) -> str:
@@ -81,8 +93,19 @@ class JsonLd:
         )
         return self._offers.get(key, _offer, key)
 
-    def _instance(self, run: RunDocument) -> str:
-        return _instance(run.key, self._time(run.start), self._time(run.end))
+    def _instance(self, head: str, run: RunDocument) -> str:
+        """A run as a ``CourseInstance``: its dates, its own page and its price (an ``Offer``,
+        once per distinct price)."""
+        text = _instance(head, run.key, self._time(run.start), self._time(run.end))
+        url = safe_url(run.url) if run.url is not None else None
+        price = run.price
+        if url is None and price is None:
+            return text + "}"
+        link = "" if url is None else f',"url":{json_text(url)}'
+        if price is None:
+            return f"{text}{link}}}"
+        key = (price, run.currency, run.payment_frequency)
+        return f"{text}{link}{self._prices.get(key, _price, key)}}}"
 
 
 def _fields(course: CourseDocument) -> tuple[tuple[str, str | None], ...]:
@@ -97,16 +120,30 @@ def _fields(course: CourseDocument) -> tuple[tuple[str, str | None], ...]:
     )
 
 
-def _instance(key: str | None, start: str | None, end: str | None) -> str:
+def _instance(head: str, key: str | None, start: str | None, end: str | None) -> str:
+    """The instance's members up to its dates (unclosed: its link and price may follow)."""
     return "".join(
         (
-            '{"@type":"CourseInstance","courseMode":"online"',
+            head,
             "" if key is None else f',"identifier":{json_text(key)}',
             "" if start is None else f',"startDate":{json_text(start)}',
             "" if end is None else f',"endDate":{json_text(end)}',
-            "}",
         )
     )
+
+
+def _price(key: Sequence[Any]) -> str:
+    """A run's price as the instance's ``Offer``; paid more than once, its
+    ``UnitPriceSpecification`` says how often (``unitText``, MOOChub's word: ``monthly``)."""
+    price, currency, frequency = key
+    amount = f'"price":{json_text(price)}'
+    if currency is not None:
+        amount += f',"priceCurrency":{json_text(currency)}'
+    offer = f',"offers":{{"@type":"Offer",{amount}'
+    if frequency is None or frequency == "one-time":
+        return offer + "}"
+    unit = f'{{"@type":"UnitPriceSpecification",{amount},"unitText":{json_text(frequency)}}}'
+    return f'{offer},"priceSpecification":{unit}}}'
 
 
 def _provider(key: Sequence[Any]) -> str:

@@ -7,7 +7,11 @@ what is the same on every page is done once per site: the frame, the interface s
 once, ``label``), the offer cards' parts many courses share (catalog/present/site/offer_cards.py).
 What the template gets for a course is its values, decided here: the language code, the subject
 codes, each run's times in the audience's time zone with its offset (``display.time_text``), so
-a student in Hanoi reads a Tsinghua run's start as Hanoi time, ``UTC+07:00``.
+a student in Hanoi reads a Tsinghua run's start as Hanoi time, ``UTC+07:00``. The facts a
+source states — how the course is taught, its credits, until when it is available, when the
+source last changed it — and each run's price, availability and own page are shown when given;
+a price always with its currency and how often it is paid (``9.99 EUR a month``: the span of
+``i18n_facts.PRICE_KEYS``, made once per distinct price).
 
 Every text is escaped by the template's autoescape; the description is nh3's output, and every
 URL has passed ``safe_url``.
@@ -18,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
-from catalog.memo import cached
+from catalog.memo import Memo, cached
 from catalog.present.course_document import CourseDocument, OfferDocument, RunDocument
-from catalog.present.site.display import language_code
+from catalog.present.site.display import language_code, number_text
+from catalog.present.site.i18n_facts import PRICE_KEYS
 from catalog.present.site.offer_cards import OfferCards
 from catalog.present.site.safety import safe_url
 from catalog.present.site.templating import SiteTemplates
@@ -46,6 +51,12 @@ class Run(NamedTuple):
     enrollment_end: str
     pacing: Any
     offered: bool
+    #: The run's own page (``safe_url``), its availability as the source says it, its price
+    #: (markup: amount, currency, how often) or ``""``; ``free`` when it has no price but is free.
+    url: str
+    availability: str
+    price: Markup | str
+    free: bool
 
 
 class CoursePage:
@@ -71,6 +82,8 @@ class CoursePage:
         self.time = templates.time
         self._language = cached(language_code)
         self.cards = OfferCards(templates)
+        self._priced = vars(templates.env.get_template("offer_card.html").module)["priced"]
+        self._prices: Memo[Markup] = Memo()
 
     def render(
         self,
@@ -107,6 +120,7 @@ class CoursePage:
     ) -> dict[str, Any]:
         """What ``course_main.html`` shows of ``course`` (``title`` escaped already)."""
         offers, runs = course.offers, course.runs
+        rows = self._runs(runs, offers) if runs else ()
         return {
             "ui": self._ui,
             "title": title,
@@ -123,15 +137,23 @@ class CoursePage:
             "level": course.level or "",
             "pacing": course.pacing or "",
             "effort": course.effort or "",
+            "mode": course.mode or "",
+            "credits": number_text(course.credits),
+            "expires": self.time(course.expires),
+            "modified": self.time(course.modified),
             "key": course.key,
             "cards": self.cards.cards(offers, runs) if offers else (),
             "description_html": description_html,
-            "runs": self._runs(runs, offers) if runs else (),
+            "runs": rows,
+            # the columns a source gives for some run (a price column only when one has a price:
+            # "free" alone is the course's badge)
+            "run_availability": any(row.availability for row in rows),
+            "run_prices": any(row.price for row in rows),
         }
 
     def _runs(self, runs: Sequence[RunDocument], offers: Sequence[OfferDocument]) -> list[Run]:
         offered = {offer.run for offer in offers}
-        time = self.time
+        time, prices, price = self.time, self._prices, self._price
         return [
             Run(
                 run.key,
@@ -141,6 +163,22 @@ class CoursePage:
                 time(run.enrollment_end),
                 run.pacing,
                 run.key in offered,
+                (safe_url(run.url) or "") if run.url is not None else "",
+                run.availability or "",
+                ""
+                if run.price is None
+                else prices.get((run.price, run.currency, run.payment_frequency), price, run),
+                run.price is None and run.is_free is True,
             )
             for run in runs
         ]
+
+    def _price(self, run: RunDocument) -> Markup:
+        """``9.99 EUR a month`` (a translatable span) or ``49.00 USD`` (no frequency said)."""
+        amount = f"{run.price} {run.currency}" if run.currency else str(run.price)
+        frequency = run.payment_frequency
+        key = PRICE_KEYS.get(frequency) if frequency is not None else None
+        if key is not None:
+            return self._priced(key, amount)
+        # a frequency the catalog has no words for (it validates them: a newer MOOChub's)
+        return escape(f"{amount} ({frequency})" if frequency else amount)

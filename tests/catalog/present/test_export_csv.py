@@ -108,7 +108,13 @@ def test_a_spreadsheet_reads_the_columns_in_the_documented_order(tmp_path: Path)
         header = next(csv.reader(f))
     assert tuple(header) == COLUMNS
     assert COLUMNS[:3] == ("course_id", "institution", "title")
-    assert COLUMNS[-2:] == ("url", "whole_course"), "new columns go last: positions stay"
+    # The columns before this release's end with url, whole_course (positions 26, 27): they keep
+    # their positions, and the new ones come after them.
+    assert COLUMNS[26:28] == ("url", "whole_course"), "new columns go last: positions stay"
+    assert COLUMNS[28:] == (
+        "run_url", "run_availability", "price", "currency", "payment_frequency",
+        "course_credits", "mode", "source_modified", "expires",
+    )  # fmt: skip
 
 
 def test_the_values_of_one_offered_run(tmp_path: Path) -> None:
@@ -144,6 +150,16 @@ def test_the_values_of_one_offered_run(tmp_path: Path) -> None:
         "certificate": "no",
         "url": "https://courses.vnu.edu.vn/courses/course-v1:UETx+INT1001+2025_T2/about",
         "whole_course": "no",
+        # the source gives neither a run page nor a price here, nor the course's facts
+        "run_url": "",
+        "run_availability": "",
+        "price": "",
+        "currency": "",
+        "payment_frequency": "",
+        "course_credits": "",
+        "mode": "",
+        "source_modified": "",
+        "expires": "",
     }
 
 

@@ -527,6 +527,19 @@ def test_every_string_a_page_shows_is_translated(tmp_path: Path, audience: str) 
         "home_course": "INT3401",
         "valid_terms": ["2026-2027 HK1"],
     }
+    courses[2].update(
+        mode="blended",
+        credits=3.0,
+        modified=_iso(GENERATED),
+        expires=_iso(GENERATED + timedelta(days=400)),
+    )
+    courses[2]["runs"][0].update(
+        url="https://x.example/run",
+        availability="current",
+        price="9.99",
+        currency="EUR",
+        payment_frequency="monthly",
+    )
     site = build(tmp_path, courses, audience=audience)
     text = (site / "data" / "i18n.js").read_text(encoding="utf-8")
     strings = json.loads(text[len("window.MOOCX_I18N=") : -2])["strings"]
@@ -541,6 +554,8 @@ def test_every_string_a_page_shows_is_translated(tmp_path: Path, audience: str) 
             if node.get("data-i18n-args") is None and node.tag != "title":
                 assert node.text_content() == strings[ui][key], (page.name, key)
     assert {"facts", "offers", "runs", "about", "equivalence", "seats"} <= seen
+    new_fields = {"f_mode", "mode.blended", "f_credits", "f_expires", "f_modified", "run_link"}
+    assert new_fields | {"run_price", "price_monthly", "availability.current"} <= seen
 
 
 def test_i18n_file_carries_institution_and_subject_names(tmp_path: Path) -> None:
@@ -807,15 +822,34 @@ def _course_ld(course: dict[str, Any], provider: str | None) -> dict[str, Any]:
         offers.append({k: v for k, v in item.items() if v is not None})
     if offers:
         doc["offers"] = offers
+    mode = course.get("mode") or "online"
     runs = [
-        {"@type": "CourseInstance", "courseMode": "online", "identifier": r.get("key"),
-         "startDate": r.get("start"), "endDate": r.get("end")}
+        {"@type": "CourseInstance", "courseMode": mode, "identifier": r.get("key"),
+         "startDate": r.get("start"), "endDate": r.get("end"), "url": safe_url(r.get("url")),
+         "offers": _instance_offer(r)}
         for r in course.get("runs") or []
     ]  # fmt: skip
     doc["hasCourseInstance"] = [{k: v for k, v in r.items() if v is not None} for r in runs] or [
-        {"@type": "CourseInstance", "courseMode": "online"}
+        {"@type": "CourseInstance", "courseMode": mode}
     ]
     return {k: v for k, v in doc.items() if v not in (None, "")}
+
+
+def _instance_offer(run: dict[str, Any]) -> dict[str, Any] | None:
+    """A run's price as its instance's Offer; how often it is paid when more than once."""
+    if run.get("price") is None:
+        return None
+    amount = {"price": run["price"]}
+    if run.get("currency") is not None:
+        amount["priceCurrency"] = run["currency"]
+    offer: dict[str, Any] = {"@type": "Offer", **amount}
+    if run.get("payment_frequency") not in (None, "one-time"):
+        offer["priceSpecification"] = {
+            "@type": "UnitPriceSpecification",
+            **amount,
+            "unitText": run["payment_frequency"],
+        }
+    return offer
 
 
 def test_json_ld_is_the_whole_course(tmp_path: Path) -> None:
@@ -826,6 +860,12 @@ def test_json_ld_is_the_whole_course(tmp_path: Path) -> None:
         course["id"] = f"{course['id']}#{n}"
     courses[1]["is_free"] = None
     courses[3]["runs"], courses[3]["offers"] = [], []
+    courses[3]["mode"] = "onsite"  # a runless course's one instance has the course's mode
+    courses[2]["mode"] = "blended"
+    courses[2]["runs"][0].update(url="https://x.example/run", price="9.99", currency="EUR",
+                                 payment_frequency="monthly")  # fmt: skip
+    courses[0]["runs"][0].update(url="javascript:alert(1)", price="49.00", currency="USD")
+    courses[4]["runs"][0].update(price="5", payment_frequency="one-time")
     site = build(tmp_path, courses)
     names = {i["id"]: i["names"]["vi"] for i in INSTITUTIONS}
     for course in courses:
