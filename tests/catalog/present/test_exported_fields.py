@@ -410,8 +410,9 @@ def test_a_served_feeds_price_credits_and_modified_time_reach_every_export(
     jsonschema.validate(data, SCHEMA)
     [course] = data["courses"]
     [run] = course["runs"]
-    assert (run["price"], run["currency"]) == ("9.99", "EUR")
+    assert (run["price"], run["currency"], run["payment_frequency"]) == ("9.99", "EUR", "monthly")
     assert run["url"] == "https://mooc.hou.edu.vn/courses/da201"
+    assert course["mode"] == "online" and course["expires"] == EXPIRES.isoformat()
     assert course["credits"] == 2 and course["modified"] == "2026-10-01T08:30:00+00:00"
     with (out / "offers.csv").open(encoding="utf-8-sig", newline="") as f:
         [row] = list(csv.DictReader(f))
@@ -423,3 +424,4 @@ def test_a_served_feeds_price_credits_and_modified_time_reach_every_export(
     assert _facts(doc)["f_credits"] == "2"
     [price] = doc.xpath("//tbody/tr/td[last()]")
     assert _text(price).startswith("9.99 EUR")
+    assert row["payment_frequency"] == "monthly" and row["mode"] == "online"
