@@ -30,6 +30,9 @@ from connectors.xmlsafe import XmlError, iter_elements
 OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
 DC = "{http://purl.org/dc/elements/1.1/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+#: How a record in a format the mapping does not read is rejected (and recognised).
+UNSUPPORTED = "metadata: unsupported format"
 #: The oai_dc elements the mapping reads.
 _DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
 _TAGS = tuple(
@@ -91,6 +94,14 @@ def read_response(response: HttpResponse, parse: Callable[[bytes], T], *, feed_i
         raise BadResponseError(f"{where} is not a valid OAI-PMH response: {exc}", url=url) from None
 
 
+def response_moment(value: str | None) -> datetime | None:
+    """The ``responseDate``: the server's clock, which the next incremental run asks from."""
+    try:
+        return parse_datetime(value, "responseDate")
+    except RecordError:
+        return None
+
+
 def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecordsResponse:
     """One ``ListRecords`` response → its items (deduplicated by identifier), token and errors.
 
@@ -145,9 +156,23 @@ def map_record(record: etree._Element, *, language: str | None = None) -> Item:
             return map_dc(fields, key=key, datestamp=datestamp, language=language, raw=raw)
         if etree.QName(fields).localname == "lom":
             return map_lom(fields, key=key, datestamp=datestamp, language=language, raw=raw)
-        raise RecordError(f"metadata: unsupported format {fields.tag}")
+        raise RecordError(f"{UNSUPPORTED} {format_root(fields)}")
     except RecordError as exc:
         return Rejected(reason=exc.reason, key=key, raw=raw)
+
+
+def format_root(element: etree._Element) -> str:
+    """The metadata's format as a Clark name. A root in the OAI-PMH namespace only inherited
+    the envelope's default namespace (the record declares none of its own): its
+    ``xsi:schemaLocation`` names the namespace it means, else its first child in another one."""
+    qname = etree.QName(element)
+    if f"{{{qname.namespace}}}" != OAI:
+        return str(element.tag)
+    location = (element.get(_SCHEMA_LOCATION) or "").split()
+    if location:
+        return f"{{{location[0]}}}{qname.localname}"
+    inner = next((c for c in element if isinstance(c.tag, str) and not c.tag.startswith(OAI)), None)
+    return str(inner.tag) if inner is not None else f"{element.tag} (no namespace of its own)"
 
 
 def map_dc(
