@@ -16,7 +16,7 @@ from connectors.errors import BadResponseError, PaginationError
 from connectors.http import HttpClient, HttpSettings
 from connectors.normalize import language_tag, summary
 from connectors.oaipmh import OaiPmhConnector, OaiPmhOptions, parse_list_records
-from connectors.oaipmh_mapping import html_description, iso_duration
+from connectors.oaipmh_text import html_description, iso_duration
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
