@@ -20,8 +20,6 @@ from connectors.oaipmh_mapping import ENDPOINT_HINT, UNSUPPORTED, ListRecordsRes
 from connectors.records import Item, Rejected
 
 _FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
-#: The prefixes the mapping reads.
-READ = ("oai_dc", "lom", "oai_lom")
 
 
 def oai_error(listed: ListRecordsResponse, url: str, *, feed_id: str, prefix: str) -> FeedError:
@@ -57,7 +55,7 @@ def advise(
         prefixes = ()
     else:
         listed = f"the repository offers {', '.join(prefixes) or '(none listed)'}"
-    readable = [p for p in READ if p in prefixes]
+    readable = [p for p in prefixes if "lom" in p.lower()]  # lom, oai_lom, oai_lom-de…
     if "oai_dc" in prefixes:
         advice = 'set metadata_prefix = "oai_dc" in [feeds.options]'
     elif readable:
