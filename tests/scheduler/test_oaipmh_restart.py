@@ -33,7 +33,8 @@ base_url = "{base}"
 
 class ExpiringProvider(OaiProvider):
     """A repository whose tokens expire once: the first resumption request of the harvest
-    answers ``badResumptionToken`` (a cache flushed under the harvester), later ones work."""
+    answers ``badResumptionToken`` (a cache flushed under the harvester), later ones work.
+    With ``break_once``, that request gets no answer at all instead (the run fails there)."""
 
     expire_once: bool = True
     break_once: bool = False
@@ -50,6 +51,19 @@ class ExpiringProvider(OaiProvider):
             )
             return self._envelope(args, body)
         return super().answer(args)
+
+
+class DataciteRecord(OaiRecord):
+    """A record as ``metadataPrefix=datacite`` sends it: a DataCite kernel-4 resource."""
+
+    def xml(self) -> str:
+        return (
+            f"<record><header><identifier>{self.identifier}</identifier>"
+            f"<datestamp>{self.datestamp}</datestamp></header><metadata>"
+            '<resource xmlns="http://datacite.org/schema/kernel-4">'
+            f"<titles><title>{self.title}</title></titles>"
+            "<publicationYear>2025</publicationYear></resource></metadata></record>"
+        )
 
 
 def _rows(url: str, sql: str) -> list[Any]:
@@ -114,3 +128,28 @@ def test_a_resumed_harvest_that_starts_over_becomes_its_own_chain(
     chains = _rows(catalog_url, "SELECT id, chain_id, resumed_from FROM harvest_runs ORDER BY id")
     assert chains[1] == (chains[1][0], chains[1][0], None)  # its own chain now
     assert _rows(catalog_url, "SELECT count(*) FROM courses") == [(100,)]
+
+
+def test_a_restarted_harvest_of_unread_records_rejects_each_once(
+    tmp_path: Path, catalog_url: str, caplog
+) -> None:
+    """The issue's run: every record in a format the connector does not read, the harvest
+    restarted by badResumptionToken. Each of the 100 is received and rejected once, stored
+    once, named by its real format; the repository's prefixes are said once."""
+    records = [DataciteRecord(f"oai:hou.edu.vn:doi/{n:03d}", f"Khóa học {n}") for n in range(100)]
+    options = '\n[feeds.options]\nmetadata_prefix = "datacite"\n'
+    with ExpiringProvider(records, page_size=50, formats=("oai_dc", "datacite")) as oai:
+        config = tmp_path / "config.toml"
+        text_ = CONFIG.format(catalog_url=catalog_url, base=oai.url) + options
+        config.write_text(text_, "utf-8")
+        assert _sync(config) == 0
+        assert oai.verbs().count("ListMetadataFormats") == 1
+    assert _rows(catalog_url, RUNS) == [("succeeded", 100, 0, 0, 0, 100, 2)]
+    rejected = _rejections(catalog_url)
+    assert len(rejected) == len({key for key, _ in rejected}) == 100
+    assert {reason for _, reason in rejected} == {
+        "metadata: unsupported format {http://datacite.org/schema/kernel-4}resource"
+    }
+    (advice,) = [r.getMessage() for r in caplog.records if "delivers records in" in r.getMessage()]
+    assert "the repository offers oai_dc, datacite" in advice
+    assert 'metadata_prefix = "oai_dc"' in advice
