@@ -9,45 +9,45 @@ first response (the server's clock, not ours), formatted in the granularity ``Id
 An expired token (``badResumptionToken``) restarts the harvest from that ``from``, once.
 
 Quirks handled here, each with a test: ``noRecordsMatch`` as an empty harvest; gzip bodies,
-declared or not; an HTML or JSON answer instead of XML.
+declared or not; an HTML or JSON answer instead of XML; records in a format the mapping does not
+read (connectors/oaipmh_formats.py); a restarted harvest numbered from 1 (oaipmh_restart.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from annotated_types import Ge, MinLen
 
-from connectors.base import Connector, Fact
-from connectors.errors import (
-    BadResponseError,
-    FeedError,
-    HttpStatusError,
-    RecordError,
-    ResumptionExpired,
-    WrongEndpointError,
-)
-from connectors.feedlog import feed_prefix
-from connectors.http import HttpResponse, redact_url
+from connectors.base import Connector, Fact, KnownPages
+from connectors.errors import FeedError, HttpStatusError, RecordError, WrongEndpointError
+from connectors.http import HttpResponse
 from connectors.normalize import parse_datetime
+from connectors.oaipmh_formats import advise, oai_error, unsupported
 from connectors.oaipmh_mapping import (
     ENDPOINT_HINT,
     ListRecordsResponse,
     parse_list_records,
     read_response,
+    response_moment,
 )
-from connectors.oaipmh_repository import OAI, ROOT, SECONDS, repository_facts
-from connectors.paging import Paginator, Parsed, Position, Request, ResumptionToken
-from connectors.records import Cursor, Page
+from connectors.oaipmh_repository import (
+    OAI,
+    ROOT,
+    SECONDS,
+    parse_metadata_formats,
+    repository_facts,
+)
+from connectors.oaipmh_restart import RestartingToken, renumbered
+from connectors.paging import Paginator, Parsed, Position, Request
+from connectors.records import Cursor, Item, Page
 from connectors.xmlsafe import parse_document
 
 T = TypeVar("T")
 
-_FORMAT_HINT = " (the repository does not offer metadata_prefix {!r}: options.metadata_prefix)"
 _NOT_FOUND = frozenset({404, 410})
 
 
@@ -79,10 +79,13 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     _since: str | None = None
     _next_from: str | None = None
     _dated = True
+    _paging: RestartingToken | None = None
+    #: Whether this harvest already said which formats the repository offers.
+    _advised = False
 
     def first_request(self, cursor: Cursor) -> Request:
         """``ListRecords`` from the stored mark; resuming a token, with the harvest's ``from``."""
-        state = cursor or {}
+        state, self._advised = cursor or {}, False
         if state.get("token"):  # resumed: the `from` is already formatted, no Identify needed
             self._since, self.incremental = state.get("from"), bool(state.get("incremental"))
             self._next_from, self._dated = state.get("next_from"), True
@@ -94,7 +97,15 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         return self._list_request(None)
 
     def paginator(self) -> Paginator:
-        return ResumptionToken(self.feed, self._list_request, max_pages=self.options.max_pages)
+        self._paging = RestartingToken(
+            self.feed, self._list_request, max_pages=self.options.max_pages
+        )
+        return self._paging
+
+    def harvest(self, cursor: Cursor, known_pages: KnownPages | None = None) -> Iterator[Page]:
+        """The harvest, a restarted pass numbered from page 1 again (connectors/oaipmh_restart)."""
+        pages = super().harvest(cursor, known_pages)
+        return renumbered(pages, lambda: self._paging.restarts if self._paging else 0)
 
     def fetch(self, request: Request, conditional: Mapping[str, str]) -> HttpResponse:
         """GET one response; a 404 or 410 says what base_url must be."""
@@ -112,22 +123,24 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         listed = read_response(response, self._parse, feed_id=self.feed.feed_id)
         codes = {code for code, _ in listed.errors}
         if codes - {"noRecordsMatch"}:
-            described = "; ".join(f"{c}: {t}" if t else c for c, t in listed.errors)
-            hint = _FORMAT_HINT.format(self.options.metadata_prefix)
-            hint = hint if "cannotDisseminateFormat" in codes else ""
-            hint = f"; {ENDPOINT_HINT}" if "badVerb" in codes else hint
-            error = ResumptionExpired if "badResumptionToken" in codes else BadResponseError
-            raise error(
-                f"{feed_prefix(self.feed.feed_id)}{redact_url(response.url)} answered with OAI-PMH "
-                f"error {described}{hint}",
-                url=response.url,
-            )
+            feed_id, prefix = self.feed.feed_id, self.options.metadata_prefix
+            raise oai_error(listed, response.url, feed_id=feed_id, prefix=prefix)
         return Parsed(
             items=listed.items,
             next=None if codes else (listed.token or None),
             declared_total=listed.complete_list_size,
-            mark=_moment(listed.response_date),
+            mark=response_moment(listed.response_date),
         )
+
+    def enrich(self, items: Sequence[Item]) -> tuple[Item, ...]:
+        """The items; at the harvest's first record in an unread format, the repository's
+        formats said (connectors/oaipmh_formats.py)."""
+        rejected = None if self._advised else unsupported(items)
+        if rejected is not None:
+            self._advised, url = True, self._url({"verb": "ListMetadataFormats"})
+            offered = lambda: self._ask(url, parse_metadata_formats)  # noqa: E731
+            advise(self.log, rejected, self.options.metadata_prefix, offered)
+        return tuple(items)
 
     def page_cursor(self, after: Position | None, parsed: Parsed) -> Cursor:
         """The token goes with the harvest's ``from``; the last page gives the next ``from``."""
@@ -184,11 +197,3 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     def _ask(self, url: str, parse: Callable[[bytes], T]) -> T:
         """GET ``url`` (a verb besides the harvest's) and parse its body."""
         return read_response(self.fetch(Request(url), {}), parse, feed_id=self.feed.feed_id)
-
-
-def _moment(value: str | None) -> datetime | None:
-    """The ``responseDate``: the server's clock, which the next incremental run asks from."""
-    try:
-        return parse_datetime(value, "responseDate")
-    except RecordError:
-        return None

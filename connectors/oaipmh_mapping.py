@@ -1,18 +1,18 @@
-"""OAI-PMH responses read, ``ListRecords`` mapped: oai_dc and IEEE LOM records, deletions (pure).
+"""OAI-PMH responses read, ``ListRecords`` mapped: oai_dc records, deletions (pure); IEEE LOM
+records are mapped in connectors/oaipmh_lom.py, the shared text helpers are oaipmh_text.py.
 
 Each response is parsed whole with the streaming API of :mod:`connectors.xmlsafe`, so a
 truncated response never lands half. Quirks decided here, each with a test: escaped and
 double-escaped HTML in ``dc:description``; several ``dc:title`` in different ``xml:lang``; ISO
 639-2 language codes (``vie``, ``chi``); stray mixed-content text; the same identifier twice on
-a page (several sets); ``status="deleted"`` records without metadata; LOM vCard entities
-(``ORG:``) and ISO 8601 durations.
+a page (several sets); ``status="deleted"`` records without metadata; a metadata root that
+inherited the envelope's namespace (named by its ``xsi:schemaLocation`` when rejected).
 """
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -22,31 +22,29 @@ from lxml import etree
 from connectors.errors import BadResponseError, RecordError, WrongEndpointError
 from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, describe_html, is_html, redact_url
-from connectors.normalize import clean_text, language_tag, parse_datetime, summary
+from connectors.normalize import clean_text, parse_datetime, summary
+from connectors.oaipmh_lom import map_lom
 from connectors.oaipmh_repository import OAI, ROOT, OaiErrors
+from connectors.oaipmh_text import XML_LANG, first_language, html_description, pick
 from connectors.records import CourseRecord, Item, Rejected, Withdrawn, is_http_url
 from connectors.xmlsafe import XmlError, iter_elements
 
 OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
 DC = "{http://purl.org/dc/elements/1.1/}"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+#: How a record in a format the mapping does not read is rejected (and recognised).
+UNSUPPORTED = "metadata: unsupported format"
 #: The oai_dc elements the mapping reads.
 _DC_ELEMENTS = ("title", "description", "date", "identifier", "publisher", "language", "subject")
 _TAGS = tuple(
     f"{OAI}{t}" for t in ("responseDate", "error", "record", "resumptionToken", "ListRecords")
 )
-_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z][^<>]*?&gt;")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_VCARD_ORG = re.compile(r"^ORG(?:;[^:\n]*)?:(.*)$", re.M | re.I)
-_DURATION = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
-)
 #: What a wrong base_url is told: an HTML page, a 404, JSON, another XML, badVerb.
 ENDPOINT_HINT = (
     "base_url must be the repository's OAI-PMH endpoint (the URL that answers ?verb=Identify)"
 )
 T = TypeVar("T")
-_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +87,14 @@ def read_response(response: HttpResponse, parse: Callable[[bytes], T], *, feed_i
                 f"{where} is not an OAI-PMH response ({exc}): {ENDPOINT_HINT}", url=url
             ) from None
         raise BadResponseError(f"{where} is not a valid OAI-PMH response: {exc}", url=url) from None
+
+
+def response_moment(value: str | None) -> datetime | None:
+    """The ``responseDate``: the server's clock, which the next incremental run asks from."""
+    try:
+        return parse_datetime(value, "responseDate")
+    except RecordError:
+        return None
 
 
 def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecordsResponse:
@@ -145,9 +151,23 @@ def map_record(record: etree._Element, *, language: str | None = None) -> Item:
             return map_dc(fields, key=key, datestamp=datestamp, language=language, raw=raw)
         if etree.QName(fields).localname == "lom":
             return map_lom(fields, key=key, datestamp=datestamp, language=language, raw=raw)
-        raise RecordError(f"metadata: unsupported format {fields.tag}")
+        raise RecordError(f"{UNSUPPORTED} {format_root(fields)}")
     except RecordError as exc:
         return Rejected(reason=exc.reason, key=key, raw=raw)
+
+
+def format_root(element: etree._Element) -> str:
+    """The metadata's format as a Clark name. A root in the OAI-PMH namespace only inherited
+    the envelope's default namespace (the record declares none of its own): its
+    ``xsi:schemaLocation`` names the namespace it means, else its first child in another one."""
+    qname = etree.QName(element)
+    if f"{{{qname.namespace}}}" != OAI:
+        return str(element.tag)
+    location = (element.get(_SCHEMA_LOCATION) or "").split()
+    if location:
+        return f"{{{location[0]}}}{qname.localname}"
+    inner = next((c for c in element if isinstance(c.tag, str) and not c.tag.startswith(OAI)), None)
+    return str(inner.tag) if inner is not None else f"{element.tag} (no namespace of its own)"
 
 
 def map_dc(
@@ -155,10 +175,10 @@ def map_dc(
 ) -> CourseRecord:
     """``oai_dc`` → CourseRecord. ``dc:date`` counts as modified only when it is a full date."""
     fields = _dc_fields(dc)
-    title = _pick(fields.get("title", []), language)
+    title = pick(fields.get("title", []), language)
     if not title:
         raise RecordError("dc:title: missing", key=key)
-    description = html_description(_pick(fields.get("description", []), language))
+    description = html_description(pick(fields.get("description", []), language))
     dates: list[datetime] = []
     for value, _lang in fields.get("date", ()):
         if _FULL_DATE.match(value):
@@ -175,7 +195,7 @@ def map_dc(
         title=title,
         description=description,
         short_description=summary(description),
-        language=_first_language(value for value, _lang in fields.get("language", ())),
+        language=first_language(value for value, _lang in fields.get("language", ())),
         organization=next(iter(publishers), None),
         subjects=tuple(dict.fromkeys(value for value, _lang in fields.get("subject", ()))),
         url=next((u for u in identifiers if is_http_url(u)), None),
@@ -202,101 +222,3 @@ def _dc_fields(dc: etree._Element) -> dict[str, list[tuple[str, str | None]]]:
         if text:
             found.setdefault(name, []).append((text, child.get(XML_LANG)))
     return found
-
-
-def map_lom(
-    lom: etree._Element, *, key: str, datestamp: datetime | None, language: str | None, raw: str
-) -> CourseRecord:
-    """IEEE LOM → CourseRecord (title, description, keywords, vCard ORG, cost, learning time)."""
-    ns = f"{{{etree.QName(lom).namespace}}}" if etree.QName(lom).namespace else ""
-
-    def path(p: str) -> str:
-        return "/".join(ns + part for part in p.split("/"))
-
-    title = _pick(_texts(lom, path("general/title/string"), "language"), language)
-    if not title:
-        raise RecordError("general/title: missing", key=key)
-    description = html_description(
-        _pick(_texts(lom, path("general/description/string"), "language"), language)
-    )
-    cost = (lom.findtext(path("rights/cost/value")) or "").strip().lower()
-    links = _values(lom, path("technical/location"))
-    links += _values(lom, path("general/identifier/entry"))
-    return CourseRecord(
-        key=key,
-        title=title,
-        description=description,
-        short_description=summary(description),
-        language=_first_language(_values(lom, path("general/language"))),
-        organization=_vcard_org(lom, path),
-        subjects=tuple(dict.fromkeys(_values(lom, path("general/keyword/string")))),
-        effort=iso_duration(lom.findtext(path("educational/typicalLearningTime/duration"))),
-        is_free={"no": True, "yes": False}.get(cost),
-        url=next((u for u in links if is_http_url(u)), None),
-        modified=datestamp,
-        raw=raw,
-    )
-
-
-def _texts(
-    parent: etree._Element, path: str, lang_attr: str = XML_LANG
-) -> list[tuple[str, str | None]]:
-    """Cleaned non-empty texts at ``path`` with their language attribute (tails excluded)."""
-    found = []
-    for element in parent.iterfind(path):
-        text = clean_text("".join(element.itertext()))  # type: ignore[arg-type]
-        if text:
-            found.append((text, element.get(lang_attr)))
-    return found
-
-
-def _values(parent: etree._Element, path: str) -> list[str]:
-    return [text for text, _ in _texts(parent, path)]
-
-
-def _pick(values: list[tuple[str, str | None]], language: str | None) -> str | None:
-    """The value in ``language`` (primary subtag match) if there is one, else the first."""
-    want = language_tag(language)
-    if want:
-        for text, lang in values:
-            if (language_tag(lang) or "").split("-")[0] == want.split("-")[0]:
-                return text
-    return values[0][0] if values else None
-
-
-def _first_language(values: Iterable[str]) -> str | None:
-    return next((tag for tag in map(language_tag, values) if tag), None)
-
-
-def html_description(text: str | None) -> str | None:
-    """Undo one level of escaping when the HTML arrived escaped twice (``&amp;lt;p&amp;gt;``)."""
-    if text and "<" not in text and _ESCAPED_TAG.search(text):
-        text = html.unescape(text)
-    return clean_text(text)
-
-
-def iso_duration(value: str | None) -> str | None:
-    """``PT48H`` → ``48 hours``; text that is not an ISO 8601 duration is kept as written."""
-    text = clean_text(value)
-    match = _DURATION.match(text or "")
-    if not match:
-        return text
-    parts = [
-        f"{int(n)} {unit}{'' if int(n) == 1 else 's'}"
-        for n, unit in zip(match.groups(), _UNITS, strict=True)
-        if n is not None
-    ]
-    return " ".join(parts) or None
-
-
-def _vcard_org(lom: etree._Element, path: Callable[[str], str]) -> str | None:
-    """``ORG:`` of the publisher's vCard, else of the first contributor that has one."""
-    orgs: list[tuple[bool, str]] = []
-    for contribute in lom.iterfind(path("lifeCycle/contribute")):
-        role = (contribute.findtext(path("role/value")) or "").strip().lower()
-        for entity in contribute.iterfind(path("entity")):
-            match = _VCARD_ORG.search(entity.text or "")
-            org = clean_text(match.group(1).split(";")[0].replace("\\,", ",")) if match else None
-            if org:
-                orgs.append((role != "publisher", org))
-    return min(orgs, key=lambda pair: pair[0])[1] if orgs else None

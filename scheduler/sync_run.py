@@ -21,6 +21,7 @@ from catalog.derive.policy import HarvestPolicy
 from catalog.errors import CatalogError, LeaseLost, lost_message
 from catalog.store import harvests, leases
 from catalog.store.ingest import Ingestor
+from catalog.store.ingest.tally import forget_pass
 from connectors.base import Connector, harvest_with
 from connectors.errors import CursorExpired, FeedError, HttpStatusError
 from connectors.feedlog import FeedLog, feed_prefix
@@ -160,6 +161,36 @@ def _restart(run: _Run) -> harvests.Plan:
     return fresh
 
 
+def _starts_over(plan: harvests.Plan, previous: int | None, number: int) -> bool:
+    """True when a page begins the listing again: its number is not past the last page this
+    run applied (the connector restarted its harvest, as OAI-PMH does after
+    ``badResumptionToken``), or a resumed run's first page is page 1 of the listing although
+    its cursor resumed later in it."""
+    if previous is not None:
+        return number <= previous
+    resumed_at = (plan.cursor or {}).get("page") if plan.kind == "resume" else None
+    return number == 1 and isinstance(resumed_at, int) and resumed_at > 1
+
+
+def _start_over(run: _Run, plan: harvests.Plan, number: int) -> harvests.Plan:
+    """The connector reads the listing again from page ``number``: count only what this pass
+    delivers. The abandoned pass's page rows and rejections go (this pass lists them again,
+    and they must not be stored twice); a resumed chain becomes this run's own, since the
+    earlier runs' pages belong to a listing nobody finishes."""
+    ingestor = run.ingestor
+    run.log.warning(
+        "the harvest started over at page %d; counting what the restarted harvest delivers",
+        number,
+    )
+    ingestor.flush()
+    forget_pass(ingestor.engine, ingestor.harvest_id, run.lease)
+    ingestor.tally.start_over()
+    if plan.kind != "resume":
+        return plan
+    harvests.restart_chain(ingestor.engine, ingestor.harvest_id, ingestor.feed_id, plan, run.lease)
+    return harvests.Plan("full", None, why="the resumed harvest started over")
+
+
 def _harvest(connector: Connector, run: _Run) -> tuple[str, str | None]:
     """Feed the connector's pages to the ingestor; (status, error). The catalog gets each
     page with the feed's URL credentials masked, the connector its cursor and the known pages
@@ -168,8 +199,12 @@ def _harvest(connector: Connector, run: _Run) -> tuple[str, str | None]:
     feed_id = ingestor.feed_id
     while True:
         cursor, known = secrets.reveal(plan.cursor), secrets.reveal(plan.known_pages)
+        previous: int | None = None
         try:
             for page in map(secrets.hide, harvest_with(connector, cursor, known)):
+                if _starts_over(plan, previous, page.number):
+                    plan = _start_over(run, plan, page.number)
+                previous = page.number
                 outcome = ingestor.apply(page)
                 run.progress.page_done(feed_id, page, outcome, ingestor.tally.received)
                 if page.last:

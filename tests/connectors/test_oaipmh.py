@@ -16,7 +16,7 @@ from connectors.errors import BadResponseError, PaginationError
 from connectors.http import HttpClient, HttpSettings
 from connectors.normalize import language_tag, summary
 from connectors.oaipmh import OaiPmhConnector, OaiPmhOptions, parse_list_records
-from connectors.oaipmh_mapping import html_description, iso_duration
+from connectors.oaipmh_text import html_description, iso_duration
 from connectors.records import CourseRecord, Page, Rejected, Withdrawn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -340,7 +340,9 @@ def test_expired_token_restarts_the_harvest_from_the_last_from_once() -> None:
     _xml(SINCE, "ListRecords_from.xml")
     pages = list(_connector().harvest(cursor))
     assert _urls() == [PAGE2, SINCE]  # the `from` is already formatted: no Identify needed
-    assert [(p.number, p.incremental, p.last) for p in pages] == [(2, True, True)]
+    # The restarted pass is the listing from its first page: numbered 1, which tells the sync
+    # the harvest started over (it was numbered 2, as if it continued the expired one).
+    assert [(p.number, p.incremental, p.last) for p in pages] == [(1, True, True)]
     assert pages[-1].cursor == {"from": "2025-03-09T10:15:00Z"}
 
 

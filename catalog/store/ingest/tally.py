@@ -1,7 +1,10 @@
 """Counting a harvest as its pages go: what each page did, and per-course outcomes for the run.
 
 Counting is per course per harvest: a course whose runs arrive on several pages is counted once,
-as new, updated or unchanged.
+as new, updated or unchanged. A harvest that starts over within its run (an OAI-PMH
+``badResumptionToken``: the listing is read again from its first page) is counted as what the
+restarted listing delivered: :meth:`HarvestTally.start_over` and :func:`forget_pass` drop the
+abandoned pass's page counts, page rows and rejections, which the restarted pass lists again.
 """
 
 from __future__ import annotations
@@ -9,6 +12,11 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
+
+from sqlalchemy import Engine, delete
+
+from catalog.store import tables
+from catalog.store.leases import Lease, renew_in
 
 
 @dataclass
@@ -63,6 +71,8 @@ class HarvestTally:
     #: The keys of the last WINDOW pages, with their outcome and the page that last listed them.
     _recent: dict[str, _Listed] = field(default_factory=dict)
     _page_keys: deque[list[str]] = field(default_factory=deque)
+    #: Pages noted in this run, all passes: the window's clock (``pages`` restarts with a pass).
+    _clock: int = 0
 
     WINDOW: ClassVar[int] = 8
 
@@ -78,17 +88,18 @@ class HarvestTally:
             self._counts["updated"] += 1
         else:
             result = previous.outcome
-        self._recent[key] = _Listed(result, self.pages)
+        self._recent[key] = _Listed(result, self._clock)
 
     def page_done(self, keys: list[str]) -> None:
         """Forget the keys of the page that falls out of the window (unless listed since)."""
         self._page_keys.append(keys)
         if len(self._page_keys) > self.WINDOW:
-            oldest = self.pages - self.WINDOW
+            oldest = self._clock - self.WINDOW
             for key in self._page_keys.popleft():
                 entry = self._recent.get(key)
                 if entry is not None and entry.page <= oldest:
                     del self._recent[key]
+        self._clock += 1
 
     def page_written(
         self, results: dict[str, str], *, rejected: int, received: int, source_count: int
@@ -114,6 +125,15 @@ class HarvestTally:
         self.pages += 1
         self.incremental = self.incremental or incremental
 
+    def start_over(self) -> None:
+        """The listing is read again from its first page, within this run: what was received,
+        rejected and declared so far is delivered again, so only the new pass counts. The
+        courses' outcomes stay: what the abandoned pass wrote is this run's change (the exact
+        new / updated / unchanged come from the catalog when the harvest ends)."""
+        self.received = self.rejected = self.source_count = self.pages = 0
+        self.deleted_unknown = 0
+        self.declared, self.last_declared = [], None
+
     def declare(self, total: int | None) -> None:
         if total is None:
             return
@@ -124,3 +144,15 @@ class HarvestTally:
     def settle(self, new: int, updated: int, unchanged: int) -> None:
         """The exact counts of the whole harvest, from the catalog."""
         self._counts = Counter(new=new, updated=updated, unchanged=unchanged)
+
+
+def forget_pass(engine: Engine, harvest_id: int, lease: Lease | None = None) -> None:
+    """Drop the run's page rows and rejected records so far (fenced by ``lease``): the harvest
+    starts over and lists them again, so keeping them would store each rejection twice and keep
+    an abandoned pass's keys as evidence. Courses and their events stay: they were written."""
+    with engine.begin() as conn:
+        if lease is not None:
+            renew_in(conn, lease)
+        pages, rejected = tables.harvest_pages, tables.rejected_records
+        conn.execute(delete(pages).where(pages.c.run_id == harvest_id))
+        conn.execute(delete(rejected).where(rejected.c.harvest_id == harvest_id))
