@@ -126,15 +126,14 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
     if not isinstance(image, dict):
         image = {}
     subjects = (clean_text(s.get("name")) for s in raw.get("subjects") or [] if isinstance(s, dict))
+    language = next((t for r in raw_runs if (t := language_tag(r.get("content_language")))), None)
     return CourseRecord(
         key=key,
         title=title,
         runs=tuple(runs),
         short_description=summary(raw.get("short_description")),
         description=clean_text(raw.get("full_description")),
-        language=next(
-            (t for r in raw_runs if (t := language_tag(r.get("content_language")))), None
-        ),
+        language=language,
         organization=(
             clean_text(owners[0].get("name")) or clean_text(owners[0].get("key"))
             if owners
@@ -142,7 +141,7 @@ def map_course(raw: Any, *, base_url: str) -> CourseRecord:
         ),
         subjects=tuple(dict.fromkeys(s for s in subjects if s)),
         level=clean_text(raw.get("level_type")),
-        effort=_effort(featured),
+        effort=_effort(featured, language),
         pacing=PACING.get(str(featured.get("pacing_type"))) if featured else None,
         url=clean_url(base_url, raw.get("marketing_url")) or _run_url(raw_runs, runs),
         image_url=clean_url(base_url, image.get("src") or raw.get("card_image_url")),
@@ -268,11 +267,11 @@ def _newest_public(raws: list[Any], runs: list[CourseRun], *, with_url: bool = F
     return best[1] if best is not None else None
 
 
-def _effort(run: dict[str, Any] | None) -> str | None:
-    """``min_effort`` / ``max_effort`` are whole hours per week."""
+def _effort(run: dict[str, Any] | None, language: str | None) -> str | None:
+    """``min_effort`` / ``max_effort`` are whole hours per week, said in the course's language."""
     values = ((run or {}).get("min_effort"), (run or {}).get("max_effort"))
     hours = sorted({v for v in values if isinstance(v, int) and v > 0})
-    return describe_effort(hours[0], hours[-1]) if hours else None
+    return describe_effort(hours[0], hours[-1], language=language) if hours else None
 
 
 def _any(values: Iterator[bool | None]) -> bool | None:

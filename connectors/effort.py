@@ -4,12 +4,14 @@ Open edX's ``effort`` is whatever the author typed into Studio's "Hours of Effor
 box: ``"2:00"`` (the box's own ``HH:MM`` hint), ``"4-6 hours/week"``, ``"4 giờ/tuần"``,
 ``"每周3小时"``, ``"TBD"``, or values only the platform's own front end decodes (K-MOOC's
 ``"09:08@07#04:03$06:05"``). A catalog shows effort only when its meaning is certain, in one
-English form, so that every platform's courses read alike:
+form per language — the course's own (Vietnamese, Chinese, else English), the language its
+students read the rest of the course in — so that every platform's courses read alike:
 
-* hours a week — ``"2 hours per week"``, ``"4–6 hours per week"`` (an en dash for a range);
-* hours a day — ``"1 hour per day"``;
-* total hours (no period said) — ``"10 hours"``, ``"5 hours"`` for ``"5h"``;
-* minutes — ``"45 minutes per week"``, ``"1 hour 30 minutes per week"`` (never rounded).
+* hours a week — ``"2 hours per week"``, ``"4–6 giờ mỗi tuần"``, ``"每周3小时"`` (an en dash
+  for a range);
+* hours a day — ``"1 hour per day"``, ``"1 giờ mỗi ngày"``, ``"每天1小时"``;
+* total hours (no period said) — ``"10 hours"``, ``"10 giờ"``, ``"10小时"``;
+* minutes — ``"45 minutes per week"``, ``"1 giờ 30 phút mỗi tuần"`` (never rounded).
 
 ``h:mm`` alone (``"2:00"``, ``"1:30"``) is hours and minutes *per week*: that is what the Studio
 field asks for and the only thing its hint allows. Anything else (words around the numbers, a
@@ -56,19 +58,21 @@ _CLOCK = re.compile(r"(\d{1,3}):([0-5]\d)")
 _MINUTE_WORDS = frozenset(["min", "mins", "minute", "minutes", "phút", "分钟", "分鐘", "分", "분"])
 
 
-def parse_effort(text: object) -> str | None:
-    """The normalised effort of a free-text value, or ``None`` when its meaning is not certain."""
-    return _parse(text) if isinstance(text, str) else None
+def parse_effort(text: object, language: str | None = None) -> str | None:
+    """The normalised effort of a free-text value in ``language`` (a BCP 47 tag: the course's),
+    or ``None`` when its meaning is not certain."""
+    return _parse(text, _words(language)) if isinstance(text, str) else None
 
 
 @lru_cache(maxsize=2048)
-def _parse(text: str) -> str | None:
+def _parse(text: str, words: str) -> str | None:
     value = " ".join(unicodedata.normalize("NFKC", text).split()).strip()
     if not value:
         return None
     clock = _CLOCK.fullmatch(value)
     if clock:
-        return describe_effort(int(clock[1]) * 60 + int(clock[2]), period="week", minutes=True)
+        minutes = int(clock[1]) * 60 + int(clock[2])
+        return describe_effort(minutes, period="week", minutes=True, language=words)
     match = _SUFFIXED.fullmatch(value) or _PREFIXED.fullmatch(value)
     if match is None:
         return None
@@ -80,39 +84,60 @@ def _parse(text: str) -> str | None:
     high = _number(groups["hi"]) if groups["hi"] else low
     if high < low:
         return None  # "6-4 hours": a typo whose meaning nobody can be sure of
-    return describe_effort(low, high, period=period, minutes=in_minutes)
+    return describe_effort(low, high, period=period, minutes=in_minutes, language=words)
+
+
+#: How each language says an amount of time and its period: (hour, hours, minute, minutes,
+#: joiner between number and unit, {period: (before, after)}).
+_SAY = {
+    "en": ("hour", "hours", "minute", "minutes", " ",
+           {"week": ("", " per week"), "day": ("", " per day"), None: ("", "")}),
+    "vi": ("giờ", "giờ", "phút", "phút", " ",
+           {"week": ("", " mỗi tuần"), "day": ("", " mỗi ngày"), None: ("", "")}),
+    "zh": ("小时", "小时", "分钟", "分钟", "",
+           {"week": ("每周", ""), "day": ("每天", ""), None: ("", "")}),
+}  # fmt: skip
+
+
+def _words(language: str | None) -> str:
+    """The language effort is said in: the tag's primary language if it has words, else en."""
+    primary = (language or "").split("-", 1)[0].lower()
+    return primary if primary in _SAY else "en"
 
 
 def describe_effort(
-    low: float, high: float | None = None, *, period: str | None = "week", minutes: bool = False
+    low: float,
+    high: float | None = None,
+    *,
+    period: str | None = "week",
+    minutes: bool = False,
+    language: str | None = None,
 ) -> str | None:
-    """The normalised text for ``low``–``high`` hours (or minutes) per ``period``.
+    """The normalised text for ``low``–``high`` hours (or minutes) per ``period``, in
+    ``language`` (the course's; English when it has no words here).
 
     ``period`` is ``"week"``, ``"day"`` or ``None`` (a total). ``None`` for nothing (zero) or for
     more than the period can hold. Minutes that make whole hours are said in hours.
     """
+    hour, hours, minute, mins, gap, periods = _SAY[_words(language)]
+    before, after = periods[period]
     high = low if high is None else high
     scale = 60 if minutes else 1
     if low <= 0 or high / scale > _LIMITS[period]:
         return None
-    suffix = f" per {period}" if period else ""
     if minutes and not (low % 60 == 0 and high % 60 == 0):
         if low != high:
-            return f"{_figure(low)}–{_figure(high)} minutes{suffix}"
-        return f"{_duration(int(low)) if low == int(low) else _figure(low) + ' minutes'}{suffix}"
+            amount = f"{_figure(low)}–{_figure(high)}{gap}{mins}"
+        elif low == int(low) and low > 60:
+            whole, rest = divmod(int(low), 60)
+            amount = f"{whole}{gap}{hour if whole == 1 else hours}{gap}{rest}{gap}{mins}"
+        else:
+            amount = f"{_figure(low)}{gap}{minute if low == 1 else mins}"
+        return f"{before}{amount}{after}"
     low, high = low / scale, high / scale
     if low == high:
-        return f"{_figure(low)} {'hour' if low == 1 else 'hours'}{suffix}"
-    return f"{_figure(low)}–{_figure(high)} hours{suffix}"
-
-
-def _duration(total_minutes: int) -> str:
-    """``90`` → ``1 hour 30 minutes``; ``45`` → ``45 minutes``."""
-    hours, rest = divmod(total_minutes, 60)
-    parts = [f"{hours} {'hour' if hours == 1 else 'hours'}"] if hours else []
-    if rest:
-        parts.append(f"{rest} {'minute' if rest == 1 else 'minutes'}")
-    return " ".join(parts)
+        return f"{before}{_figure(low)}{gap}{hour if low == 1 else hours}{after}"
+    return f"{before}{_figure(low)}–{_figure(high)}{gap}{hours}{after}"
 
 
 def _is_minutes(unit: str) -> bool:

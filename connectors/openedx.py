@@ -116,8 +116,8 @@ class OpenEdxConnector(Connector[OpenEdxOptions]):
         left_out = stats.left_out()
         if left_out:
             self.log.info("%s: left out %s (see options.include_*)", url, left_out)
-        if stats.effort_unread:
-            self.log.warning(
+        if stats.effort_unread:  # the source's own text, kept in its record: no fault of the feed
+            self.log.info(
                 "%s: effort of %d course(s) not understood (e.g. %r); shown as unknown",
                 url,
                 stats.effort_unread,

@@ -242,14 +242,15 @@ def _course(
     if not isinstance(media, dict):
         media = {}
     image = _media_uri(media, "course_image", "uri") or _media_uri(media, "image", "raw")
+    language = guess_language(title, short, default=default_language)
     return CourseRecord(
         key=key,
         title=title,
         runs=tuple(m.run for m in runs),
         short_description=short,
-        language=guess_language(title, short, default=default_language),
+        language=language,
         organization=clean_text(raw.get("org")),
-        effort=parse_effort(raw.get("effort")),
+        effort=parse_effort(raw.get("effort"), language),
         pacing=best.run.pacing,
         url=best.run.url,
         image_url=absolute_url(base_url, image),

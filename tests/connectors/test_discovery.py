@@ -92,7 +92,7 @@ def test_course_with_runs_seats_and_course_level_facts() -> None:
         "<ul><li>Tìm kiếm heuristic</li><li>Mạng Bayes</li></ul>"
     )
     # The advertised run supplies pacing and effort.
-    assert (ai.pacing, ai.effort) == ("self", "4–6 hours per week")
+    assert (ai.pacing, ai.effort) == ("self", "4–6 giờ mỗi tuần")  # in the course's language
     assert (ai.is_free, ai.certificate) == (True, True)
     assert ai.url == "https://mooc.vnu.edu.vn/khoa-hoc/nhap-mon-tri-tue-nhan-tao"
     assert ai.image_url == (

@@ -87,7 +87,7 @@ def test_relative_course_image_is_made_absolute_against_the_platform() -> None:
 def test_escaped_name_effort_and_null_description() -> None:
     cpp = _courses(map_runs(_results("courses_page1.json"), base_url=BASE))["UETx+INT2215"]
     assert cpp.title == "Lập trình C++ <Nâng cao>"
-    assert cpp.effort == "3–5 hours per week"
+    assert cpp.effort == "3–5 giờ mỗi tuần"  # normalised, in the course's language (vi)
     assert cpp.short_description is None
     assert cpp.pacing == "self"
 

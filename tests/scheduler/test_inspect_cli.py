@@ -153,7 +153,7 @@ def test_course_shows_fields_provenance_history_runs_and_offers(synced: Path, ca
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "vnu:VNUx+EDU1001  Giáo dục học đại cương  [active]"
-    assert "effort 4 giờ/tuần" in out and "pacing instructor" in out
+    assert "effort 4 giờ mỗi tuần" in out and "pacing instructor" in out
     assert f"from page: {feed.LIST}?page_size=10" in out
     assert "feed vnu (openedx, https://courses.vnu.edu.vn) of institution vnu" in out
     assert "first harvest: run 1 (full, succeeded), " in out

@@ -122,7 +122,7 @@ def test_c11_a_150_character_run_key_is_stored_with_its_page_on_both_backends(
     assert (row["status"], row["new"], row["rejected"]) == ("succeeded", 2, 0)
     with db.connect() as conn:
         stored = conn.scalar(text("SELECT precedence FROM courses WHERE key LIKE '%DATA%'"))
-    assert stored == stored_precedence(f"2025-09-08T01:00:00|{long_run['id']}")
+    assert stored == stored_precedence(f"2|2025-09-08T01:00:00|{long_run['id']}")  # public
     assert len(stored) == PRECEDENCE_LIMIT
 
     assert sync(config) == 0  # the bounded value compares equal to itself: nothing rewritten
