@@ -244,7 +244,9 @@ class Connector(ABC, Generic[OptionsT]):
             try:
                 parsed = self.parse_page(response)
             except ResumptionExpired as expired:
-                request = paginator.restart(request, first, expired)
+                # The listing starts over, and so do the page numbers: that is how the sync
+                # knows to count only what the restarted pass delivers (scheduler.sync_run).
+                request, number = paginator.restart(request, first, expired), 1
                 continue
             onward = paginator.follow(parsed, request, number)
             yield Page(

@@ -10,19 +10,19 @@ An expired token (``badResumptionToken``) restarts the harvest from that ``from`
 
 Quirks handled here, each with a test: ``noRecordsMatch`` as an empty harvest; gzip bodies,
 declared or not; an HTML or JSON answer instead of XML; records in a format the mapping does not
-read (connectors/oaipmh_formats.py); a restarted harvest numbered from 1 (oaipmh_restart.py).
+read (connectors/oaipmh_formats.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from annotated_types import Ge, MinLen
 
-from connectors.base import Connector, Fact, KnownPages
+from connectors.base import Connector, Fact
 from connectors.errors import FeedError, HttpStatusError, RecordError, WrongEndpointError
 from connectors.http import HttpResponse
 from connectors.normalize import parse_datetime
@@ -41,8 +41,7 @@ from connectors.oaipmh_repository import (
     parse_metadata_formats,
     repository_facts,
 )
-from connectors.oaipmh_restart import RestartingToken, renumbered
-from connectors.paging import Paginator, Parsed, Position, Request
+from connectors.paging import Paginator, Parsed, Position, Request, ResumptionToken
 from connectors.records import Cursor, Item, Page
 from connectors.xmlsafe import parse_document
 
@@ -79,7 +78,6 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     _since: str | None = None
     _next_from: str | None = None
     _dated = True
-    _paging: RestartingToken | None = None
     #: Whether this harvest already said which formats the repository offers.
     _advised = False
 
@@ -97,15 +95,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         return self._list_request(None)
 
     def paginator(self) -> Paginator:
-        self._paging = RestartingToken(
-            self.feed, self._list_request, max_pages=self.options.max_pages
-        )
-        return self._paging
-
-    def harvest(self, cursor: Cursor, known_pages: KnownPages | None = None) -> Iterator[Page]:
-        """The harvest, a restarted pass numbered from page 1 again (connectors/oaipmh_restart)."""
-        pages = super().harvest(cursor, known_pages)
-        return renumbered(pages, lambda: self._paging.restarts if self._paging else 0)
+        return ResumptionToken(self.feed, self._list_request, max_pages=self.options.max_pages)
 
     def fetch(self, request: Request, conditional: Mapping[str, str]) -> HttpResponse:
         """GET one response; a 404 or 410 says what base_url must be."""

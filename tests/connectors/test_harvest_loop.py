@@ -171,6 +171,23 @@ def test_an_expired_token_restarts_once_then_fails() -> None:
 
 
 @responses.activate
+def test_a_restarted_listing_is_numbered_from_page_1_again() -> None:
+    """Every connector's restart says so the same way: the sync sees the numbers go back and
+    counts only what the restarted pass delivers."""
+    _json(f"{BASE}/list", {"keys": ["A"], "token": "t1"})
+    _json(f"{BASE}/list?token=t1", {"expired": True})
+    _json(f"{BASE}/list", {"keys": ["A"], "token": "t2"})  # the listing, started over
+    _json(f"{BASE}/list?token=t2", {"keys": ["B"]})
+    pages = list(Tokened(feed(), None).harvest(None))
+    assert [(p.number, [i.key for i in p.items]) for p in pages] == [
+        (1, ["A"]),
+        (1, ["A"]),
+        (2, ["B"]),
+    ]
+    assert pages[1].cursor == {"token": "t2", "page": 2} and pages[2].last
+
+
+@responses.activate
 def test_a_token_used_twice_stops_before_its_page_is_yielded() -> None:
     _json(f"{BASE}/list", {"keys": ["A"], "token": "t1"})
     _json(f"{BASE}/list?token=t1", {"keys": ["B"], "token": "t1"})
