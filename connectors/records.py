@@ -76,6 +76,28 @@ class CourseRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """One hop of a course's way here, as OAI-PMH's provenance container describes it
+    (``<about><provenance><originDescription>``): the repository a record was harvested from,
+    the record's identifier and datestamp there, and when it was harvested.
+
+    A course harvested from another node carries the hops that node published, the nearest
+    first: the node itself, then where that node had it from, down to the original source. The
+    catalog stores them and publishes them again with one more hop in front; a node drops a
+    record whose hops name itself, so A → B → A stops.
+    """
+
+    base_url: str
+    identifier: str
+    datestamp: datetime | None = None
+    harvested: datetime | None = None
+    #: The namespace of the metadata format harvested there (``oai_dc``'s, LOM's …).
+    metadata_namespace: str | None = None
+    #: True when the record was changed on the way (mapped to another format).
+    altered: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CourseRecord:
     """One course, normalised by its connector.
 
@@ -110,6 +132,9 @@ class CourseRecord:
     #: When the source says the course stops being available (MOOChub ``expires``): after it,
     #: the course is no longer offered or listed for students.
     expires: datetime | None = None
+    #: Where the course was before the source had it, nearest first (:class:`Origin`): set when
+    #: the source is another node of the network that re-publishes it; empty for an original.
+    provenance: tuple[Origin, ...] = ()
     #: When a source delivers one course in several pieces (Open edX lists *runs*, and runs of one
     #: course may fall on different pages), the piece with the highest precedence supplies the
     #: course-level fields. Plain strings, compared lexically; "" is lowest.

@@ -25,6 +25,8 @@ from typing import TypeVar
 
 from typing_extensions import dataclass_transform
 
+from connectors.records import Origin
+
 _T = TypeVar("_T")
 
 
@@ -149,3 +151,6 @@ class CourseDocument:
     mode: str | None = None
     #: When the source says the course stops being available.
     expires: datetime | None = None
+    #: Where the course was before its source had it, nearest hop first; empty for a course
+    #: harvested from its original source (see :class:`connectors.records.Origin`).
+    provenance: tuple[Origin, ...] = ()

@@ -20,6 +20,7 @@ from sqlalchemy import String, type_coerce
 
 from catalog.memo import CACHE_MAX, cached
 from catalog.present.course_document import Subject
+from connectors.records import Origin
 
 #: The labels of an ISCED-F code by language.
 IscedLabels = Callable[[str], dict[str, str]]
@@ -128,3 +129,33 @@ class OfferValues:
 def as_stored(column: Any) -> Any:
     """The column as the driver returns it: no per-row conversion by SQLAlchemy."""
     return type_coerce(column, String()).label(column.name)
+
+
+def stored_provenance(value: Any) -> tuple[Origin, ...]:
+    """``courses.provenance`` (the JSON the ingest wrote) → its hops; a hop the column holds
+    malformed (edited by hand) is left out rather than failing the export."""
+    hops = []
+    for hop in json_list(value):
+        if not isinstance(hop, dict) or not hop.get("base_url") or not hop.get("identifier"):
+            continue
+        hops.append(
+            Origin(
+                str(hop["base_url"]),
+                str(hop["identifier"]),
+                _iso_time(hop.get("datestamp")),
+                _iso_time(hop.get("harvested")),
+                hop.get("metadata_namespace") or None,
+                bool(hop.get("altered", True)),
+            )
+        )
+    return tuple(hops)
+
+
+def _iso_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

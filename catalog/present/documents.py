@@ -35,6 +35,7 @@ from catalog.present.document_values import (
     Subjects,
     Times,
     as_stored,
+    stored_provenance,
 )
 from catalog.store import renames, tables
 
@@ -118,6 +119,7 @@ _COURSE_COLUMNS = (
     "source_modified_at",
     "mode",
     "expires",
+    "provenance",
 )
 _RUN_COLUMNS = (
     "course_id",
@@ -182,7 +184,13 @@ def _columns(table: Any, names: Sequence[str]) -> list[Any]:
     return [as_stored(table.c[name]) if name in _AS_STORED else table.c[name] for name in names]
 
 
-def _queries(conn: Connection, *, audience: str | None, include_withdrawn: bool) -> _Queries:
+def _queries(
+    conn: Connection,
+    *,
+    audience: str | None,
+    include_withdrawn: bool,
+    ids: Sequence[int] | None = None,
+) -> _Queries:
     c, r, o = tables.courses.c, tables.course_runs.c, tables.offers.c
     courses: Select[Any] = select(*_columns(tables.courses, _COURSE_COLUMNS)).order_by(c.id)
     runs: Select[Any] = select(*_columns(tables.course_runs, _RUN_COLUMNS)).order_by(
@@ -199,6 +207,9 @@ def _queries(conn: Connection, *, audience: str | None, include_withdrawn: bool)
         # audience's offers (memory, temporary files) before the first course.
         offer_audience = o.audience.concat("") if conn.dialect.name == "sqlite" else o.audience
         offers = offers.where(offer_audience == audience)
+    if ids is not None:  # a page of a published listing: a few hundred courses
+        courses = courses.where(c.id.in_(ids))
+        runs, offers = runs.where(r.course_id.in_(ids)), offers.where(o.course_id.in_(ids))
     return _Queries(courses, runs, offers)
 
 
@@ -261,13 +272,15 @@ def course_documents(
     audience: str | None = None,
     labels: IscedLabels | None = None,
     include_withdrawn: bool = True,
+    ids: Sequence[int] | None = None,
 ) -> Iterator[CourseDocument]:
     """Every course as a document; with ``audience``, only courses offered to it (and only its
-    offers). Application windows are given in the offering institution's time zone; subjects
-    carry the ISCED codes the ingest stored, named by ``labels`` (default: the shipped ISCED-F
-    labels)."""
+    offers); with ``ids``, only the courses of those row ids (a published page's). Application
+    windows are given in the offering institution's time zone; subjects carry the ISCED codes
+    the ingest stored, named by ``labels`` (default: the shipped ISCED-F labels). In course row
+    id order."""
     context = _Context.read(conn, labels)
-    queries = _queries(conn, audience=audience, include_withdrawn=include_withdrawn)
+    queries = _queries(conn, audience=audience, include_withdrawn=include_withdrawn, ids=ids)
     stream = {"yield_per": BATCH}  # server-side cursors on PostgreSQL; SQLite steps anyway
     runs = _ByCourse(conn.execute(queries.runs, execution_options=stream))
     offers = _ByCourse(conn.execute(queries.offers, execution_options=stream))
@@ -308,7 +321,7 @@ def _course(
     (
         _id, feed, key, title, language, short_description, description, url, image_url,
         organization, subjects_stored, isced_stored, level, effort, pacing, status, is_free,
-        certificate, first_seen, updated_at, credits, modified, mode, expires,
+        certificate, first_seen, updated_at, credits, modified, mode, expires, provenance,
     ) = row  # fmt: skip
     subjects, isced = context.subjects.get(subjects_stored, isced_stored)
     utc = context.times.utc
@@ -317,6 +330,7 @@ def _course(
         short_description, description, url, image_url, organization, subjects, isced, level,
         effort, pacing, status, is_free, certificate, runs, offers, utc(first_seen),
         utc(updated_at), credits, utc(modified), mode, utc(expires),
+        stored_provenance(provenance) if provenance else (),
     )  # fmt: skip
 
 

@@ -157,8 +157,14 @@ courses = Table(
     Column("mode", String(16)),
     # When the source says the course stops being available; past it, no longer offered.
     _when("expires"),
+    # Where the course was before its source had it, nearest hop first (connectors.records.Origin
+    # as JSON objects): set for a course harvested from another node; NULL for an original.
+    Column("provenance", JSON(none_as_null=True)),
     UniqueConstraint("feed_id", "key", name="uq_courses_feed_key"),
     Index("ix_courses_status", "status"),
+    # Publishing lists courses by datestamp (``updated_at``) then id, a page after another
+    # (catalog/present/publish): keyset paging reads this index from where the last page ended.
+    Index("ix_courses_published", "updated_at", "feed_id", "key"),
     # The courses whose codes are not decided yet: finding none is one probe, not a scan.
     Index(
         "ix_courses_isced_missing",
@@ -353,6 +359,17 @@ offers = Table(
     ),
     Index("ix_offers_audience", "audience"),
     Index("ix_offers_course", "course_id"),
+)
+
+#: Secrets the node keeps for itself: ``publish_tokens`` signs the resumption tokens of its OAI-PMH
+#: service, so every ``moocx web`` on one catalog (several behind a load balancer) accepts the
+#: tokens of the others. Never published, never exported.
+node_secrets = Table(
+    "node_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    _when("created_at", nullable=False, default=utcnow),
 )
 
 #: What each value the catalog derives and stores was derived with: ``isced`` → the signature

@@ -87,6 +87,24 @@ class InvalidRecord(ValueError):
         self.reason = reason
 
 
+#: A course re-published by node after node keeps at most this many hops; a longer chain is a
+#: loop the origin check missed or a hostile document.
+MAX_HOPS = 16
+MAX_IDENTIFIER = 1_000
+
+
+def _provenance(record: CourseRecord) -> None:
+    if len(record.provenance) > MAX_HOPS:
+        raise InvalidRecord(f"provenance: {len(record.provenance)} hops, more than {MAX_HOPS}")
+    for i, hop in enumerate(record.provenance):
+        where = f"provenance[{i}]"
+        _url(f"{where}.base_url", hop.base_url, 2048)
+        _text(f"{where}.identifier", hop.identifier, MAX_IDENTIFIER, required=True)
+        _when(f"{where}.datestamp", hop.datestamp)
+        _when(f"{where}.harvested", hop.harvested)
+        _text(f"{where}.metadata_namespace", hop.metadata_namespace, 2048)
+
+
 def validate(record: CourseRecord) -> None:
     """Raise :class:`InvalidRecord` if ``record`` must not be stored.
 
@@ -107,6 +125,8 @@ def validate(record: CourseRecord) -> None:
     _when("expires", record.expires)
     if record.mode is not None and record.mode not in COURSE_MODES:
         raise InvalidRecord(f"mode: {record.mode!r} is not one of {', '.join(COURSE_MODES)}")
+    if record.provenance:
+        _provenance(record)
     if "\x00" in record.precedence:  # any length: the ingest bounds it (stored_precedence)
         raise InvalidRecord("precedence: contains a NUL character")
     if record.language is not None:

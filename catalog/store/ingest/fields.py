@@ -4,9 +4,10 @@ The hash covers exactly these fields, in this order: a course (or run) row is re
 when its hash changes, so a second sync of an unchanged feed writes no course or run row. The
 tuples are in column order, so a page's rows go to ``catalog.store.bulk`` as they are built.
 
-Fields added after the first catalogs were written (a course's ``mode`` and ``expires``, a
-run's ``payment_frequency``) are hashed only when set: a record without them hashes as it did
-before they existed, so upgrading does not rewrite every course of every catalog once.
+Fields added after the first catalogs were written (a course's ``mode``, ``expires`` and
+``provenance``, a run's ``payment_frequency``) are hashed only when set: a record without them
+hashes as it did before they existed, so upgrading does not rewrite every course of every catalog
+once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from catalog.store.bulk import Bulk
-from connectors.records import CourseRecord
+from connectors.records import CourseRecord, Origin
 from connectors.records import CourseRun as RunRecord
 
 
@@ -42,6 +43,8 @@ class CourseFields(NamedTuple):
     source_modified_at: datetime | None
     mode: str | None
     expires: datetime | None
+    #: The course's hops before its source (connectors.records.Origin as JSON objects).
+    provenance: list[dict[str, Any]] | None
 
     def stored(self, bulk: Bulk) -> tuple[Any, ...]:
         """The values as their columns store them (subjects as JSON, the times)."""
@@ -63,6 +66,7 @@ class CourseFields(NamedTuple):
             bulk.when(self.source_modified_at),
             self.mode,
             bulk.when(self.expires),
+            None if self.provenance is None else bulk.json(self.provenance),
         )
 
 
@@ -127,7 +131,27 @@ def course_values(record: CourseRecord) -> CourseFields:
         record.modified,
         record.mode,
         record.expires,
+        _provenance(record.provenance) if record.provenance else None,
     )
+
+
+def _provenance(hops: Sequence[Origin]) -> list[dict[str, Any]]:
+    """The hops as the column stores them: plain JSON, times as ISO 8601 UTC text."""
+    return [
+        {
+            "base_url": hop.base_url,
+            "identifier": hop.identifier,
+            "datestamp": _iso(hop.datestamp),
+            "harvested": _iso(hop.harvested),
+            "metadata_namespace": hop.metadata_namespace,
+            "altered": hop.altered,
+        }
+        for hop in hops
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_values(run: RunRecord) -> RunFields:

@@ -1,6 +1,6 @@
--- The SQLite schema the migrations build, at revision 0012. Generated: rewrite it
+-- The SQLite schema the migrations build, at revision 0013. Generated: rewrite it
 -- with `python -m catalog.store.schema`, never by hand (catalog/store/schema.py).
--- revision: 0012
+-- revision: 0013
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -75,7 +75,7 @@ CREATE TABLE courses (
 	updated_at DATETIME NOT NULL, 
 	first_harvest_id INTEGER, 
 	last_harvest_id INTEGER, 
-	source_url VARCHAR(2048), isced JSON, mode VARCHAR(16), expires DATETIME, 
+	source_url VARCHAR(2048), isced JSON, mode VARCHAR(16), expires DATETIME, provenance JSON, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(feed_id) REFERENCES feeds (id), 
 	FOREIGN KEY(first_harvest_id) REFERENCES harvest_runs (id), 
@@ -150,6 +150,12 @@ CREATE TABLE institutions (
 	timezone VARCHAR(64) NOT NULL, language VARCHAR(8), 
 	PRIMARY KEY (id)
 );
+CREATE TABLE node_secrets (
+	name VARCHAR(64) NOT NULL, 
+	secret VARCHAR(128) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	PRIMARY KEY (name)
+);
 CREATE TABLE "offers" (
 	id INTEGER NOT NULL, 
 	course_id INTEGER NOT NULL, 
@@ -191,6 +197,7 @@ CREATE TABLE rejected_records (
 CREATE VIRTUAL TABLE course_search_fts USING fts5(folded, content='course_search', content_rowid='course_id', tokenize='trigram', detail=none);
 CREATE INDEX ix_course_events_course ON course_events (course_id);
 CREATE INDEX ix_courses_isced_missing ON courses (id) WHERE isced IS NULL;
+CREATE INDEX ix_courses_published ON courses (updated_at, feed_id, "key");
 CREATE INDEX ix_courses_status ON courses (status);
 CREATE INDEX ix_harvest_pages_run ON harvest_pages (run_id);
 CREATE INDEX ix_harvest_runs_feed_started ON harvest_runs (feed_id, started_at);

@@ -21,6 +21,7 @@ from catalog.present.course_document import (
     RunDocument,
 )
 from catalog.present.document_values import OfferValues, Subjects, Times
+from connectors.records import Origin
 
 _ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 _TIMES = {  # each time column its own instant, stored as SQLite returns it
@@ -128,6 +129,16 @@ def test_every_course_column_lands_in_its_field() -> None:
     special = {"id": 1, "subjects": '["<subject>"]', "isced": '["06"]', "is_free": True}
     special["credits"] = 4.5
     special["certificate"] = False
+    special["provenance"] = [
+        {
+            "base_url": "https://node.example/oai",
+            "identifier": "<provenance>",
+            "datestamp": "2026-01-02T03:04:05Z",
+            "harvested": None,
+            "metadata_namespace": None,
+            "altered": True,
+        }
+    ]
     row = _row(documents._COURSE_COLUMNS, special)
     run = RunDocument("<run>", None, None, None, None, None)
     offer = documents._offer(
@@ -153,6 +164,13 @@ def test_every_course_column_lands_in_its_field() -> None:
         "credits": 4.5,
         "modified": _utc("source_modified_at"),
         "expires": _utc("expires"),
+        "provenance": (
+            Origin(
+                "https://node.example/oai",
+                "<provenance>",
+                datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            ),
+        ),
     }
     for name in _field_names(CourseDocument):
         if name == "subjects_isced":

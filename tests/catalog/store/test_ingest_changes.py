@@ -25,7 +25,7 @@ HANOI = timezone(timedelta(hours=7))
 
 def test_the_named_fields_are_the_course_and_run_columns_in_order() -> None:
     assert COURSE_FIELDS[:3] == ("title", "short_description", "description")
-    assert COURSE_FIELDS[14:] == ("source_modified_at", "mode", "expires")
+    assert COURSE_FIELDS[14:] == ("source_modified_at", "mode", "expires", "provenance")
     assert RUN_FIELDS[:3] == ("title", "start", "end") and len(RUN_FIELDS) == 13
     assert RUN_FIELDS[-1] == "payment_frequency"
 
@@ -34,13 +34,14 @@ def test_the_fields_added_later_change_the_hash_only_when_set() -> None:
     """A record without a mode, an expiry or a payment frequency hashes as before they existed
     (an upgraded catalog rewrites nothing); with one, its course is rewritten."""
     from catalog.store.ingest import run_values
-    from connectors.records import CourseRun
+    from connectors.records import CourseRun, Origin
 
     plain = CourseRecord(key="K", title="T")
     assert content_hash(course_values(plain)) == content_hash(course_values(plain)[:15])
     for changed in (
         replace(plain, mode="onsite"),
         replace(plain, expires=datetime(2030, 1, 1, tzinfo=UTC)),
+        replace(plain, provenance=(Origin("https://node.example/oai", "oai:node.example:a"),)),
     ):
         assert content_hash(course_values(changed)) != content_hash(course_values(plain))
     run = CourseRun(key="r", price="9.99", currency="EUR")
