@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from catalog.derive.subjects import load_subjects
 from catalog.present.publish import oai_xml, selection
 from catalog.present.publish.oai_about import read_sources
-from catalog.present.publish.oai_ids import course_keys, oai_identifier
+from catalog.present.publish.oai_ids import course_of, oai_identifier
 from catalog.present.publish.oai_listing import list_response, record
 from catalog.present.publish.oai_metadata import FORMATS, PREFIXES
 from catalog.present.publish.oai_request import OaiError, OaiRequest, parse_request
@@ -107,11 +107,8 @@ def _unknown(identifier: str) -> OaiError:
 
 def _find(conn: Connection, settings: PublishSettings, identifier: str) -> Header | None:
     """The published course ``identifier`` names; None for any other."""
-    for feed, key in course_keys(settings.node_id, identifier):
-        found = selection.find(conn, settings, feed, key)
-        if found is not None:
-            return found
-    return None
+    found = course_of(settings.node_id, identifier)
+    return None if found is None else selection.find(conn, settings, *found)
 
 
 def _get_record(
