@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalog.present.publish.selection import Listing, Position
@@ -47,7 +47,7 @@ def _micros(moment: datetime) -> int:
 def _moment(micros: Any) -> datetime:
     if type(micros) is not int:
         raise ValueError("not a time")
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+    return _EPOCH + timedelta(microseconds=micros)  # OverflowError past year 9999
 
 
 def _b64(data: bytes) -> str:
