@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
@@ -29,6 +30,12 @@ PROVENANCE_NS = "http://www.openarchives.org/OAI/2.0/provenance"
 _P = f"{{{PROVENANCE_NS}}}"
 _LOCATION = f"{PROVENANCE_NS} {PROVENANCE_NS}.xsd"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+_ORIGIN, _BASE_URL, _IDENTIFIER, _DATESTAMP, _NAMESPACE = (
+    f"{_P}{name}"
+    for name in ("originDescription", "baseURL", "identifier", "datestamp", "metadataNamespace")
+)
+_PROVENANCE, _ABOUT = f"{_P}provenance", f"{OAI}about"
+_SUB = etree.SubElement
 #: A hop that does not say what it read.
 _UNKNOWN_NAMESPACE = "urn:mooc-exchange:source:unknown"
 
@@ -44,6 +51,7 @@ class Sources:
         return None if institution is None else self.names.get(institution, institution)
 
 
+@lru_cache(maxsize=1024)
 def public_url(url: str) -> str:
     """``url`` without userinfo, query or fragment: what may be published of a feed's URL."""
     try:
@@ -73,18 +81,41 @@ def read_sources(conn: Connection, settings: PublishSettings) -> Sources:
     return Sources(feeds, names)
 
 
+def _template() -> etree._Element:
+    """The container of an original course: copied per record (one C-level copy instead of
+    seven elements built from Python), then filled."""
+    container = etree.Element(_PROVENANCE, nsmap=nsmap(PROVENANCE_NS))
+    origin = _SUB(container, _ORIGIN, harvestDate="", altered="true")
+    for tag in (_BASE_URL, _IDENTIFIER, _DATESTAMP, _NAMESPACE):
+        _SUB(origin, tag)
+    return container
+
+
+_ORIGINAL = _template()
+
+
 def provenance(record: etree._Element, document: CourseDocument, sources: Sources) -> None:
     """``<about><provenance>`` for ``document``, appended to ``record``."""
-    about = etree.SubElement(record, f"{OAI}about")
-    container = etree.SubElement(about, f"{_P}provenance", nsmap=nsmap(PROVENANCE_NS))
-    container.set(XSI_LOCATION, _LOCATION)
+    about = _SUB(record, _ABOUT)
     harvested = document.updated_at or document.first_seen
     if not document.provenance:
         connector, base_url = sources.feeds.get(document.feed, ("unknown", ""))
-        namespace = OAI_DC_NS if connector == "oaipmh" else f"urn:mooc-exchange:source:{connector}"
+        container = _ORIGINAL.__copy__()  # type: ignore[attr-defined]
+        about.append(container)
+        container.set(XSI_LOCATION, _LOCATION)
+        origin = container[0]
+        if harvested is not None:
+            origin.set("harvestDate", stamp(harvested))
+        else:
+            del origin.attrib["harvestDate"]
         when = document.modified or harvested
-        _origin(container, Origin(base_url, document.key, when, harvested, namespace, True))
+        origin[0].text = base_url
+        origin[1].text = xml_text(document.key)
+        origin[2].text = stamp(when) if when else ""
+        origin[3].text = _namespace(connector)
         return
+    container = _SUB(about, _PROVENANCE, nsmap=nsmap(PROVENANCE_NS))
+    container.set(XSI_LOCATION, _LOCATION)
     parent = container
     for hop in document.provenance:
         hop_harvested = hop.harvested or harvested
@@ -92,19 +123,24 @@ def provenance(record: etree._Element, document: CourseDocument, sources: Source
         harvested = hop_harvested
 
 
+@lru_cache(maxsize=64)
+def _namespace(connector: str) -> str:
+    """What an original course was read as: its connector's format (oai_dc for OAI-PMH)."""
+    return OAI_DC_NS if connector == "oaipmh" else f"urn:mooc-exchange:source:{connector}"
+
+
 def _origin(
     parent: etree._Element, hop: Origin, *, fallback: datetime | None = None
 ) -> etree._Element:
     """One ``originDescription`` (its children in the schema's order), inside ``parent``."""
-    element = etree.SubElement(parent, f"{_P}originDescription")
     harvested = hop.harvested or fallback
+    element = _SUB(parent, _ORIGIN, altered="true" if hop.altered else "false")
     if harvested is not None:
         element.set("harvestDate", stamp(harvested))
-    element.set("altered", "true" if hop.altered else "false")
-    etree.SubElement(element, f"{_P}baseURL").text = xml_text(public_url(hop.base_url))
-    etree.SubElement(element, f"{_P}identifier").text = xml_text(hop.identifier)
+    _SUB(element, _BASE_URL).text = xml_text(public_url(hop.base_url))
+    _SUB(element, _IDENTIFIER).text = xml_text(hop.identifier)
     datestamp = hop.datestamp or harvested
-    etree.SubElement(element, f"{_P}datestamp").text = stamp(datestamp) if datestamp else ""
+    _SUB(element, _DATESTAMP).text = stamp(datestamp) if datestamp else ""
     namespace = hop.metadata_namespace or _UNKNOWN_NAMESPACE
-    etree.SubElement(element, f"{_P}metadataNamespace").text = xml_text(namespace)
+    _SUB(element, _NAMESPACE).text = xml_text(namespace)
     return element

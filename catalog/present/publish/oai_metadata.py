@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -43,6 +44,9 @@ _DURATION_UNIT = {"hour": "PT{}H", "minute": "PT{}M", "day": "P{}D", "week": "P{
 #: Catalog levels → LOM ``educational/difficulty``.
 _DIFFICULTY = {"introductory": "easy", "intermediate": "medium", "advanced": "difficult"}
 _ISCED_SOURCE = "ISCED-F 2013"
+_DC_NAMES = "title creator subject description publisher date type identifier language rights"
+_DC_TAG = {name: f"{_DC}{name}" for name in _DC_NAMES.split()}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def creator(document: CourseDocument, institution_name: str | None) -> str:
@@ -56,8 +60,13 @@ def plain_description(document: CourseDocument) -> str:
 
 
 def _language(document: CourseDocument) -> str | None:
-    language = document.language
-    return language if language and _LANGUAGE.fullmatch(language) else None
+    """The course's language when it is a well-formed tag (``xml:lang`` and LOM need one)."""
+    return _checked_language(document.language) if document.language else None
+
+
+@lru_cache(maxsize=256)
+def _checked_language(language: str) -> str | None:
+    return language if _LANGUAGE.fullmatch(language) else None
 
 
 def _isced_labels(document: CourseDocument) -> list[tuple[str, str]]:
@@ -74,10 +83,10 @@ def oai_dc(
 
     def add(tag: str, text: str | None, lang: str | None = None) -> None:
         if text:
-            element = etree.SubElement(dc, f"{_DC}{tag}")
+            element = _SUB(dc, _DC_TAG[tag])
             element.text = xml_text(text)
             if lang:
-                element.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+                element.set(_XML_LANG, lang)
 
     add("title", document.title, language)
     add("creator", creator(document, name))
@@ -96,26 +105,52 @@ def oai_dc(
         add("rights", "free" if document.is_free else "paid")
 
 
-def _el(parent: etree._Element, path: str, text: str | None = None) -> etree._Element:
-    """``a/b/c`` under ``parent`` in LOM's namespace (a new element at each step)."""
-    element = parent
-    for tag in path.split("/"):
-        element = etree.SubElement(element, f"{_L}{tag}")
+#: Every LOM element name written, qualified once (a page writes thousands of them).
+_NAMES = """lom general identifier catalog entry title string language description keyword
+lifeCycle contribute role source value entity technical location educational intendedEndUserRole
+context difficulty typicalLearningTime duration rights cost classification purpose taxonPath taxon
+id"""
+_TAG = {name: f"{_L}{name}" for name in _NAMES.split()}
+_SUB = etree.SubElement
+
+
+def _el(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    """A LOM element ``tag`` under ``parent``, with course ``text`` (made XML-safe)."""
+    element = _SUB(parent, _TAG[tag])
     if text is not None:
         element.text = xml_text(text)
     return element
 
 
-def _string(parent: etree._Element, path: str, text: str, language: str | None) -> None:
-    string = _el(parent, f"{path}/string", text)
+def _string(parent: etree._Element, tag: str, text: str, language: str | None) -> None:
+    """``<tag><string language=…>text</string></tag>``: a LOM LangString."""
+    string = _SUB(_SUB(parent, _TAG[tag]), _TAG["string"])
+    string.text = xml_text(text)
     if language:
         string.set("language", language)
 
 
-def _vocabulary(parent: etree._Element, path: str, value: str) -> None:
-    element = _el(parent, path)
+@lru_cache(maxsize=128)
+def _fixed(kind: str, value: str) -> etree._Element:
+    """A fragment that never varies, built once and copied into each record: a LOMv1.0
+    vocabulary entry ``<kind><source>LOMv1.0</source><value>value</value></kind>``, or (kind
+    ``taxonPath``) the ISCED-F path of the broad field ``value`` (its label is fixed too)."""
+    if kind == "taxonPath":
+        code, _, label = value.partition(" ")
+        path = etree.Element(_TAG["taxonPath"])
+        _string(path, "source", _ISCED_SOURCE, "en")
+        taxon = _SUB(path, _TAG["taxon"])
+        _el(taxon, "id", code)
+        _string(taxon, "entry", label, "en")
+        return path
+    element = etree.Element(_TAG[kind])
     _el(element, "source", "LOMv1.0")
     _el(element, "value", value)
+    return element
+
+
+def _vocabulary(parent: etree._Element, kind: str, value: str) -> None:
+    parent.append(_fixed(kind, value).__copy__())  # type: ignore[attr-defined]  # lxml copies the whole fragment
 
 
 def _vcard(text: str) -> str:
@@ -133,7 +168,7 @@ def lom(
     parent: etree._Element, document: CourseDocument, identifier: str, name: str | None
 ) -> None:
     """``<lom>`` for ``document``, inside ``parent`` (see the module's docstring)."""
-    root = etree.SubElement(parent, f"{_L}lom", nsmap=nsmap(LOM_NS))
+    root = _SUB(parent, _TAG["lom"], nsmap=nsmap(LOM_NS))
     root.set(XSI_LOCATION, f"{LOM_NS} http://ltsc.ieee.org/xsd/lomv1.0/lom.xsd")
     language = _language(document)
     general = _el(root, "general")
@@ -150,11 +185,11 @@ def lom(
         _string(general, "description", description, language)
     for subject in dict.fromkeys(document.subjects):
         _string(general, "keyword", subject, language)
-    contribute = _el(root, "lifeCycle/contribute")
+    contribute = _el(_el(root, "lifeCycle"), "contribute")
     _vocabulary(contribute, "role", "publisher")
     _el(contribute, "entity", _vcard(creator(document, name)))
     if document.url:
-        _el(root, "technical/location", document.url)
+        _el(_el(root, "technical"), "location", document.url)
     _educational(root, document)
     if document.is_free is not None:
         _vocabulary(_el(root, "rights"), "cost", "no" if document.is_free else "yes")
@@ -170,7 +205,7 @@ def _educational(root: etree._Element, document: CourseDocument) -> None:
         _vocabulary(educational, "difficulty", difficulty)
     duration = _duration(document.effort)
     if duration:
-        _el(educational, "typicalLearningTime/duration", duration)
+        _el(_el(educational, "typicalLearningTime"), "duration", duration)
     elif document.effort:
         _string(
             _el(educational, "typicalLearningTime"),
@@ -187,8 +222,4 @@ def _classification(root: etree._Element, fields: Iterable[tuple[str, str]]) -> 
     classification = _el(root, "classification")
     _vocabulary(classification, "purpose", "discipline")
     for code, label in fields:
-        path = _el(classification, "taxonPath")
-        _string(path, "source", _ISCED_SOURCE, "en")
-        taxon = _el(path, "taxon")
-        _el(taxon, "id", code)
-        _string(taxon, "entry", label, "en")
+        classification.append(_fixed("taxonPath", f"{code} {label}").__copy__())  # type: ignore[attr-defined]

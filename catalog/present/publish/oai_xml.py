@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import cast
 
 from lxml import etree
@@ -44,14 +45,28 @@ def xml_text(value: str) -> str:
     return _XML_UNSAFE.sub("", value) if _XML_UNSAFE.search(value) else value
 
 
+@lru_cache(maxsize=4096)
 def stamp(moment: datetime) -> str:
-    """A datestamp at the repository's granularity: UTC seconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A datestamp at the repository's granularity: UTC seconds, ``Z`` (cached: the courses of
+    one sync share their datestamps, and ``strftime`` costs more than the rest of a header)."""
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+
+
+class _Tags(dict[str, str]):
+    """OAI-PMH element names, qualified once each."""
+
+    def __missing__(self, tag: str) -> str:
+        self[tag] = qualified = f"{OAI}{tag}"
+        return qualified
+
+
+_OAI_TAG = _Tags()
 
 
 def sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     """A child element in the OAI-PMH namespace, with ``text``."""
-    element = etree.SubElement(parent, f"{OAI}{tag}")
+    element = etree.SubElement(parent, _OAI_TAG[tag])
     if text is not None:
         element.text = xml_text(text)
     return element

@@ -85,7 +85,11 @@ def published(settings: PublishSettings) -> ColumnElement[bool]:
     back as renamed (it is listed under its new key)."""
     c, f = tables.courses.c, tables.feeds.c
     feeds = select(f.id).where(f.institution_id.in_(settings.institutions))
-    return and_(c.feed_id.in_(feeds), c.id.not_in(renames.superseded()))
+    # ``feed_id || ''``: the same test, which SQLite's planner cannot take to the (feed, key)
+    # index; it then reads ``ix_courses_published`` in listing order instead of sorting every
+    # published course for one page (90 ms at 100,000 courses, not 2). PostgreSQL plans a
+    # listing by that index either way.
+    return and_(c.feed_id.concat("").in_(feeds), c.id.not_in(renames.superseded()))
 
 
 def in_set(set_spec: str | None) -> ColumnElement[bool] | None:
