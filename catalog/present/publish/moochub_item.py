@@ -17,7 +17,8 @@ Decisions the schema forces, each with a test:
 * ``educationalLevel`` is not published: the schema wants a level from ESCO, DigComp or GRETA,
   and the catalog's level is the source's own word.
 * ``workload`` only when the effort is a whole number of hours a day, week or month (the
-  schema's integer ``timeValue`` and its three units); a course total is not a workload.
+  schema's integer ``timeValue`` and its three units); a range, minutes or a course total
+  are not published (no place for them in the schema).
 * ``offer`` needs a payment frequency: a price paid once (or not said) is ``one-time``.
 
 ``meta.provenance`` says where the course came from (see :func:`provenance`); no row id, raw
@@ -50,7 +51,17 @@ OAI_LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
 #: A metadata namespace per connector kind; an OAI-PMH feed's records came as oai_dc.
 OAI_DC_NAMESPACE = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 
-_WORKLOAD = re.compile(r"(\d{1,4}) (h/day|h/week|h/month)")
+#: A whole number of hours a period, as the catalog writes effort (connectors/effort.py, in
+#: English, Vietnamese or Chinese) or as a MOOChub source sent it ("4 h/week"): (pattern, the
+#: group with the number, the group with the period).
+_WORKLOADS = (
+    (re.compile(r"(\d{1,3}) h/(day|week|month)"), 1, 2),
+    (re.compile(r"(\d{1,3}) hours? per (day|week)"), 1, 2),
+    (re.compile(r"(\d{1,3}) giờ mỗi (ngày|tuần)"), 1, 2),
+    (re.compile(r"每(天|周)(\d{1,3})小时"), 2, 1),
+)
+_PERIODS = {"day": "h/day", "week": "h/week", "month": "h/month", "ngày": "h/day"}
+_PERIODS.update({"tuần": "h/week", "天": "h/day", "周": "h/week"})
 _MODES = frozenset({"online", "onsite", "blended"})
 _PACING = {"self": "asynchronous", "instructor": "synchronous"}
 
@@ -169,8 +180,8 @@ def _optional(document: CourseDocument) -> dict[str, Any]:
     if image:
         license = [{"identifier": "proprietary", "url": image}]
         found["image"] = {"type": "ImageObject", "contentUrl": image, "license": license}
-    if document.effort and (workload := _WORKLOAD.fullmatch(document.effort)):
-        found["workload"] = {"timeValue": int(workload[1]), "timeUnit": workload[2]}
+    if document.effort and (workload := _workload(document.effort)):
+        found["workload"] = workload
     if document.is_free is not None:
         found["access"] = ["free" if document.is_free else "paid"]
     mode = document.mode if document.mode in _MODES else None
@@ -189,6 +200,15 @@ def _optional(document: CourseDocument) -> dict[str, Any]:
     if offers:
         found["offer"] = offers
     return found
+
+
+def _workload(effort: str) -> dict[str, Any] | None:
+    """``{"timeValue": 4, "timeUnit": "h/week"}`` for a whole number of hours a day, week or
+    month; None for a range, minutes or a course total (the schema has no place for them)."""
+    for pattern, number, period in _WORKLOADS:
+        if found := pattern.fullmatch(effort):
+            return {"timeValue": int(found[number]), "timeUnit": _PERIODS[found[period]]}
+    return None
 
 
 def _runs(runs: tuple[RunDocument, ...]) -> dict[str, Any]:
