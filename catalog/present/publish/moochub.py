@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from catalog.ids import course_id
 from catalog.present.documents import course_documents
@@ -158,7 +158,7 @@ def _live(settings: PublishSettings, *, ordered_on: str = "") -> Any:
     """Live, consented courses. ``ordered_on="sqlite"``: ``status || ''`` keeps SQLite off
     ``ix_courses_status`` for a page, so it walks ``uq_courses_feed_key`` in page order and
     stops after the page, instead of sorting every live course first."""
-    status = tables.courses.c.status
+    status: ColumnElement[str] = tables.courses.c.status
     if ordered_on == "sqlite":
         status = status.concat("")
     return selection.published(settings) & (status == "active")
