@@ -15,7 +15,7 @@ with it), not Withdrawn (the course is not gone).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
@@ -24,7 +24,7 @@ from connectors.errors import RecordError
 from connectors.normalize import parse_datetime
 from connectors.oaipmh_repository import OAI
 from connectors.provenance import MAX_HOPS, Chains, oai_hops, public_url
-from connectors.records import CourseRecord, Item, Origin, Rejected
+from connectors.records import Item, Origin
 
 _CONTAINER = f"{OAI}about/{{http://www.openarchives.org/OAI/2.0/provenance}}provenance"
 
@@ -49,30 +49,19 @@ class RecordOrigins:
         if key is None:  # a record without identifier: nothing to trace
             return item
         container = record.find(_CONTAINER)
-        if container is None and not self.home:
-            return item  # a plain repository's record, and no identity to compare: as before
-        own = Origin(base_url=self.base_url, identifier=key)
         if container is None:
-            return None if self.chains.names_home((own,)) else item
-        try:
-            hops = oai_hops(container, self.chains, limit=MAX_HOPS - 1)
-        except RecordError as exc:
-            if self.chains.names_home((own,)):
-                return None
-            if not isinstance(item, CourseRecord):
-                return item  # a deletion stays one; a rejection keeps its own reason
-            return Rejected(reason=exc.reason, key=key, raw=item.raw)
-        if self.chains.names_home((own, *hops)):
-            return None
-        if not isinstance(item, CourseRecord) or not self.base_url:
-            return item  # a deletion or a rejection carries no chain
-        first = replace(
-            own,
+            if not self.home:
+                return item  # a plain repository's record, no identity to compare: as before
+            return self.chains.trace(item, Origin(self.base_url, key), None)
+        own = Origin(
+            base_url=self.base_url,
+            identifier=key,
             datestamp=_header_datestamp(record),
             harvested=self.harvested,
             metadata_namespace=_namespace(record),
         )
-        return replace(item, provenance=(first, *hops))
+        chains = self.chains
+        return chains.trace(item, own, lambda: oai_hops(container, chains, limit=MAX_HOPS - 1))
 
 
 def _header_datestamp(record: etree._Element) -> datetime | None:

@@ -17,8 +17,8 @@ skipped or unread is counted and logged once per page (:meth:`Chains.report`), n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,7 +28,7 @@ from lxml import etree
 from connectors.errors import RecordError
 from connectors.feedlog import FeedLog
 from connectors.normalize import clean_text, parse_datetime
-from connectors.records import Origin, is_http_url
+from connectors.records import CourseRecord, Item, Origin, Rejected, is_http_url
 
 PROVENANCE = "{http://www.openarchives.org/OAI/2.0/provenance}"
 #: The namespace a MOOChub v3 hop names as its metadata format.
@@ -63,6 +63,28 @@ class Chains:
             self.dropped += 1
             return True
         return False
+
+    def trace(
+        self, item: Item, own: Origin, read: Callable[[], tuple[Origin, ...]] | None
+    ) -> Item | None:
+        """``item`` with its chain — ``own`` (the hop this harvest adds), then ``read()`` (the
+        source's hops) — when the source names one (``read`` given); ``None`` when ``own`` or a
+        hop names this node. A chain too long rejects a course (a deletion stays one)."""
+        if read is None:
+            return None if self.names_home((own,)) else item
+        try:
+            hops = read()
+        except RecordError as exc:
+            if self.names_home((own,)):
+                return None
+            if not isinstance(item, CourseRecord):
+                return item
+            return Rejected(reason=exc.reason, key=item.key, raw=item.raw)
+        if self.names_home((own, *hops)):
+            return None
+        if not isinstance(item, CourseRecord):
+            return item  # a deletion or a rejection carries no chain
+        return replace(item, provenance=(own, *hops))
 
     def report(self, log: FeedLog) -> None:
         """The page's two lines: records not imported again (INFO), flaws of its chains."""
