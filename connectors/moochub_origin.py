@@ -32,10 +32,10 @@ class ItemOrigins:
     base_url: str = ""
     home: tuple[str, ...] = ()
     harvested: datetime | None = None
-    chains: Chains = field(default_factory=Chains)
+    chains: Chains = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chains.home = self.home
+        self.chains = Chains(home=self.home)
         self.base_url = public_url(self.base_url) if self.base_url else ""
 
     def trace(self, item: Item) -> Item | None:
@@ -49,7 +49,7 @@ class ItemOrigins:
         if value is None:
             if not self.home:
                 return item  # a plain MOOChub bridge's item: as before
-            return self.chains.trace(item, Origin(self.base_url, key), None)
+            return None if self.chains.is_home_record(self.base_url, key) else item
         own = Origin(
             base_url=self.base_url,
             identifier=key,

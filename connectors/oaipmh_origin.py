@@ -23,10 +23,11 @@ from lxml import etree
 from connectors.errors import RecordError
 from connectors.normalize import parse_datetime
 from connectors.oaipmh_repository import OAI
-from connectors.provenance import MAX_HOPS, Chains, oai_hops, public_url
+from connectors.provenance import MAX_HOPS, PROVENANCE, Chains, oai_hops, public_url
 from connectors.records import Item, Origin
 
-_CONTAINER = f"{OAI}about/{{http://www.openarchives.org/OAI/2.0/provenance}}provenance"
+_ABOUT = f"{OAI}about"
+_CONTAINER = f"{PROVENANCE}provenance"
 
 
 @dataclass
@@ -37,10 +38,10 @@ class RecordOrigins:
     base_url: str = ""
     home: tuple[str, ...] = ()
     harvested: datetime | None = None
-    chains: Chains = field(default_factory=Chains)
+    chains: Chains = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chains.home = self.home
+        self.chains = Chains(home=self.home)
         self.base_url = public_url(self.base_url) if self.base_url else ""
 
     def trace(self, record: etree._Element, item: Item) -> Item | None:
@@ -48,11 +49,11 @@ class RecordOrigins:
         key = item.key
         if key is None:  # a record without identifier: nothing to trace
             return item
-        container = record.find(_CONTAINER)
+        container = _container(record)
         if container is None:
             if not self.home:
                 return item  # a plain repository's record, no identity to compare: as before
-            return self.chains.trace(item, Origin(self.base_url, key), None)
+            return None if self.chains.is_home_record(self.base_url, key) else item
         own = Origin(
             base_url=self.base_url,
             identifier=key,
@@ -62,6 +63,17 @@ class RecordOrigins:
         )
         chains = self.chains
         return chains.trace(item, own, lambda: oai_hops(container, chains, limit=MAX_HOPS - 1))
+
+
+def _container(record: etree._Element) -> etree._Element | None:
+    """The record's ``<about><provenance>``: a walk over its few children, no path search (a
+    record has a header, metadata and perhaps an about or two)."""
+    for child in record:
+        if child.tag == _ABOUT:
+            for inner in child:
+                if inner.tag == _CONTAINER:
+                    return inner
+    return None
 
 
 def _header_datestamp(record: etree._Element) -> datetime | None:

@@ -53,25 +53,41 @@ class Chains:
     dropped: int = 0
     #: What was skipped or unread in the page's chains, in order (``field: value``).
     flaws: list[str] = field(default_factory=list)
+    #: ``home`` split once: identifier prefixes, folded base URLs; and the feeds already judged.
+    _prefixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _urls: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _feeds: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._prefixes, self._urls = _split(self.home)
 
     def note(self, flaw: str) -> None:
         self.flaws.append(flaw)
 
     def names_home(self, hops: Sequence[Origin]) -> bool:
         """True (and counted as dropped) when ``hops`` name this node."""
-        if self.home and names_home(hops, self.home):
+        if self.home and _names(hops, self._prefixes, self._urls):
             self.dropped += 1
             return True
         return False
 
-    def trace(
-        self, item: Item, own: Origin, read: Callable[[], tuple[Origin, ...]] | None
-    ) -> Item | None:
+    def is_home_record(self, base_url: str, identifier: str) -> bool:
+        """True (and counted) when a record without a chain names this node: its identifier
+        has a home prefix, or its feed is this node. Cheap enough for every record."""
+        if not self.home:
+            return False
+        feed = self._feeds.get(base_url)
+        if feed is None:
+            feed = self._feeds[base_url] = _names((Origin(base_url, ""),), (), self._urls)
+        if feed or (self._prefixes and identifier.startswith(self._prefixes)):
+            self.dropped += 1
+            return True
+        return False
+
+    def trace(self, item: Item, own: Origin, read: Callable[[], tuple[Origin, ...]]) -> Item | None:
         """``item`` with its chain — ``own`` (the hop this harvest adds), then ``read()`` (the
-        source's hops) — when the source names one (``read`` given); ``None`` when ``own`` or a
-        hop names this node. A chain too long rejects a course (a deletion stays one)."""
-        if read is None:
-            return None if self.names_home((own,)) else item
+        source's hops); ``None`` when ``own`` or a hop names this node. A chain too long
+        rejects a course (a deletion stays one)."""
         try:
             hops = read()
         except RecordError as exc:
@@ -119,8 +135,17 @@ def names_home(hops: Iterable[Origin], home: Sequence[str]) -> bool:
 
     Scheme and host compare without case (``HTTPS://Node.example`` is the same node).
     """
+    return _names(hops, *_split(home))
+
+
+def _split(home: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """This node's identities as identifier prefixes and folded base URLs (no trailing ``/``)."""
     prefixes = tuple(h for h in home if h.startswith("oai:"))
-    urls = [_fold(h.rstrip("/")) for h in home if not h.startswith("oai:") and h]
+    urls = tuple(_fold(h.rstrip("/")) for h in home if h and not h.startswith("oai:"))
+    return prefixes, urls
+
+
+def _names(hops: Iterable[Origin], prefixes: tuple[str, ...], urls: tuple[str, ...]) -> bool:
     for hop in hops:
         if prefixes and hop.identifier.startswith(prefixes):
             return True
