@@ -104,6 +104,7 @@ class FeedContext:
     http: HttpSettings = field(default_factory=HttpSettings)
     #: IANA zone of the institution, for sources whose timestamps carry no offset.
     timezone: str = "UTC"
+    home: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
