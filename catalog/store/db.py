@@ -96,7 +96,19 @@ def make_engine(
         ) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
+    elif read_only and engine.dialect.name == "postgresql":
+        _every_transaction_read_only(engine)
     return engine
+
+
+def _every_transaction_read_only(engine: Engine) -> None:
+    """``SET TRANSACTION READ ONLY`` first in every transaction. The session default alone is
+    not enough: the pool resets a connection that :func:`read_only` used to the driver's
+    ``read_only = False``, which makes the next ``BEGIN`` say ``READ WRITE``."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool = False) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from itertools import chain
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,11 @@ class Exchange:
         resp.content_type = "application/json; charset=utf-8"
         if req.method == "HEAD":
             return
-        resp.stream = exchange_json(self.engine, self.settings, audience, now=self.clock())
+        chunks = exchange_json(self.engine, self.settings, audience, now=self.clock())
+        # The first chunk is read here: a failure before any byte is sent is still an error
+        # response (a later one cuts the chunked body short, which a client sees as an error).
+        first = next(chunks)
+        resp.stream = chain((first,), chunks)
 
     on_head = on_get
 
