@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from itertools import chain
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 

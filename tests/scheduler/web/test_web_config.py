@@ -98,14 +98,16 @@ def test_the_feeds_know_this_nodes_identities() -> None:
         ({"node_id": "localhost"},
          "publish.node_id: 'localhost' is not a domain name (the OAI-PMH repository "
          "identifier), e.g. mooc.vnu.edu.vn"),
-        ({"base_url": "mooc.vnu.edu.vn"}, "publish.base_url: 'mooc.vnu.edu.vn' is not an http(s) URL"),
+        ({"base_url": "mooc.vnu.edu.vn"},
+         "publish.base_url: 'mooc.vnu.edu.vn' is not an http(s) URL"),
         ({"base_url": "https://mooc.vnu.edu.vn/exchange?x=1"},
          "publish.base_url: 'https://mooc.vnu.edu.vn/exchange?x=1' has a query or fragment; "
          "give the service's root URL only"),
         ({"base_url": "https://admin:pw@mooc.vnu.edu.vn"},
          "publish.base_url: 'https://admin:pw@mooc.vnu.edu.vn' holds credentials; a public URL "
          "must not"),
-        ({"admin_email": "exchange at vnu"}, "publish.admin_email: 'exchange at vnu' is not an e-mail address"),
+        ({"admin_email": "exchange at vnu"},
+         "publish.admin_email: 'exchange at vnu' is not an e-mail address"),
         ({"admin_email": []}, "publish.admin_email: give at least one e-mail address"),
         ({"institutions": ["vnu", "tsinghu"]},
          "publish.institutions[1]: unknown institution 'tsinghu' (did you mean 'tsinghua'?); "
@@ -130,7 +132,8 @@ def test_a_publish_mistake_is_one_line(change: dict, line: str) -> None:
 @pytest.mark.parametrize(
     ("web", "line"),
     [
-        ({"listen": "8080"}, "web.listen: '8080' is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)"),
+        ({"listen": "8080"},
+         "web.listen: '8080' is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)"),
         ({"listen": "0.0.0.0:99999"},
          "web.listen: '0.0.0.0:99999' is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)"),
         ({"threads": 0}, "web.threads: Input should be greater than or equal to 1"),

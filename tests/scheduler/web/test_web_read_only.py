@@ -26,12 +26,10 @@ def test_a_read_only_engine_refuses_every_write(engine: Engine, catalog_url: str
             text("DELETE FROM feeds"),
         ]
         for statement in writes:
-            with pytest.raises(DBAPIError):  # both in and outside read_only()
-                with reader.begin() as conn:
-                    conn.execute(statement)
-            with pytest.raises(DBAPIError):
-                with read_only(reader) as conn:
-                    conn.execute(statement)
+            with pytest.raises(DBAPIError), reader.begin() as conn:  # in and outside read_only()
+                conn.execute(statement)
+            with pytest.raises(DBAPIError), read_only(reader) as conn:
+                conn.execute(statement)
     finally:
         reader.dispose()
     with engine.connect() as conn:

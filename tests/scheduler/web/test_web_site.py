@@ -48,7 +48,7 @@ def test_the_site_is_served_with_its_types_and_its_index(node: Node) -> None:
 
 
 def test_a_site_without_its_slash_redirects_to_it(node: Node) -> None:
-    status, headers, _ = get(node, "/site/tsinghua")
+    status, _, _ = get(node, "/site/tsinghua")
     assert status == 301
     response = requests.get(f"{node.url}/site/tsinghua", timeout=10)
     assert response.url == f"{node.url}/site/tsinghua/"
