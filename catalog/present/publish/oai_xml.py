@@ -1,0 +1,138 @@
+"""The OAI-PMH envelope and the answers that need no record: errors, Identify,
+ListMetadataFormats, ListSets, and a record's header (pure, lxml).
+
+Every response is one ``<OAI-PMH>`` element with the protocol's exact ``schemaLocation``, a
+``responseDate`` in UTC seconds and the ``<request>`` echo; it is serialised once, UTF-8 with an
+XML declaration (:func:`serialize`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from lxml import etree
+
+from catalog.present.publish.oai_request import OaiError
+from catalog.present.publish.selection import Header
+from catalog.present.publish.settings import PublishSettings
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+OAI, XSI_LOCATION = f"{{{OAI_NS}}}", f"{{{XSI_NS}}}schemaLocation"
+SCHEMA_LOCATION = f"{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+IDENTIFIER_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+#: The granularity the repository supports (and every datestamp it writes).
+GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+CONTENT_TYPE = "text/xml; charset=utf-8"
+#: Characters XML 1.0 cannot hold: dropped from any text a course brings.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def nsmap(default: str | None = None, **prefixed: str) -> dict[str, str]:
+    """An element's namespace map, ``default`` unprefixed (lxml-stubs type it without the
+    ``None`` key lxml takes for the default namespace)."""
+    found: dict[str | None, str] = {None: default} if default else {}
+    found.update(prefixed)
+    return cast("dict[str, str]", found)
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML cannot carry (a harvested title may hold one)."""
+    return _XML_UNSAFE.sub("", value) if _XML_UNSAFE.search(value) else value
+
+
+def stamp(moment: datetime) -> str:
+    """A datestamp at the repository's granularity: UTC seconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    """A child element in the OAI-PMH namespace, with ``text``."""
+    element = etree.SubElement(parent, f"{OAI}{tag}")
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def envelope(
+    settings: PublishSettings, now: datetime, arguments: Sequence[tuple[str, str]] = ()
+) -> etree._Element:
+    """``<OAI-PMH>`` with ``responseDate`` and ``request`` (``arguments`` as its attributes:
+    given only for a request that was valid)."""
+    root = etree.Element(f"{OAI}OAI-PMH", nsmap=nsmap(OAI_NS, xsi=XSI_NS))
+    root.set(XSI_LOCATION, SCHEMA_LOCATION)
+    sub(root, "responseDate", stamp(now))
+    request = sub(root, "request", settings.oai_url)
+    for name, value in arguments:
+        request.set(name, value)
+    return root
+
+
+def serialize(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def errors(root: etree._Element, found: Iterable[OaiError]) -> etree._Element:
+    for error in found:
+        sub(root, "error", error.message).set("code", error.code)
+    return root
+
+
+def identify(
+    root: etree._Element, settings: PublishSettings, earliest: datetime, sample: str
+) -> None:
+    """Identify, in the schema's order, with the ``oai-identifier`` description."""
+    body = sub(root, "Identify")
+    sub(body, "repositoryName", settings.repository_name)
+    sub(body, "baseURL", settings.oai_url)
+    sub(body, "protocolVersion", "2.0")
+    for email in settings.admin_emails:
+        sub(body, "adminEmail", email)
+    sub(body, "earliestDatestamp", stamp(earliest))
+    sub(body, "deletedRecord", "persistent")
+    sub(body, "granularity", GRANULARITY)
+    description = sub(body, "description")
+    ns = f"{{{IDENTIFIER_NS}}}"
+    ident = etree.SubElement(description, f"{ns}oai-identifier", nsmap=nsmap(IDENTIFIER_NS))
+    ident.set(XSI_LOCATION, f"{IDENTIFIER_NS} {IDENTIFIER_NS}.xsd")
+    for tag, text in (
+        ("scheme", "oai"),
+        ("repositoryIdentifier", settings.node_id),
+        ("delimiter", ":"),
+        ("sampleIdentifier", sample),
+    ):
+        etree.SubElement(ident, f"{ns}{tag}").text = xml_text(text)
+
+
+def metadata_formats(root: etree._Element, formats: Iterable[tuple[str, str, str]]) -> None:
+    """ListMetadataFormats: (prefix, schema, namespace) each."""
+    body = sub(root, "ListMetadataFormats")
+    for prefix, schema, namespace in formats:
+        entry = sub(body, "metadataFormat")
+        sub(entry, "metadataPrefix", prefix)
+        sub(entry, "schema", schema)
+        sub(entry, "metadataNamespace", namespace)
+
+
+def sets(root: etree._Element, found: Iterable[tuple[str, str]]) -> None:
+    """ListSets: (setSpec, setName) each."""
+    body = sub(root, "ListSets")
+    for spec, name in found:
+        entry = sub(body, "set")
+        sub(entry, "setSpec", spec)
+        sub(entry, "setName", name)
+
+
+def header(parent: etree._Element, item: Header, identifier: str) -> etree._Element:
+    """A record's ``<header>`` (``status="deleted"`` for a withdrawn course)."""
+    element = sub(parent, "header")
+    if item.deleted:
+        element.set("status", "deleted")
+    sub(element, "identifier", identifier)
+    sub(element, "datestamp", stamp(item.datestamp))
+    for spec in item.set_specs:
+        sub(element, "setSpec", spec)
+    return element
