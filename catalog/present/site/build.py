@@ -8,6 +8,8 @@ Layout of the output directory::
     data/index.js           the search index (``window.MOOCX_INDEX``), see index.py here
     data/i18n.js            the interface strings (``window.MOOCX_I18N``), see i18n.py here
     assets/*.js, style.css  the page's scripts (plain files loaded in order) and style
+    feeds/<audience>.atom   the audience's newest offers as an Atom feed (catalog/present/
+                            publish/atom.py), linked from every page's head
     .moocx-site             marks the directory as ours, so a later export may replace it
 
 Everything is local and loaded with ``<script src>``/``<link>``: pages opened from ``file://``
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -54,6 +57,7 @@ from markupsafe import Markup
 from catalog.errors import SiteError
 from catalog.present.course_document import CourseDocument
 from catalog.present.files import release
+from catalog.present.publish.atom import NewestCourses, render_feed
 from catalog.present.site.display import moment_text
 from catalog.present.site.folder import (
     MARKER,
@@ -79,6 +83,8 @@ from catalog.present.site.templating import SiteTemplates
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+#: An audience id that can name the feed's file as it is (the config's identifier pattern).
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: The page's scripts, in the order they load (assets/core.js says why several); a course page
 #: needs only the interface's.
 SCRIPTS = (
@@ -193,6 +199,10 @@ class _Site:
         credit_systems: Mapping[str, Mapping[str, str]] | None,
     ) -> None:
         self.audience, self.ui = audience, ui
+        self.institutions = institutions
+        self.newest = NewestCourses()
+        # the audience's Atom feed, beside the pages (an id a file may not be named by: none)
+        self.feed = f"feeds/{audience}.atom" if _FILE_NAME.fullmatch(audience) else ""
         self.zone = audience_zone(audience, institutions)
         self.strings = with_credit_names(STRINGS, credit_systems)
         self.names = institution_names(institutions, self.strings)
@@ -210,8 +220,9 @@ class _Site:
             "endonyms": ENDONYMS,
             "generated": generated,
             "audience": self.audience,
+            "feed": self.feed,
         }
-        for folder in ("courses", "data", "assets"):
+        for folder in ("courses", "data", "assets", "feeds")[: 4 if self.feed else 3]:
             (root / folder).mkdir()
         for name in ASSETS:
             shutil.copyfile(HERE / "assets" / name, root / "assets" / name)
@@ -233,6 +244,12 @@ class _Site:
             for course in courses:
                 self._course(course, pages, files, index)
             index.finish()
+        if self.feed:
+            feed = render_feed(
+                self.newest.courses(), self.institutions, None, self.audience,
+                now=generated_at, site_url=None, language=self.ui,
+            )  # fmt: skip
+            (root / self.feed).write_bytes(feed)
         i18n = {"languages": LANGUAGES, "endonyms": ENDONYMS, "strings": self.strings}
         _write(root / "data" / "i18n.js", f"window.MOOCX_I18N={script_json(i18n)};\n")
         audience_name = self.names.get(self.audience, {}).get(self.ui, self.audience)
@@ -271,6 +288,7 @@ class _Site:
             short = plain_text(course.short_description)
             description_html, description = sanitize_description(course.description)
             index.add(course, slug, short)
+            self.newest.add(course, slug)
             provider = self.names.get(str(course.institution), {}).get(self.ui)
             # script-safe: < > & escaped so no value can end the script element (H5)
             jsonld = self.jsonld.render(course, provider, description or short)

@@ -921,7 +921,11 @@ def test_pages_reference_only_local_assets(tmp_path: Path) -> None:
                 value = node.get(attr)
                 assert value is None or "//" not in value, (page.name, node.tag, value)
         for link in doc.iter("link"):
-            assert link.get("rel") == "stylesheet" and "//" not in link.get("href")
+            # the stylesheet, and the audience's Atom feed (issue 19): both files of the site
+            assert link.get("rel") in ("stylesheet", "alternate") and "//" not in link.get("href")
+            assert (page.parent / link.get("href")).is_file(), (page.name, link.get("href"))
+            if link.get("rel") == "alternate":
+                assert link.get("type") == "application/atom+xml"
         assert not doc.xpath("//img|//iframe|//object|//embed|//video|//audio")
         # external links exist only as ordinary, user-followed links
         for a in doc.iter("a"):
@@ -1066,8 +1070,13 @@ def test_hostile_payload_never_reaches_the_page(tmp_path: Path, fixture: Path) -
             assert node.tag not in FORBIDDEN, (kind, node.tag)
             if node.tag == "meta":
                 assert (node.get("http-equiv") or "").lower() != "refresh"
-            if node.tag == "link":
-                assert node.get("href") in ("assets/style.css", "../assets/style.css")
+            if node.tag == "link":  # the stylesheet and the audience's Atom feed (issue 19)
+                assert node.get("href") in (
+                    "assets/style.css",
+                    "../assets/style.css",
+                    "feeds/vnu.atom",
+                    "../feeds/vnu.atom",
+                )
             for name, value in node.attrib.items():
                 assert not name.lower().startswith("on"), (kind, node.tag, name)
                 if name in URL_ATTRIBUTES:
