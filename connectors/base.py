@@ -104,6 +104,9 @@ class FeedContext:
     http: HttpSettings = field(default_factory=HttpSettings)
     #: IANA zone of the institution, for sources whose timestamps carry no offset.
     timezone: str = "UTC"
+    #: This node's identities (its public base URL and ``oai:{node_id}:``), filled by the
+    #: scheduler from ``[publish]``: a harvested course whose provenance names one of them
+    #: originated here and is not imported again.
     home: tuple[str, ...] = ()
 
 
