@@ -25,6 +25,7 @@ from connectors.errors import BadResponseError, FeedError, HttpStatusError
 from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, decode_json, redact_url
 from connectors.moochub_mapping import map_course, map_items, schema_version
+from connectors.moochub_origin import ItemOrigins, harvested_at
 from connectors.paging import NextLink, Paginator, Parsed, Request
 from connectors.records import Cursor, Page
 
@@ -113,13 +114,20 @@ class MoochubConnector(Connector[MoochubOptions]):
         body = decode_json(response, feed_id=self.feed.feed_id, api=self.api)
         data, links = parse_envelope(body, response.url, self.feed.feed_id)
         following = links.get("next")
+        harvested = harvested_at(response.headers)
+        origins = ItemOrigins(self.feed.base_url, self.feed.home, harvested)
+        items = map_items(
+            data,
+            base_url=self.feed.base_url,
+            language=self.options.language,
+            feed_id=self.feed.feed_id,
+            origins=origins,
+        )
+        origins.chains.report(self.log)  # items dropped as this node's own: still received
+        dropped = origins.chains.dropped
         return Parsed(
-            items=map_items(
-                data,
-                base_url=self.feed.base_url,
-                language=self.options.language,
-                feed_id=self.feed.feed_id,
-            ),
+            items=items,
+            source_count=len(items) + dropped if dropped else None,
             # JSON:API 1.1 allows a link object instead of the URL.
             next=following.get("href") if isinstance(following, dict) else following,
         )

@@ -34,6 +34,7 @@ from connectors.moochub_fields import (
     payment_frequency,
     written_day,
 )
+from connectors.moochub_origin import ItemOrigins
 from connectors.normalize import (
     clean_text,
     http_url,
@@ -66,14 +67,24 @@ def schema_version(item: dict[str, Any]) -> str:
 
 
 def map_items(
-    data: list[Any], *, base_url: str, language: str | None = None, feed_id: str = ""
+    data: list[Any],
+    *,
+    base_url: str,
+    language: str | None = None,
+    feed_id: str = "",
+    origins: ItemOrigins | None = None,
 ) -> list[Item]:
-    """One page's items → records, or Rejected with a reason; an id seen twice is rejected."""
-    return map_each(
+    """One page's items → records, or Rejected with a reason; an id seen twice is rejected.
+
+    With ``origins``, each item gets its provenance chain and those that originated at this node
+    are left out (connectors/moochub_origin.py).
+    """
+    items = map_each(
         data,
         partial(map_course, base_url=base_url, language=language, feed_id=feed_id),
         twice="id: appears twice on this page",
     )
+    return items if origins is None else origins.trace_all(items)
 
 
 def _warn(feed_id: str, key: str, message: str, *args: object) -> None:

@@ -34,6 +34,7 @@ from connectors.oaipmh_mapping import (
     read_response,
     response_moment,
 )
+from connectors.oaipmh_origin import RecordOrigins
 from connectors.oaipmh_repository import (
     OAI,
     ROOT,
@@ -111,6 +112,8 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
     def parse_page(self, response: HttpResponse) -> Parsed:
         """The records of one response; OAI-PMH errors other than ``noRecordsMatch`` fail it."""
         listed = read_response(response, self._parse, feed_id=self.feed.feed_id)
+        if listed.origins is not None:
+            listed.origins.chains.report(self.log)  # records dropped as this node's own
         codes = {code for code, _ in listed.errors}
         if codes - {"noRecordsMatch"}:
             feed_id, prefix = self.feed.feed_id, self.options.metadata_prefix
@@ -119,6 +122,7 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
             items=listed.items,
             next=None if codes else (listed.token or None),
             declared_total=listed.complete_list_size,
+            source_count=listed.source_count,  # the dropped ones were received all the same
             mark=response_moment(listed.response_date),
         )
 
@@ -168,7 +172,8 @@ class OaiPmhConnector(Connector[OaiPmhOptions]):
         return when.strftime("%Y-%m-%dT%H:%M:%SZ" if granularity == SECONDS else "%Y-%m-%d")
 
     def _parse(self, body: bytes) -> ListRecordsResponse:
-        return parse_list_records(body, language=self.options.language)
+        origins = RecordOrigins(self.feed.base_url, self.feed.home)
+        return parse_list_records(body, language=self.options.language, origins=origins)
 
     def diagnose(self, first: Page | None, error: FeedError | None) -> list[Fact]:
         """Identify, ListMetadataFormats and ListSets, unless base_url is plainly not the

@@ -24,6 +24,7 @@ from connectors.feedlog import feed_prefix
 from connectors.http import HttpResponse, describe_html, is_html, redact_url
 from connectors.normalize import clean_text, parse_datetime, summary
 from connectors.oaipmh_lom import map_lom
+from connectors.oaipmh_origin import RecordOrigins
 from connectors.oaipmh_repository import OAI, ROOT, OaiErrors
 from connectors.oaipmh_text import XML_LANG, first_language, html_description, pick
 from connectors.records import CourseRecord, Item, Rejected, Withdrawn, is_http_url
@@ -56,6 +57,14 @@ class ListRecordsResponse:
     items: tuple[Item, ...]
     token: str | None = None
     complete_list_size: int | None = None
+    #: The response's provenance bookkeeping (records dropped as this node's own), when traced.
+    origins: RecordOrigins | None = None
+
+    @property
+    def source_count(self) -> int | None:
+        """Records the response held, the dropped ones included; ``None`` when none dropped."""
+        dropped = self.origins.chains.dropped if self.origins is not None else 0
+        return len(self.items) + dropped if dropped else None
 
 
 def read_response(response: HttpResponse, parse: Callable[[bytes], T], *, feed_id: str) -> T:
@@ -97,9 +106,13 @@ def response_moment(value: str | None) -> datetime | None:
         return None
 
 
-def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecordsResponse:
+def parse_list_records(
+    body: bytes, *, language: str | None = None, origins: RecordOrigins | None = None
+) -> ListRecordsResponse:
     """One ``ListRecords`` response → its items (deduplicated by identifier), token and errors.
 
+    With ``origins``, each record gets its provenance chain, and those that originated at this
+    node are dropped (connectors/oaipmh_origin.py); the response carries ``origins`` back.
     Raises XmlError for anything that is not a well-formed, DTD-free OAI-PMH response.
     """
     response_date, token, size, listed = None, None, None, False
@@ -110,6 +123,11 @@ def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecor
         tag = element.tag
         if tag == f"{OAI}record":
             item = map_record(element, language=language)
+            if origins is not None:
+                traced = origins.trace(element, item)
+                if traced is None:  # originated at this node: counted, not imported again
+                    continue
+                item = traced
             key = None if isinstance(item, Rejected) else item.key
             if key is not None and key in where:
                 items[where[key]] = item
@@ -119,6 +137,8 @@ def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecor
             items.append(item)
         elif tag == f"{OAI}responseDate":
             response_date = (element.text or "").strip() or None
+            if origins is not None:
+                origins.harvested = response_moment(response_date)
         elif tag == f"{OAI}error":
             errors.append((element.get("code") or "unknown", clean_text(element.text) or ""))
         elif tag == f"{OAI}resumptionToken":
@@ -129,7 +149,7 @@ def parse_list_records(body: bytes, *, language: str | None = None) -> ListRecor
             listed = True
     if not errors and not listed:
         raise XmlError("it has neither <ListRecords> nor <error>")
-    return ListRecordsResponse(response_date, tuple(errors), tuple(items), token, size)
+    return ListRecordsResponse(response_date, tuple(errors), tuple(items), token, size, origins)
 
 
 def map_record(record: etree._Element, *, language: str | None = None) -> Item:

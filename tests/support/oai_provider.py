@@ -3,7 +3,8 @@
 It answers the verbs a harvester uses — ``Identify``, ``ListMetadataFormats``, ``ListSets``,
 ``ListRecords`` — from a list of :class:`OaiRecord` (deleted ones included), in pages of
 ``page_size`` with a ``resumptionToken`` and ``completeListSize``, filtered by ``set`` and
-``from``; and the protocol's errors: ``badVerb``, ``cannotDisseminateFormat``,
+``from`` — a record may carry an ``<about>`` (:func:`provenance`: how another node says where it
+had the record from); and the protocol's errors: ``badVerb``, ``cannotDisseminateFormat``,
 ``noRecordsMatch``, ``badResumptionToken``, ``noSetHierarchy`` (when ``sets`` is empty).
 Every request's arguments are recorded in :attr:`OaiProvider.requests`.
 
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
-__all__ = ["OaiProvider", "OaiRecord"]
+__all__ = ["Hop", "OaiProvider", "OaiRecord", "provenance"]
 
 _DC = (
     '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
@@ -46,6 +47,9 @@ class OaiRecord:
     url: str | None = None
     sets: tuple[str, ...] = ()
     deleted: bool = False
+    #: The record's ``<about>`` content as XML (a ``<provenance>`` container: :func:`provenance`),
+    #: sent after its metadata — and with a deleted header too.
+    about: str = ""
 
     def xml(self) -> str:
         specs = "".join(f"<setSpec>{escape(s)}</setSpec>" for s in self.sets)
@@ -54,15 +58,49 @@ class OaiRecord:
             f"<header{status}><identifier>{escape(self.identifier)}</identifier>"
             f"<datestamp>{self.datestamp}</datestamp>{specs}</header>"
         )
+        about = f"<about>{self.about}</about>" if self.about else ""
         if self.deleted:
-            return f"<record>{header}</record>"
+            return f"<record>{header}{about}</record>"
         fields = [f"<dc:title>{escape(self.title)}</dc:title>"]
         fields += [f"<dc:subject>{escape(s)}</dc:subject>" for s in self.subjects]
         fields.append(f"<dc:publisher>{escape(self.publisher)}</dc:publisher>")
         fields.append(f"<dc:language>{self.language}</dc:language>")
         if self.url:
             fields.append(f"<dc:identifier>{escape(self.url)}</dc:identifier>")
-        return f"<record>{header}<metadata>{_DC.format(''.join(fields))}</metadata></record>"
+        metadata = f"<metadata>{_DC.format(''.join(fields))}</metadata>"
+        return f"<record>{header}{metadata}{about}</record>"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One ``originDescription`` of a :func:`provenance` container."""
+
+    base_url: str
+    identifier: str
+    datestamp: str = "2025-02-01T00:00:00Z"
+    harvest_date: str = "2025-02-02T09:30:00Z"
+    namespace: str = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+    altered: str = "true"
+
+
+def provenance(*hops: Hop) -> str:
+    """An OAI-PMH ``<provenance>`` container: ``hops`` nested, the first outermost (nearest)."""
+    inner = ""
+    for hop in reversed(hops):
+        inner = (
+            f'<originDescription harvestDate="{escape(hop.harvest_date)}" '
+            f'altered="{escape(hop.altered)}"><baseURL>{escape(hop.base_url)}</baseURL>'
+            f"<identifier>{escape(hop.identifier)}</identifier>"
+            f"<datestamp>{escape(hop.datestamp)}</datestamp>"
+            f"<metadataNamespace>{escape(hop.namespace)}</metadataNamespace>{inner}"
+            "</originDescription>"
+        )
+    return (
+        '<provenance xmlns="http://www.openarchives.org/OAI/2.0/provenance" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/provenance '
+        f'http://www.openarchives.org/OAI/2.0/provenance.xsd">{inner}</provenance>'
+    )
 
 
 @dataclass
