@@ -169,11 +169,33 @@ def test_unknown_paths_are_404_problems(node: Node) -> None:
 
 def test_a_body_over_the_cap_is_413(node: Node) -> None:
     form = b"verb=Identify&padding=" + b"x" * (70 * 1024)
-    status, _, body = raw(
+    status, headers, body = raw(
         node, "POST", "/oai", body=form, **{"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert status == 413
-    assert b"Traceback" not in body
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert json.loads(body)["status"] == 413
+
+
+def test_a_chunked_body_over_the_cap_is_413(node: Node) -> None:
+    def chunks():
+        for _ in range(80):
+            yield b"x" * 1024
+
+    response = requests.post(
+        f"{node.url}/oai",
+        data=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert response.status_code == 413
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_post_that_is_not_a_form_is_415(node: Node) -> None:
+    status, headers, _ = raw(node, "POST", "/oai", body=b"<x/>", **{"Content-Type": "text/xml"})
+    assert status == 415
+    assert headers["Content-Type"] == "application/problem+json"
 
 
 def test_an_unexpected_error_is_a_bare_500_never_a_traceback(
