@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -118,14 +117,28 @@ class Exchange:
         chunks = exchange_json(self.engine, self.settings, audience, now=self.clock())
         # The first chunk is read here: a failure before any byte is sent is still an error
         # response (a later one cuts the chunked body short, which a client sees as an error).
-        first = next(chunks)
-        resp.stream = chain((first,), chunks)
+        resp.stream = _Primed(next(chunks), chunks)
 
     on_head = on_get
 
     def on_options(self, req: falcon.Request, resp: falcon.Response, audience: str) -> None:
         resp.status = falcon.HTTP_204
         resp.set_header("Allow", "GET, HEAD, OPTIONS")
+
+
+class _Primed:
+    """A response body whose first chunk is already read; ``close`` (the server calls it when
+    the client goes away) closes the generator at once, ending its read transaction."""
+
+    def __init__(self, first: bytes, rest: Generator[bytes, None, None]) -> None:
+        self.first, self.rest = first, rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.first
+        yield from self.rest
+
+    def close(self) -> None:
+        self.rest.close()
 
 
 def site_folders(config: Config) -> dict[str, Path]:

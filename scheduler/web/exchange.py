@@ -11,7 +11,7 @@ server closes the iterator, which ends the transaction).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -41,7 +41,7 @@ def published(course: CourseDocument, settings: PublishSettings) -> CourseDocume
 
 def exchange_json(
     engine: Engine, settings: PublishSettings, audience: str, *, now: datetime
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The audience's exchange document, in UTF-8 chunks of about :data:`CHUNK` bytes."""
     with read_only(engine) as conn:
         consented = [

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from waitress import wasyncore  # type: ignore[import-untyped]
 from waitress.server import create_server  # type: ignore[import-untyped]
 
 from scheduler.web.middleware import MAX_BODY
@@ -68,6 +69,15 @@ def serve(
         server.close()
         _restore(previous)
     log.info("moocx web stopped")
+
+
+def stop(server: Any, thread: threading.Thread | None = None, timeout: float = 5) -> None:
+    """Stop a server whose loop runs in another thread (tests, embedding): the workers finish
+    their requests, then the loop's own thread closes every socket, so the loop ends."""
+    server.task_dispatcher.shutdown(timeout=timeout)
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    if thread is not None:
+        thread.join(timeout)
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -20,7 +20,7 @@ from scheduler.cli import run
 from scheduler.config import Config, load_config
 from scheduler.demo import run as demo_run
 from scheduler.web import create_app
-from scheduler.web.server import make_server
+from scheduler.web.server import make_server, stop
 
 NODE_ID = "exchange.vnu.test"
 
@@ -103,9 +103,8 @@ def start_node(demo_template: Path, tmp_path: Path) -> Iterator[Callable[..., No
 
     yield start
     for server, thread, engine in running:
-        server.task_dispatcher.shutdown(timeout=2)
-        server.close()
-        thread.join(timeout=2)
+        stop(server, thread)
+        assert not thread.is_alive()
         engine.dispose()
 
 

@@ -28,7 +28,7 @@ from catalog.store.node_secrets import node_secret
 from scheduler.cli import run
 from scheduler.config import load_config
 from scheduler.web import create_app
-from scheduler.web.server import make_server
+from scheduler.web.server import make_server, stop
 from tests.support.oai_provider import OaiProvider, OaiRecord
 
 pytest.importorskip("catalog.present.publish.oai_provider")
@@ -143,9 +143,8 @@ def nodes(two_urls: list[str], tmp_path: Path) -> Iterator[tuple[Served, Served]
         try:
             yield made[0], made[1]
         finally:
-            for server in servers:
-                server.task_dispatcher.shutdown(timeout=2)
-                server.close()
+            for server, thread in zip(servers, threads, strict=True):
+                stop(server, thread)
 
 
 def titles(url: str) -> Counter[str]:

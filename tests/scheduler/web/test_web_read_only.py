@@ -72,3 +72,14 @@ def test_a_reader_streaming_never_blocks_a_sync(node: Node) -> None:
         writer.dispose()
     assert b"changed by the sync" not in body  # one snapshot, from its first read
     assert body.rstrip().endswith(b"]}")
+
+
+def test_a_client_going_away_mid_stream_ends_its_read_transaction(node: Node) -> None:
+    response = requests.get(f"{node.url}/exchange/tsinghua.json", stream=True, timeout=10)
+    next(response.iter_content(1024))  # more chunks are still to come
+    assert node.engine.pool.checkedout() == 1  # the response's read transaction
+    response.close()
+    deadline = time.monotonic() + 5
+    while node.engine.pool.checkedout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert node.engine.pool.checkedout() == 0
