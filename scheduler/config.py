@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from catalog.derive.policy import HarvestPolicy
+from catalog.present.publish.settings import PublishSettings
 from connectors.auth import Secret
 from connectors.base import AuthSettings, FeedContext
 from connectors.redact import url_credentials
@@ -50,9 +51,11 @@ from scheduler.config_models import (
     FiltersConfig,
     InstitutionConfig,
     Names,
+    PublishConfig,
     ServiceConfig,
     SyncConfig,
     TermConfig,
+    WebConfig,
     parse_duration,
 )
 from scheduler.config_options import validate_connectors
@@ -77,9 +80,11 @@ __all__ = [
     "InstitutionConfig",
     "Names",
     "PendingSecret",
+    "PublishConfig",
     "ServiceConfig",
     "SyncConfig",
     "TermConfig",
+    "WebConfig",
     "config_path",
     "load_config",
     "parse_config",
@@ -123,6 +128,9 @@ class Config:
     feed_options: Mapping[str, Any]
     #: Unset ``${VAR}`` of the harvest-only values; see :meth:`require_secrets`.
     pending_secrets: tuple[PendingSecret, ...] = ()
+    #: ``[publish]``: None when the node publishes nothing (``moocx web`` refuses to start).
+    publish: PublishConfig | None = None
+    web: WebConfig = field(default_factory=WebConfig)
 
     def institution(self, institution_id: str) -> InstitutionConfig:
         for institution in self.institutions:
@@ -174,6 +182,36 @@ class Config:
             auth=auth,
             http=http.settings(),
             timezone=self.institution(feed.institution).timezone,
+            home=self.home(),
+        )
+
+    def home(self) -> tuple[str, ...]:
+        """This node's identities, for connectors that must not re-import its own courses:
+        its public ``base_url`` and its OAI identifier prefix (empty without ``[publish]``)."""
+        if self.publish is None:
+            return ()
+        return (self.publish.base_url, f"oai:{self.publish.node_id}:")
+
+    def publish_settings(self, token_key: bytes) -> PublishSettings:
+        """``[publish]`` as the publishing functions read it, signing with ``token_key``
+        (:func:`catalog.store.node_secrets.node_secret`); a :class:`ConfigError` without it."""
+        p = self.publish
+        if p is None:
+            raise ConfigError(
+                ["[publish]: missing; moocx web needs the node's node_id, base_url, "
+                 "repository_name, admin_email and the institutions it publishes"],
+                self.path,
+            )  # fmt: skip
+        return PublishSettings(
+            node_id=p.node_id,
+            base_url=p.base_url,
+            repository_name=p.repository_name,
+            admin_emails=p.admin_emails,
+            institutions=tuple(p.institutions),
+            audiences=None if p.audiences is None else tuple(p.audiences),
+            page_size=p.page_size,
+            token_lifetime=p.token_lifetime,
+            token_key=token_key,
         )
 
     def policy(self, feed: FeedConfig) -> HarvestPolicy:
@@ -292,6 +330,8 @@ def _config(
         institutions=tuple(model.institutions),
         feeds=tuple(model.feeds),
         feed_options=feed_options,
+        publish=model.publish,
+        web=model.web,
         pending_secrets=tuple(
             PendingSecret(
                 where=paths(loc),

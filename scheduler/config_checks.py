@@ -61,6 +61,16 @@ def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
         if export.get("format") in ("csv", "site") and not audience:
             yield ("exports", i, "audience"), f"the {export['format']} export is for one audience"
         yield from known_institution.check(("exports", i, "audience"), audience)
+    yield from _publish(data.get("publish"), known_institution)
+
+
+def _publish(publish: Any, institution: _Refs) -> Iterator[Problem]:
+    """``[publish]``'s institutions and audiences name configured institutions."""
+    if not isinstance(publish, dict):
+        return
+    for key in ("institutions", "audiences"):
+        for n, value in enumerate(v if isinstance(v := publish.get(key), list) else []):
+            yield from institution.check(("publish", key, n), value)
 
 
 class _Ids:

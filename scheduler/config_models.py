@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
@@ -229,6 +230,111 @@ class FeedConfig(Strict):
         return value
 
 
+#: The OAI-PMH ``repositoryIdentifier`` grammar (a domain name), from the spec's
+#: oai-identifier schema: letters first in every label, at least two labels.
+_NODE_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z][a-zA-Z0-9-]*)+")
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_LISTEN = re.compile(r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
+
+
+class PublishConfig(Strict):
+    """``[publish]``: the node's identity and what it publishes (consent, by institution)."""
+
+    #: The OAI-PMH repository identifier: a domain name the node controls.
+    node_id: str
+    #: The public root of ``moocx web`` (``https://mooc.vnu.edu.vn/exchange``).
+    base_url: str
+    repository_name: str = Field(min_length=1, max_length=200)
+    #: One address or a list of them (OAI-PMH Identify's ``adminEmail``).
+    admin_email: str | list[str]
+    #: The institutions whose courses are published; nothing else is, ever (default: none).
+    institutions: list[str] = Field(default_factory=list)
+    #: The audiences whose offers are published (feeds, exchange JSON); default: every one.
+    audiences: list[str] | None = None
+    #: Records per OAI-PMH ListRecords/ListIdentifiers page.
+    page_size: int = Field(200, ge=10, le=1000)
+    #: How long a resumption token stays valid (OAI best practice: at least 24 hours).
+    token_lifetime: Duration = timedelta(days=2)
+
+    @field_validator("node_id")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not _NODE_ID.fullmatch(value) or len(value) > 253:
+            raise ValueError(
+                f"{value!r} is not a domain name (the OAI-PMH repository identifier), "
+                "e.g. mooc.vnu.edu.vn"
+            )
+        return value.lower()
+
+    @field_validator("base_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return check_public_url(value)
+
+    @field_validator("admin_email")
+    @classmethod
+    def _emails(cls, value: str | list[str]) -> str | list[str]:
+        values = [value] if isinstance(value, str) else value
+        if not values:
+            raise ValueError("give at least one e-mail address")
+        for email in values:
+            if not _EMAIL.fullmatch(email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        return value
+
+    @field_validator("token_lifetime")
+    @classmethod
+    def _a_day_at_least(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=24):
+            raise ValueError(
+                "a resumption token must stay valid for at least 24h (harvesters resume "
+                "large lists the next day)"
+            )
+        return value
+
+    @property
+    def admin_emails(self) -> tuple[str, ...]:
+        return (self.admin_email,) if isinstance(self.admin_email, str) else tuple(self.admin_email)
+
+
+class WebConfig(Strict):
+    """``[web]``: how ``moocx web`` listens and what it serves besides the protocols."""
+
+    #: HOST:PORT (``[::1]:8080`` for IPv6).
+    listen: str = "127.0.0.1:8080"
+    #: waitress worker threads.
+    threads: int = Field(8, ge=1, le=256)
+    #: Serve the ``[[exports]] format = "site"`` folders under ``/site/{audience}/``.
+    site: bool = True
+    #: ``Access-Control-Allow-Origin`` of the JSON endpoints (``*``: any origin).
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write * or scheme://host[:port], no path"
+                )
+        return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:8080"`` → ``("127.0.0.1", 8080)``; ``"[::1]:80"`` → ``("::1", 80)``."""
+    match = _LISTEN.fullmatch(value.strip())
+    port = int(match.group("port")) if match else -1
+    if match is None or not 0 <= port <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)")
+    return match.group("host").strip("[]"), port
+
+
 class ConfigModel(Strict):
     catalog: CatalogConfig = CatalogConfig()
     http: HttpConfig = HttpConfig()
@@ -241,6 +347,8 @@ class ConfigModel(Strict):
     subjects: dict[str, str] = Field(default_factory=dict)
     institutions: list[InstitutionConfig] = Field(default_factory=list)
     feeds: list[FeedConfig] = Field(default_factory=list)
+    publish: PublishConfig | None = None
+    web: WebConfig = WebConfig()
 
 
 def check_zone(value: str) -> str:
@@ -257,3 +365,15 @@ def check_http_url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
+
+
+def check_public_url(value: str) -> str:
+    """An absolute http(s) URL others are given: no credentials, query or fragment; the
+    trailing slash removed (paths are appended to it)."""
+    check_http_url(value)
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} holds credentials; a public URL must not")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError(f"{value!r} has a query or fragment; give the service's root URL only")
+    return value.rstrip("/")

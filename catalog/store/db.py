@@ -57,12 +57,19 @@ class CatalogBusy(CatalogError, OperationalError):
         return type(self), (self.message, self.statement, self.params, self.orig)
 
 
-def make_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int | None = None, echo: bool = False, read_only: bool = False
+) -> Engine:
     """An engine for ``url`` with the pragmas and transaction behaviour the catalog relies on.
 
     ``busy_timeout_ms``: how long a SQLite writer waits for another one's write lock before
     it fails with :class:`~catalog.errors.CatalogBusy` (default
-    :data:`DEFAULT_BUSY_TIMEOUT_MS`)."""
+    :data:`DEFAULT_BUSY_TIMEOUT_MS`).
+
+    ``read_only``: an engine that cannot write, whatever its caller runs (``moocx web``):
+    SQLite connections are ``PRAGMA query_only=ON`` and begin deferred transactions, so they
+    never take the write lock; PostgreSQL sessions start with ``default_transaction_read_only``,
+    so every transaction is ``READ ONLY`` and a write fails in the server."""
     if busy_timeout_ms is None:
         busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS
     try:
@@ -77,6 +84,8 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = Fa
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
     else:
         kwargs["pool_pre_ping"] = True
+        if read_only and parsed.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
     try:
         engine = create_engine(parsed, **kwargs)
     except (ModuleNotFoundError, NoSuchModuleError) as exc:
@@ -86,11 +95,23 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = Fa
             "for PostgreSQL install the extra: pip install 'mooc-exchange[postgres]'"
         ) from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, busy_timeout_ms)
+        _configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
+    elif read_only and engine.dialect.name == "postgresql":
+        _every_transaction_read_only(engine)
     return engine
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _every_transaction_read_only(engine: Engine) -> None:
+    """``SET TRANSACTION READ ONLY`` first in every transaction. The session default alone is
+    not enough: the pool resets a connection that :func:`read_only` used to the driver's
+    ``read_only = False``, which makes the next ``BEGIN`` say ``READ WRITE``."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below decide how transactions start.
@@ -100,11 +121,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoints
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(_READ_ONLY):
+        if read_only or conn.get_execution_options().get(_READ_ONLY):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("export", "search", "subjects"), "scheduler.cli.views"),
     "exchange": "scheduler.cli.exchange",
     **dict.fromkeys(("course", "review"), "scheduler.cli.inspect"),
+    "web": "scheduler.cli.web",
 }
 
 

@@ -261,7 +261,7 @@ MISTAKES = [
     pytest.param(
         ("[catalog]\n", "harvest_everything = true\n[catalog]\n"),
         "harvest_everything: unknown key; known keys: catalog, http, sync, service, exports, "
-        "credit_systems, credits, exchange, subjects, institutions, feeds",
+        "credit_systems, credits, exchange, subjects, institutions, feeds, publish, web",
         id="top-level-key-nothing-close",
     ),
     pytest.param(
