@@ -7,7 +7,6 @@ answers its endpoint with a 503 problem instead of failing to start.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -17,6 +16,9 @@ from urllib.parse import parse_qsl
 import falcon
 from sqlalchemy import Engine
 
+from catalog.present.publish.atom import atom_feed
+from catalog.present.publish.moochub import moochub_response
+from catalog.present.publish.oai_provider import EarliestCache, oai_response
 from catalog.present.publish.settings import PublishSettings
 from catalog.store.db import read_only
 from scheduler.web.middleware import MAX_BODY
@@ -24,25 +26,6 @@ from scheduler.web.middleware import MAX_BODY
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 _FORM = "application/x-www-form-urlencoded"
-
-
-def renderer(module: str, name: str) -> Any | None:
-    """``catalog.present.publish.<module>.<name>``, or None when this build lacks it."""
-    try:
-        return getattr(importlib.import_module(f"catalog.present.publish.{module}"), name)
-    except (ImportError, AttributeError) as exc:
-        log.warning(
-            "moocx web: %s.%s is not available (%s); its endpoint answers 503", module, name, exc
-        )
-        return None
-
-
-def _require(function: Any, what: str) -> Any:
-    if function is None:
-        raise falcon.HTTPServiceUnavailable(
-            title="Endpoint not available", description=f"{what} is not part of this build"
-        )
-    return function
 
 
 def arguments(query: str, body: str = "") -> dict[str, list[str]]:
@@ -68,9 +51,7 @@ class Oai:
 
     def __init__(self, engine: Engine, settings: PublishSettings, clock: Clock) -> None:
         self.engine, self.settings, self.clock = engine, settings, clock
-        self.render = renderer("oai_provider", "oai_response")
-        cache = renderer("oai_provider", "EarliestCache")
-        self.earliest = None if cache is None else cache()
+        self.earliest = EarliestCache()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._respond(resp, arguments(req.query_string))
@@ -86,11 +67,9 @@ class Oai:
         self._respond(resp, arguments(req.query_string, body.decode("utf-8", "replace")))
 
     def _respond(self, resp: falcon.Response, args: Mapping[str, Sequence[str]]) -> None:
-        render = _require(self.render, "OAI-PMH")
         with read_only(self.engine) as conn:
-            answer(
-                resp, render(conn, self.settings, args, now=self.clock(), earliest=self.earliest)
-            )
+            now, earliest = self.clock(), self.earliest
+            answer(resp, oai_response(conn, self.settings, args, now=now, earliest=earliest))
 
 
 class Moochub:
@@ -98,18 +77,12 @@ class Moochub:
 
     def __init__(self, engine: Engine, settings: PublishSettings, clock: Clock) -> None:
         self.engine, self.settings, self.clock = engine, settings, clock
-        self.render = renderer("moochub", "moochub_response")
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        render = _require(self.render, "MOOChub")
-        args = arguments(req.query_string)
+        args, accept = arguments(req.query_string), req.get_header("Accept")
         with read_only(self.engine) as conn:
-            answer(
-                resp,
-                render(
-                    conn, self.settings, args, accept=req.get_header("Accept"), now=self.clock()
-                ),
-            )
+            now = self.clock()
+            answer(resp, moochub_response(conn, self.settings, args, accept=accept, now=now))
 
     on_head = on_get
 
@@ -131,15 +104,13 @@ class Atom:
     ) -> None:
         self.engine, self.settings, self.clock = engine, settings, clock
         self.audiences, self.sites = audiences, sites
-        self.render = renderer("atom", "atom_feed")
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, audience: str) -> None:
         if audience not in self.audiences or not self.settings.publishes_audience(audience):
             raise falcon.HTTPNotFound(description=f"no feed is published for {audience!r}")
-        render = _require(self.render, "Atom")
         site = f"{self.settings.base_url}/site/{audience}/" if audience in self.sites else None
         with read_only(self.engine) as conn:
-            body = render(conn, self.settings, audience, now=self.clock(), site_url=site)
+            body = atom_feed(conn, self.settings, audience, now=self.clock(), site_url=site)
         resp.content_type = "application/atom+xml"
         resp.data = body
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from catalog.present.course_document import CourseDocument, RunDocument
+from catalog.present.publish.oai_ids import public_url, published_identifier
 from catalog.present.publish.settings import PublishSettings
 from catalog.present.site.safety import safe_url, sanitize_html
 from connectors.records import PAYMENT_FREQUENCIES
@@ -46,8 +47,6 @@ LEARNING_RESOURCE_TYPE = {
     "inScheme": "https://w3id.org/kim/hcrt/scheme",
     "prefLabel": {"en": "Course", "de": "Kurs"},
 }
-#: The characters OAI-PMH's local identifiers allow (the rest are percent-encoded, ``%`` too).
-OAI_LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
 #: A metadata namespace per connector kind; an OAI-PMH feed's records came as oai_dc.
 OAI_DC_NAMESPACE = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 
@@ -74,24 +73,6 @@ class Source:
     base_url: str
 
 
-def published_identifier(node_id: str, course_id: str) -> str:
-    """``oai:{node_id}:{course id}``, the id OAI-PMH and MOOChub both publish."""
-    return f"oai:{node_id}:{quote(course_id, safe=OAI_LOCAL_SAFE)}"
-
-
-def public_url(url: str) -> str:
-    """``url`` without userinfo, query or fragment: a feed URL may carry credentials."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return ""
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
-
-
 def utc_text(moment: datetime | None) -> str | None:
     """``2026-01-05T00:00:00Z`` (seconds, UTC), as OAI-PMH's datestamps are."""
     if moment is None:
@@ -113,7 +94,8 @@ def provenance(
                 "baseURL": public_url(hop.base_url),
                 "identifier": hop.identifier,
                 "datestamp": utc_text(hop.datestamp),
-                "harvestDate": utc_text(hop.harvested),
+                # The first hop's harvest is the version this node holds (see the ingest).
+                "harvestDate": utc_text(hop.harvested or document.updated_at),
                 "metadataNamespace": hop.metadata_namespace,
             }
             for hop in document.provenance

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 from sqlalchemy import Connection, select
 
 from catalog.present.course_document import CourseDocument
+from catalog.present.publish.oai_ids import public_url
 from catalog.present.publish.oai_xml import OAI, XSI_LOCATION, nsmap, stamp, xml_text
 from catalog.present.publish.settings import PublishSettings
 from catalog.store import tables
@@ -49,20 +49,6 @@ class Sources:
 
     def institution_name(self, institution: str | None) -> str | None:
         return None if institution is None else self.names.get(institution, institution)
-
-
-@lru_cache(maxsize=1024)
-def public_url(url: str) -> str:
-    """``url`` without userinfo, query or fragment: what may be published of a feed's URL."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return ""
-    netloc = f"[{host}]" if ":" in host else host
-    netloc += f":{port}" if port else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def read_sources(conn: Connection, settings: PublishSettings) -> Sources:

@@ -10,7 +10,8 @@ use the same identifier as their ``id`` (:func:`oai_identifier`).
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from functools import lru_cache
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from catalog.ids import course_id
 
@@ -20,7 +21,12 @@ _SAFE = "!*'();/?:@&=+$,"
 
 def oai_identifier(node_id: str, feed: str, key: str) -> str:
     """The published identifier of the course ``feed:key``."""
-    return f"oai:{node_id}:{quote(course_id(feed, key), safe=_SAFE)}"
+    return published_identifier(node_id, course_id(feed, key))
+
+
+def published_identifier(node_id: str, course: str) -> str:
+    """The published identifier of the course whose public id is ``course``."""
+    return f"oai:{node_id}:{quote(course, safe=_SAFE)}"
 
 
 def course_of(node_id: str, identifier: str) -> tuple[str, str] | None:
@@ -35,3 +41,18 @@ def course_of(node_id: str, identifier: str) -> tuple[str, str] | None:
         return None
     feed, colon, key = local.partition(":")
     return (feed, key) if colon and feed and key else None
+
+
+@lru_cache(maxsize=1024)
+def public_url(url: str) -> str:
+    """``url`` without userinfo, query or fragment: what may be published of a feed's URL (it
+    may carry credentials); "" for a URL that does not parse."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{port}" if port else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

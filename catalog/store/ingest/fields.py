@@ -136,17 +136,22 @@ def course_values(record: CourseRecord) -> CourseFields:
 
 
 def _provenance(hops: Sequence[Origin]) -> list[dict[str, Any]]:
-    """The hops as the column stores them: plain JSON, times as ISO 8601 UTC text."""
+    """The hops as the column stores them: plain JSON, times as ISO 8601 UTC text.
+
+    The first hop's harvest time is this very harvest's (the peer's ``responseDate``): it is not
+    content, and hashed it would make every harvest of a peer rewrite all of its courses. It is
+    left out; the course's ``updated_at`` — when this node stored the version it holds — is that
+    hop's harvest time wherever it is published."""
     return [
         {
             "base_url": hop.base_url,
             "identifier": hop.identifier,
             "datestamp": _iso(hop.datestamp),
-            "harvested": _iso(hop.harvested),
+            "harvested": None if n == 0 else _iso(hop.harvested),
             "metadata_namespace": hop.metadata_namespace,
             "altered": hop.altered,
         }
-        for hop in hops
+        for n, hop in enumerate(hops)
     ]
 
 

@@ -23,9 +23,6 @@ from sqlalchemy import select
 from catalog.store import tables
 from tests.scheduler.web.conftest import NODE_ID, Node
 
-pytest.importorskip("catalog.present.publish.oai_provider")
-pytest.importorskip("catalog.present.publish.moochub")
-pytest.importorskip("catalog.present.publish.atom")
 sickle = pytest.importorskip("sickle")
 xmlschema = pytest.importorskip("xmlschema")
 

@@ -292,7 +292,9 @@ def test_provenance_of_a_course_from_another_node_is_its_chain_nested(catalog: E
     assert len(container.findall("p:originDescription", NS)) == 1
     assert outer.findtext("p:baseURL", namespaces=NS) == "https://node-b.example.org/oai"
     assert outer.findtext("p:identifier", namespaces=NS) == hops[0].identifier
-    assert outer.get("harvestDate") == "2026-03-02T07:55:00Z" and outer.get("altered") == "true"
+    # The nearest hop's harvest is when this node stored the version it holds (its updated_at):
+    # the ingest keeps no harvest time of its own for it (it would change every harvest).
+    assert outer.get("harvestDate") == "2026-03-02T08:30:00Z" and outer.get("altered") == "true"
     assert outer.findtext("p:datestamp", namespaces=NS) == "2026-03-02T07:30:00Z"
     assert inner.findtext("p:baseURL", namespaces=NS) == "https://oai.hou.edu.vn/oai"
     assert inner.findtext("p:metadataNamespace", namespaces=NS) == "http://ltsc.ieee.org/xsd/LOM"
