@@ -46,6 +46,19 @@ format = "csv"
 path = "offers-tsinghua.csv"
 audience = "tsinghua"
 
+# `moocx --config config.toml web` publishes this catalog on this machine: OAI-PMH at
+# http://127.0.0.1:8080/oai, MOOChub at /moochub/courses, Atom at /feeds/vnu.atom, the sites
+# at /site/vnu/ (README: "Publishing your catalog").
+[publish]
+node_id = "demo.mooc-exchange.test"
+base_url = "http://127.0.0.1:8080"
+repository_name = "mooc-exchange demo node"
+admin_email = "admin@demo.mooc-exchange.test"
+institutions = ["vnu", "tsinghua"]
+
+[web]
+listen = "127.0.0.1:8080"
+
 [[credit_systems]]
 id = "tin_chi"                 # Vietnamese tín chỉ
 hours_per_credit = 15

@@ -1,5 +1,6 @@
-"""Where each published record came from: the ``<about><provenance>`` container, and the feed
-and institution facts it needs, read once per request (pure but for :func:`read_sources`).
+"""Where each published record came from: the ``<about><provenance>`` container, written as XML
+text, and the feed and institution facts it needs, read once per request (pure but for
+:func:`read_sources`).
 
 A course the node harvested from its original source gets one ``originDescription``: the
 feed's base URL (without credentials or query), the course's key there, its datestamp there
@@ -12,30 +13,26 @@ hop nested in the one before, so a harvester reads the full way back to the sour
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
-from lxml import etree
 from sqlalchemy import Connection, select
 
 from catalog.present.course_document import CourseDocument
 from catalog.present.publish.oai_ids import public_url
-from catalog.present.publish.oai_xml import OAI, XSI_LOCATION, nsmap, stamp, xml_text
+from catalog.present.publish.oai_xml import stamp, text
 from catalog.present.publish.settings import PublishSettings
 from catalog.store import tables
 from connectors.records import Origin
 
 PROVENANCE_NS = "http://www.openarchives.org/OAI/2.0/provenance"
-_P = f"{{{PROVENANCE_NS}}}"
-_LOCATION = f"{PROVENANCE_NS} {PROVENANCE_NS}.xsd"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-_ORIGIN, _BASE_URL, _IDENTIFIER, _DATESTAMP, _NAMESPACE = (
-    f"{_P}{name}"
-    for name in ("originDescription", "baseURL", "identifier", "datestamp", "metadataNamespace")
+#: Written as text (:mod:`.oai_records` says why); ``xsi`` is declared by the envelope.
+_PROVENANCE_OPEN = (
+    f'<about><provenance xmlns="{PROVENANCE_NS}" '
+    f'xsi:schemaLocation="{PROVENANCE_NS} {PROVENANCE_NS}.xsd">'
 )
-_PROVENANCE, _ABOUT = f"{_P}provenance", f"{OAI}about"
-_SUB = etree.SubElement
 #: A hop that does not say what it read.
 _UNKNOWN_NAMESPACE = "urn:mooc-exchange:source:unknown"
 
@@ -67,66 +64,46 @@ def read_sources(conn: Connection, settings: PublishSettings) -> Sources:
     return Sources(feeds, names)
 
 
-def _template() -> etree._Element:
-    """The container of an original course: copied per record (one C-level copy instead of
-    seven elements built from Python), then filled."""
-    container = etree.Element(_PROVENANCE, nsmap=nsmap(PROVENANCE_NS))
-    origin = _SUB(container, _ORIGIN, harvestDate="", altered="true")
-    for tag in (_BASE_URL, _IDENTIFIER, _DATESTAMP, _NAMESPACE):
-        _SUB(origin, tag)
-    return container
-
-
-_ORIGINAL = _template()
-
-
-def provenance(record: etree._Element, document: CourseDocument, sources: Sources) -> None:
-    """``<about><provenance>`` for ``document``, appended to ``record``."""
-    about = _SUB(record, _ABOUT)
-    harvested = document.updated_at or document.first_seen
-    if not document.provenance:
-        connector, base_url = sources.feeds.get(document.feed, ("unknown", ""))
-        container = _ORIGINAL.__copy__()  # type: ignore[attr-defined]
-        about.append(container)
-        container.set(XSI_LOCATION, _LOCATION)
-        origin = container[0]
-        if harvested is not None:
-            origin.set("harvestDate", stamp(harvested))
-        else:
-            del origin.attrib["harvestDate"]
-        when = document.modified or harvested
-        origin[0].text = base_url
-        origin[1].text = xml_text(document.key)
-        origin[2].text = stamp(when) if when else ""
-        origin[3].text = _namespace(connector)
-        return
-    container = _SUB(about, _PROVENANCE, nsmap=nsmap(PROVENANCE_NS))
-    container.set(XSI_LOCATION, _LOCATION)
-    parent = container
-    for hop in document.provenance:
-        hop_harvested = hop.harvested or harvested
-        parent = _origin(parent, hop, fallback=hop_harvested)
-        harvested = hop_harvested
-
-
 @lru_cache(maxsize=64)
-def _namespace(connector: str) -> str:
+def namespace_of(connector: str) -> str:
     """What an original course was read as: its connector's format (oai_dc for OAI-PMH)."""
     return OAI_DC_NS if connector == "oaipmh" else f"urn:mooc-exchange:source:{connector}"
 
 
-def _origin(
-    parent: etree._Element, hop: Origin, *, fallback: datetime | None = None
-) -> etree._Element:
-    """One ``originDescription`` (its children in the schema's order), inside ``parent``."""
-    harvested = hop.harvested or fallback
-    element = _SUB(parent, _ORIGIN, altered="true" if hop.altered else "false")
-    if harvested is not None:
-        element.set("harvestDate", stamp(harvested))
-    _SUB(element, _BASE_URL).text = xml_text(public_url(hop.base_url))
-    _SUB(element, _IDENTIFIER).text = xml_text(hop.identifier)
-    datestamp = hop.datestamp or harvested
-    _SUB(element, _DATESTAMP).text = stamp(datestamp) if datestamp else ""
-    namespace = hop.metadata_namespace or _UNKNOWN_NAMESPACE
-    _SUB(element, _NAMESPACE).text = xml_text(namespace)
-    return element
+def _origin(hop: Origin, harvested: str | None) -> str:
+    """An ``originDescription``'s start tag and children, without its end tag (the next hop
+    nests inside it)."""
+    when = f' harvestDate="{harvested}"' if harvested else ""
+    altered = "true" if hop.altered else "false"
+    datestamp = stamp(hop.datestamp) if hop.datestamp else ""
+    return (
+        f'<originDescription{when} altered="{altered}">'
+        f"<baseURL>{text(public_url(hop.base_url))}</baseURL>"
+        f"<identifier>{text(hop.identifier)}</identifier>"
+        f"<datestamp>{datestamp}</datestamp>"
+        f"<metadataNamespace>{text(hop.metadata_namespace or _UNKNOWN_NAMESPACE)}"
+        "</metadataNamespace>"
+    )
+
+
+def provenance(document: CourseDocument, sources: Sources) -> str:
+    """``<about><provenance>`` for ``document`` (see :mod:`.oai_about`)."""
+    harvested = document.updated_at or document.first_seen
+    if not document.provenance:
+        connector, base_url = sources.feeds.get(document.feed, ("unknown", ""))
+        when = document.modified or harvested
+        hops: Iterable[tuple[Origin, str | None]] = [
+            (
+                Origin(base_url, document.key, when, None, namespace_of(connector)),
+                stamp(harvested) if harvested else None,
+            )
+        ]
+    else:
+        chain = []
+        for hop in document.provenance:
+            harvested = hop.harvested or harvested
+            chain.append((hop, stamp(harvested) if harvested else None))
+        hops = chain
+    opened = [_origin(hop, when) for hop, when in hops]
+    closes = "</originDescription>" * len(opened)
+    return f"{_PROVENANCE_OPEN}{''.join(opened)}{closes}</provenance></about>"

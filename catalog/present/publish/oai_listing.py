@@ -19,37 +19,16 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy import Connection
 
-from catalog.present.course_document import CourseDocument
-from catalog.present.publish import oai_xml, selection
-from catalog.present.publish.oai_about import Sources, provenance, read_sources
+from catalog.present.publish import oai_records, oai_xml, selection
+from catalog.present.publish.oai_about import read_sources
 from catalog.present.publish.oai_ids import oai_identifier
-from catalog.present.publish.oai_metadata import PREFIXES, lom, oai_dc
+from catalog.present.publish.oai_metadata import PREFIXES
+from catalog.present.publish.oai_records import MARK_TEXT
 from catalog.present.publish.oai_request import OaiError, OaiRequest
 from catalog.present.publish.oai_tokens import Resumption, decode, encode
 from catalog.present.publish.oai_xml import sub
 from catalog.present.publish.selection import Header, Listing, Position
 from catalog.present.publish.settings import PublishSettings
-
-
-def record(
-    parent: etree._Element,
-    settings: PublishSettings,
-    *,
-    prefix: str,
-    header: Header,
-    document: CourseDocument | None,
-    sources: Sources,
-) -> None:
-    """One ``<record>``: its header, and for a live course its metadata and provenance."""
-    identifier = oai_identifier(settings.node_id, header.feed, header.key)
-    element = sub(parent, "record")
-    oai_xml.header(element, header, identifier)
-    if header.deleted or document is None:
-        return
-    metadata = sub(element, "metadata")
-    name = sources.institution_name(document.institution)
-    (lom if prefix == "lom" else oai_dc)(metadata, document, identifier, name)
-    provenance(element, document, sources)
 
 
 def _start(
@@ -75,8 +54,10 @@ def list_response(
     request: OaiRequest,
     root: etree._Element,
     now: datetime,
-) -> list[OaiError]:
-    """ListRecords/ListIdentifiers into ``root``; the errors instead, if any."""
+) -> list[OaiError] | str:
+    """ListRecords/ListIdentifiers into ``root``, whose records (as text) are returned to be
+    spliced where ``root`` holds :data:`~.oai_records.RECORDS_MARK`; the errors instead, if
+    any."""
     if request.token is not None:
         resumed = decode(request.token, settings.token_key, now=now)
         if resumed is None or resumed.prefix not in PREFIXES:
@@ -94,36 +75,39 @@ def list_response(
     if not headers:
         return [OaiError("noRecordsMatch", "no record left in this list")]
     body = sub(root, request.verb)
+    body.append(etree.Comment(MARK_TEXT))
+    node = settings.node_id
     if request.verb == "ListIdentifiers":
-        for header in headers:
-            oai_xml.header(body, header, oai_identifier(settings.node_id, header.feed, header.key))
+        found = "".join(
+            [oai_records.header(h, oai_identifier(node, h.feed, h.key)) for h in headers]
+        )
     else:
-        _records(conn, settings, body, at.prefix, headers)
+        found = _records(conn, settings, at.prefix, headers)
     expires = now + settings.token_lifetime
     _token(
         body, settings, at, headers, more=more, resumed=request.token is not None, expires=expires
     )
-    return []
+    return found
 
 
 def _records(
-    conn: Connection,
-    settings: PublishSettings,
-    body: etree._Element,
-    prefix: str,
-    headers: Sequence[Header],
-) -> None:
+    conn: Connection, settings: PublishSettings, prefix: str, headers: Sequence[Header]
+) -> str:
+    """The page's records as text: its courses' documents read at once."""
     documents = selection.documents(conn, [h for h in headers if not h.deleted])
-    sources = read_sources(conn, settings)
-    for header in headers:
-        record(
-            body,
-            settings,
-            prefix=prefix,
-            header=header,
-            document=documents.get(header.course_id),
-            sources=sources,
-        )
+    sources, node = read_sources(conn, settings), settings.node_id
+    return "".join(
+        [
+            oai_records.record(
+                header,
+                oai_identifier(node, header.feed, header.key),
+                documents.get(header.course_id),
+                sources,
+                prefix=prefix,
+            )
+            for header in headers
+        ]
+    )
 
 
 def _token(

@@ -26,8 +26,8 @@ from functools import lru_cache
 from lxml import etree
 
 from catalog.present.course_document import CourseDocument
-from catalog.present.publish.oai_xml import XSI_LOCATION, nsmap, stamp, xml_text
-from catalog.present.site.safety import sanitize_description
+from catalog.present.publish.oai_xml import XSI_LOCATION, nsmap, xml_text
+from catalog.present.site.safety import plain_text
 
 DC_NS, OAI_DC_NS = "http://purl.org/dc/elements/1.1/", "http://www.openarchives.org/OAI/2.0/oai_dc/"
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
@@ -55,54 +55,23 @@ def creator(document: CourseDocument, institution_name: str | None) -> str:
 
 
 def plain_description(document: CourseDocument) -> str:
-    """The description's words, through the site's nh3 policy."""
-    return sanitize_description(document.description or document.short_description)[1]
+    """The description's words: markup removed by the site's nh3 text policy."""
+    return plain_text(document.description or document.short_description)
 
 
 def _language(document: CourseDocument) -> str | None:
     """The course's language when it is a well-formed tag (``xml:lang`` and LOM need one)."""
-    return _checked_language(document.language) if document.language else None
+    return checked_language(document.language) if document.language else None
 
 
 @lru_cache(maxsize=256)
-def _checked_language(language: str) -> str | None:
+def checked_language(language: str) -> str | None:
+    """``language`` when it is a well-formed tag, else None."""
     return language if _LANGUAGE.fullmatch(language) else None
 
 
 def _isced_labels(document: CourseDocument) -> list[tuple[str, str]]:
     return [(s.code, s.labels.get("en") or s.code) for s in document.subjects_isced]
-
-
-def oai_dc(
-    parent: etree._Element, document: CourseDocument, identifier: str, name: str | None
-) -> None:
-    """``<oai_dc:dc>`` for ``document`` (``name``: its institution's), inside ``parent``."""
-    dc = etree.SubElement(parent, f"{_OAI_DC}dc", nsmap=nsmap(oai_dc=OAI_DC_NS, dc=DC_NS))
-    dc.set(XSI_LOCATION, f"{OAI_DC_NS} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
-    language = _language(document)
-
-    def add(tag: str, text: str | None, lang: str | None = None) -> None:
-        if text:
-            element = _SUB(dc, _DC_TAG[tag])
-            element.text = xml_text(text)
-            if lang:
-                element.set(_XML_LANG, lang)
-
-    add("title", document.title, language)
-    add("creator", creator(document, name))
-    for subject in dict.fromkeys([*document.subjects, *(t for _c, t in _isced_labels(document))]):
-        add("subject", subject)
-    add("description", plain_description(document), language)
-    add("publisher", document.organization)
-    starts = [run.start for run in document.runs if run.start is not None]
-    when = min(starts) if starts else document.modified
-    add("date", stamp(when) if when else None)
-    add("type", "Course")
-    add("identifier", document.url)
-    add("identifier", identifier)
-    add("language", language)
-    if document.is_free is not None:
-        add("rights", "free" if document.is_free else "paid")
 
 
 #: Every LOM element name written, qualified once (a page writes thousands of them).
@@ -162,6 +131,14 @@ def _duration(effort: str | None) -> str | None:
     """``20 hours`` → ``PT20H``; None for an effort that is not one plain quantity."""
     match = _EFFORT.fullmatch(effort or "")
     return _DURATION_UNIT[match.group(2).lower()].format(int(match.group(1))) if match else None
+
+
+def lom_xml(document: CourseDocument, identifier: str, name: str | None) -> str:
+    """``<lom>`` for ``document`` as XML text, declaring its namespaces (spliced into a page
+    with the other records: :mod:`.oai_records`)."""
+    holder = etree.Element("holder")
+    lom(holder, document, identifier, name)
+    return etree.tostring(holder[0], encoding="unicode")
 
 
 def lom(

@@ -22,8 +22,9 @@ from catalog.derive.subjects import load_subjects
 from catalog.present.publish import oai_xml, selection
 from catalog.present.publish.oai_about import read_sources
 from catalog.present.publish.oai_ids import course_of, oai_identifier
-from catalog.present.publish.oai_listing import list_response, record
+from catalog.present.publish.oai_listing import list_response
 from catalog.present.publish.oai_metadata import FORMATS, PREFIXES
+from catalog.present.publish.oai_records import MARK_TEXT, RECORDS_MARK, record
 from catalog.present.publish.oai_request import OaiError, OaiRequest, parse_request
 from catalog.present.publish.response import PublishResponse
 from catalog.present.publish.selection import INSTITUTION, ISCED, Header
@@ -68,6 +69,9 @@ def oai_response(
     else:
         root = oai_xml.envelope(settings, now, parsed.arguments)
         found = _answer(conn, settings, parsed, root, now=now, earliest=earliest)
+        if isinstance(found, str):  # records, written as text (oai_records)
+            body = oai_xml.serialize(root).replace(RECORDS_MARK, found.encode(), 1)
+            return PublishResponse(200, body, oai_xml.CONTENT_TYPE)
         oai_xml.errors(root, found)
     return PublishResponse(200, oai_xml.serialize(root), oai_xml.CONTENT_TYPE)
 
@@ -80,8 +84,9 @@ def _answer(
     *,
     now: datetime,
     earliest: EarliestCache,
-) -> list[OaiError]:
-    """Fill ``root`` with the verb's answer; its errors instead, if any."""
+) -> list[OaiError] | str:
+    """Fill ``root`` with the verb's answer (a record verb returns its records as text, to
+    splice in); its errors instead, if any."""
     verb = request.verb
     if verb == "Identify":
         sample = oai_identifier(settings.node_id, "feed", "course-key")
@@ -113,7 +118,7 @@ def _find(conn: Connection, settings: PublishSettings, identifier: str) -> Heade
 
 def _get_record(
     conn: Connection, settings: PublishSettings, request: OaiRequest, root: etree._Element
-) -> list[OaiError]:
+) -> list[OaiError] | str:
     errors: list[OaiError] = []
     prefix = request.prefix or ""
     if prefix not in PREFIXES:
@@ -124,17 +129,10 @@ def _get_record(
     if errors or header is None:
         return errors
     documents = {} if header.deleted else selection.documents(conn, [header])
-    body = oai_xml.sub(root, "GetRecord")
-    sources = read_sources(conn, settings)
-    record(
-        body,
-        settings,
-        prefix=prefix,
-        header=header,
-        document=documents.get(header.course_id),
-        sources=sources,
-    )
-    return []
+    oai_xml.sub(root, "GetRecord").append(etree.Comment(MARK_TEXT))
+    identifier = oai_identifier(settings.node_id, header.feed, header.key)
+    document = documents.get(header.course_id)
+    return record(header, identifier, document, read_sources(conn, settings), prefix=prefix)
 
 
 def _sets(conn: Connection, settings: PublishSettings) -> list[tuple[str, str]]:

@@ -17,7 +17,6 @@ from typing import cast
 from lxml import etree
 
 from catalog.present.publish.oai_request import OaiError
-from catalog.present.publish.selection import Header
 from catalog.present.publish.settings import PublishSettings
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -43,6 +42,21 @@ def nsmap(default: str | None = None, **prefixed: str) -> dict[str, str]:
 def xml_text(value: str) -> str:
     """``value`` without the characters XML cannot carry (a harvested title may hold one)."""
     return _XML_UNSAFE.sub("", value) if _XML_UNSAFE.search(value) else value
+
+
+def text(value: str) -> str:
+    """``value`` as XML character data: unsafe characters dropped, markup characters escaped
+    (``\\r`` as a reference, so that a parser does not turn it into a newline)."""
+    value = xml_text(value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -139,15 +153,3 @@ def sets(root: etree._Element, found: Iterable[tuple[str, str]]) -> None:
         entry = sub(body, "set")
         sub(entry, "setSpec", spec)
         sub(entry, "setName", name)
-
-
-def header(parent: etree._Element, item: Header, identifier: str) -> etree._Element:
-    """A record's ``<header>`` (``status="deleted"`` for a withdrawn course)."""
-    element = sub(parent, "header")
-    if item.deleted:
-        element.set("status", "deleted")
-    sub(element, "identifier", identifier)
-    sub(element, "datestamp", stamp(item.datestamp))
-    for spec in item.set_specs:
-        sub(element, "setSpec", spec)
-    return element

@@ -56,6 +56,18 @@ def _toml(value: Any) -> str:
     return '"' + str(value) + '"'
 
 
+def without_tables(text: str, names: tuple[str, ...]) -> str:
+    """A TOML text without the tables ``names`` (the demo publishes itself on port 8080; a test
+    node publishes on its own port)."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.strip().strip("[]") in names
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 class _Deferred:
     """A WSGI app set once the server's port (hence the node's base URL) is known."""
 
@@ -90,8 +102,8 @@ def start_node(demo_template: Path, tmp_path: Path) -> Iterator[Callable[..., No
         server = make_server(deferred, host="127.0.0.1", port=0, threads=4)
         url = f"http://127.0.0.1:{server.effective_port}"
         config_file = directory / "config.toml"
-        with config_file.open("a", encoding="utf-8") as out:
-            out.write(publish_section(url, **publish) + web)
+        demo = without_tables(config_file.read_text(encoding="utf-8"), ("publish", "web"))
+        config_file.write_text(demo + publish_section(url, **publish) + web, encoding="utf-8")
         config = load_config(config_file)
         key = node_secret(make_engine(config.catalog_url))
         engine = make_engine(config.catalog_url, read_only=True)

@@ -75,9 +75,11 @@ def test_a_reader_streaming_never_blocks_a_sync(node: Node) -> None:
 
 
 def test_a_client_going_away_mid_stream_ends_its_read_transaction(node: Node) -> None:
+    """However far waitress got in buffering the streamed body before the client left (it may
+    have read it all already: the check that one connection was still out raced with that), the
+    read transaction ends once the client has gone."""
     response = requests.get(f"{node.url}/exchange/tsinghua.json", stream=True, timeout=10)
     next(response.iter_content(1024))  # more chunks are still to come
-    assert node.engine.pool.checkedout() == 1  # the response's read transaction
     response.close()
     deadline = time.monotonic() + 5
     while node.engine.pool.checkedout() and time.monotonic() < deadline:
