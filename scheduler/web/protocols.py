@@ -1,8 +1,7 @@
 """``/oai``, ``/moochub/courses`` and ``/feeds/{audience}.atom``: requests handed to the
 renderers of :mod:`catalog.present.publish`, each inside one read-only transaction.
 
-The renderers are found when the app is built (:func:`renderer`): a build without one of them
-answers its endpoint with a 503 problem instead of failing to start.
+OAI-PMH list pages are rendered one page ahead of their harvester (:mod:`.readahead`).
 """
 
 from __future__ import annotations
@@ -19,9 +18,11 @@ from sqlalchemy import Engine
 from catalog.present.publish.atom import atom_feed
 from catalog.present.publish.moochub import moochub_response
 from catalog.present.publish.oai_provider import EarliestCache, oai_response
+from catalog.present.publish.response import PublishResponse
 from catalog.present.publish.settings import PublishSettings
 from catalog.store.db import read_only
 from scheduler.web.middleware import MAX_BODY
+from scheduler.web.readahead import ReadAhead
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -52,6 +53,8 @@ class Oai:
     def __init__(self, engine: Engine, settings: PublishSettings, clock: Clock) -> None:
         self.engine, self.settings, self.clock = engine, settings, clock
         self.earliest = EarliestCache()
+        #: A list page's next page is rendered while its harvester reads it (readahead.py).
+        self.readahead = ReadAhead(self._render)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._respond(resp, arguments(req.query_string))
@@ -67,9 +70,12 @@ class Oai:
         self._respond(resp, arguments(req.query_string, body.decode("utf-8", "replace")))
 
     def _respond(self, resp: falcon.Response, args: Mapping[str, Sequence[str]]) -> None:
+        answer(resp, self.readahead.answer(args))
+
+    def _render(self, args: Mapping[str, Sequence[str]]) -> PublishResponse:
         with read_only(self.engine) as conn:
             now, earliest = self.clock(), self.earliest
-            answer(resp, oai_response(conn, self.settings, args, now=now, earliest=earliest))
+            return oai_response(conn, self.settings, args, now=now, earliest=earliest)
 
 
 class Moochub:

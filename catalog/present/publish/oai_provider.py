@@ -71,7 +71,9 @@ def oai_response(
         found = _answer(conn, settings, parsed, root, now=now, earliest=earliest)
         if isinstance(found, str):  # records, written as text (oai_records)
             body = oai_xml.serialize(root).replace(RECORDS_MARK, found.encode(), 1)
-            return PublishResponse(200, body, oai_xml.CONTENT_TYPE)
+            token = root.findtext(f"{oai_xml.OAI}{parsed.verb}/{oai_xml.OAI}resumptionToken")
+            follow = (("verb", parsed.verb), ("resumptionToken", token)) if token else ()
+            return PublishResponse(200, body, oai_xml.CONTENT_TYPE, next_request=follow)
         oai_xml.errors(root, found)
     return PublishResponse(200, oai_xml.serialize(root), oai_xml.CONTENT_TYPE)
 

@@ -18,3 +18,6 @@ class PublishResponse:
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    #: The request a harvester makes next, when the answer says so (an OAI-PMH list page's
+    #: resumption token): the web layer may render it ahead (``scheduler/web/readahead.py``).
+    next_request: tuple[tuple[str, str], ...] = ()
