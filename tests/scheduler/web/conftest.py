@@ -21,6 +21,7 @@ from scheduler.config import Config, load_config
 from scheduler.demo import run as demo_run
 from scheduler.web import create_app
 from scheduler.web.server import make_server, stop
+from tests.support.logs import logging_kept
 
 NODE_ID = "exchange.vnu.test"
 
@@ -29,7 +30,7 @@ NODE_ID = "exchange.vnu.test"
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ``moocx demo`` per session; every test copies it."""
     directory = tmp_path_factory.mktemp("web-demo") / "demo"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, logging_kept():  # a module's fixture
         patch.setattr(demo_run, "PREFERRED_PORTS", {})
         assert run(["demo", "--dir", str(directory)]) == 0
     return directory

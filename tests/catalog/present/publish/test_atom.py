@@ -30,6 +30,7 @@ from scheduler.cli import run
 from scheduler.demo import run as demo_run
 from tests.catalog.present.test_site import GENERATED, INSTITUTIONS, make_course
 from tests.support.documents import documents
+from tests.support.logs import logging_kept
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 BASE = "https://mooc.vnu.edu.vn/exchange"
@@ -49,7 +50,7 @@ SITE = "https://students.vnu.edu.vn/site-vnu"
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo: its catalog and the students' sites it exported, built once."""
     directory = tmp_path_factory.mktemp("atom") / "demo"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, logging_kept():  # a module's fixture
         patch.setattr(demo_run, "PREFERRED_PORTS", {})
         assert run(["demo", "--dir", str(directory)]) == 0
     return directory
