@@ -257,3 +257,43 @@ def test_feedparser_reads_the_atom_feed(node: Node) -> None:
     assert all(entry.link.startswith(site) for entry in feed.entries), feed.entries[0].link
     page = requests.get(feed.entries[0].link, timeout=10)  # the course page, served here
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_two_services_on_one_catalog_answer_each_others_tokens(small_pages: Node) -> None:
+    """Behind a load balancer: a second `moocx web` on the same catalog signs with the same key
+    (kept in the catalog), so a harvest whose requests alternate between the two gets every
+    published course exactly once."""
+    import threading
+
+    from catalog.store.db import make_engine
+    from catalog.store.node_secrets import node_secret
+    from scheduler.web.app import create_app
+    from scheduler.web.server import make_server, stop
+
+    node = small_pages
+    engine = make_engine(node.catalog_url, read_only=True)
+    key = node_secret(make_engine(node.catalog_url))
+    app = create_app(node.config, engine, settings=node.config.publish_settings(key))
+    server = make_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    other = f"http://127.0.0.1:{server.effective_port}"
+    try:
+        seen: list[str] = []
+        args: dict[str, str] = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
+        for turn in range(1000):
+            base = (node.url, other)[turn % 2]
+            root = etree.fromstring(requests.get(f"{base}/oai", params=args, timeout=10).content)
+            assert root.find(f"{{{OAI}}}error") is None
+            seen += [e.text for e in root.iter(f"{{{OAI}}}identifier")]
+            token = root.findtext(f".//{{{OAI}}}resumptionToken")
+            if not token:
+                break
+            args = {"verb": "ListIdentifiers", "resumptionToken": token}
+        assert turn > 2  # several pages, served by both
+        courses = [course_of(identifier) for identifier in seen]
+        assert len(courses) == len(set(courses))
+        assert set(courses) == catalog_courses(node, "vnu", "tsinghua")
+    finally:
+        stop(server, thread)
+        engine.dispose()
