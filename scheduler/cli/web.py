@@ -62,5 +62,13 @@ def web(state: _State, listen: str | None, threads: int | None) -> None:
             soft_wrap=True,
         )
 
-    serve(app, listen=address, threads=threads or config.web.threads, started=started)
-    engine.dispose()
+    try:
+        serve(app, listen=address, threads=threads or config.web.threads, started=started)
+    except OSError as exc:  # the address is taken, or not this machine's
+        host, port = address
+        raise click.ClickException(
+            f"moocx web: cannot listen on {host}:{port}: {exc.strerror or exc}; another program "
+            "(another moocx web?) may hold it: choose another with --listen or [web] listen"
+        ) from None
+    finally:
+        engine.dispose()

@@ -193,3 +193,17 @@ def test_moocx_web_serves_until_sigterm(tmp_path: Path) -> None:
             process.wait()
     with sqlite3.connect(tmp_path / "catalog.db") as db:  # migrated, its token key made
         assert db.execute("SELECT count(*) FROM node_secrets").fetchone() == (1,)
+
+
+def test_moocx_web_on_an_address_in_use_says_so_in_one_line(tmp_path: Path, capsys) -> None:
+    import socket
+
+    path = write(tmp_path, publish_section("https://mooc.vnu.test", institutions=["vnu"]))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run(["--config", str(path), "web", "--listen", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert f"moocx web: cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    assert "--listen or [web] listen" in err and "Traceback" not in err
