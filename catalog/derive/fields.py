@@ -129,8 +129,9 @@ class DetailedFields:
     # ----------------------------------------------------------------- matching
 
     def fields_of_text(self, text: str | None) -> tuple[str, ...]:
-        """The detailed codes whose keywords a course title or source category contains."""
-        folded = fold(text)
+        """The detailed codes whose keywords a course title or source category contains (a value
+        that is not text, as a source's malformed category may be, contains none)."""
+        folded = fold(text) if isinstance(text, str) else ""
         if not folded:
             return ()
         latin = self._latin.findall(folded)
