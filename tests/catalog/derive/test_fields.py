@@ -160,6 +160,11 @@ def test_no_false_positives(fields: DetailedFields, title: str, not_code: str) -
     assert not_code not in fields.fields_of_text(title)
 
 
+def test_folded_titles_give_the_same_fields(fields: DetailedFields) -> None:
+    for title in demo_titles():
+        assert fields.fields_of_folded(fold(title)) == fields.fields_of_text(title), title
+
+
 def test_every_demo_title_of_a_subject_gets_a_field(fields: DetailedFields) -> None:
     unclassified = [t for t in demo_titles() if not fields.fields_of_text(t)]
     assert unclassified == ["Phương pháp nghiên cứu khoa học"]  # research methods: no one field
