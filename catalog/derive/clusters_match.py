@@ -11,8 +11,10 @@ The rules, in order (the first that speaks decides):
 2. ``override`` — the admin's list (:mod:`catalog.derive.clusters_overrides`) says so;
 3. identity — ``course key`` (the Open edX ``ORG+NUM``, case-insensitive), ``url`` (the same
    about page, normalised) or ``provenance`` (one names the other's origin, or both the same);
-4. ``similarity`` — the normalised titles score at least :data:`TITLE_THRESHOLD` with the same
-   part marker, the same organisation, a compatible language and runs that meet.
+4. ``similarity`` — two feeds' courses whose normalised titles score at least
+   :data:`TITLE_THRESHOLD` with the same words, the same part marker, the same organisation, a
+   compatible language and runs that meet. Two courses of one feed are two courses: the source
+   itself keeps them apart (a course reissued under a new key is the source's to merge).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from rapidfuzz import fuzz
@@ -49,6 +52,10 @@ _PART = re.compile(
     r"|\(\s*([上中下]|[一二三四五六七八九十]{1,2}|[0-9]{1,2})\s*\)"
     r"|第\s*([一二三四五六七八九十]{1,2}|[0-9]{1,2})\s*(?:部分|部|册|讲|篇)"
     r"|\s([ivx]{1,4}|[0-9]{1,2})$"
+)
+#: A URL with nothing to decode: scheme, host, default port, path, fragment (most about pages).
+_PLAIN_URL = re.compile(
+    r"https?://(?:www\.)?([a-z0-9.-]+)(?::(?:80|443))?(/[^?#%]*)?(?:#.*)?", re.I
 )
 _NON_WORD = re.compile(r"[^\w\s]|_")
 #: Words that spell "&" in the catalog's languages: "and" and "&" are one title.
@@ -125,6 +132,10 @@ def normal_url(url: str | None, *, root: bool = False) -> str | None:
     base URL may be one)."""
     if not url:
         return None
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain:  # what the general case below gives, without urlsplit's cost
+        path = (plain[2] or "").rstrip("/")
+        return plain[1].lower() + path if path or root else None
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").removeprefix("www.")
@@ -141,6 +152,12 @@ def normal_url(url: str | None, *, root: bool = False) -> str | None:
         return None
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     return netloc + path + ("?" + urlencode(query) if query else "")
+
+
+@lru_cache(maxsize=4096)
+def _base_url(url: str) -> str:
+    """A repository's base URL spelled one way (a feed's courses all name the same few)."""
+    return normal_url(url, root=True) or url.strip()
 
 
 def normal_title(title: str) -> tuple[tuple[str, ...], str | None]:
@@ -179,10 +196,7 @@ def prepare(
     organization = normal_organization(candidate.organization)
     words, part = normal_title(candidate.title)
     language = (candidate.language or "").replace("_", "-").partition("-")[0].lower()
-    origins = frozenset(
-        (normal_url(base, root=True) or base.strip(), identifier)
-        for base, identifier in candidate.origins
-    )
+    origins = frozenset((_base_url(base), identifier) for base, identifier in candidate.origins)
     return Prepared(
         candidate,
         " ".join(sorted(words)),
@@ -214,6 +228,9 @@ def similarity(a: Prepared, b: Prepared) -> Decision:
     """Whether ``a`` and ``b`` are one course by their titles, organisation, language, runs."""
     score = round(fuzz.ratio(a.title, b.title), 1)
     scored = f"titles score {score:g}"
+    if a.candidate.feed == b.candidate.feed:
+        why = f"{scored} but feed {a.candidate.feed} lists them as two courses"
+        return Decision(False, "similarity", why, score)
     if score < TITLE_THRESHOLD:
         return Decision(False, "similarity", f"{scored} < {TITLE_THRESHOLD:g}", score)
     if not words_agree(a.words, b.words):

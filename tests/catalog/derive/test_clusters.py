@@ -165,6 +165,11 @@ def test_one_institution_other_organisation_language_part_or_runs_stay_apart(edx
     decision = explain(micro, macro, organizations=TSINGHUA)
     assert decision.score is not None and decision.score >= 92
     assert not decision.joined and decision.reason.endswith("but a word differs")
+    # Two courses of one feed are the source's two courses, however alike.
+    reissued = replace(xtx, id="thu-xtx:THU2025", url=None, origins=())
+    decision = explain(xtx, reissued)
+    assert not decision.joined
+    assert decision.reason == "titles score 100 but feed thu-xtx lists them as two courses"
     # One side without runs, or without organisation or language: the titles decide.
     assert explain(edx, replace(xtx, starts=(), organization=None, language=None)).joined
 
