@@ -132,7 +132,7 @@ def cluster(
     said = _checked_overrides(prepared, index, overrides)
     id_of = [p.candidate.id for p in prepared]
     edges = sorted(
-        _edges(prepared, index, said),
+        _edges(prepared, said),
         key=lambda e: (e[0], -(e[3].score or 0), *sorted((id_of[e[1]], id_of[e[2]]))),
     )
     forest = _Forest(len(prepared))
@@ -183,12 +183,14 @@ def _checked_overrides(
 
 
 _Edge = tuple[int, int, int, Decision]
+#: Identity groups up to this size are paired every way (see :func:`_edges`).
+_EVERY_WAY = 16
 
 
-def _edges(
-    prepared: Sequence[Prepared], index: dict[str, int], said: dict[tuple[int, int], Override]
-) -> Iterator[_Edge]:
-    """Every join the rules make: overrides (rank 0), identities (1), similar titles (2)."""
+def _edges(prepared: Sequence[Prepared], said: dict[tuple[int, int], Override]) -> Iterator[_Edge]:
+    """Every join the rules make: overrides (rank 0), identities (1), similar titles (2). The
+    members of a small identity group are paired every way, so that a ``not same`` between two
+    of them leaves the others joined; a large group (rare) is joined from its first member."""
 
     def joined(i: int, j: int, rank: int) -> Iterator[_Edge]:
         i, j = sorted((i, j))
@@ -199,11 +201,13 @@ def _edges(
 
     for i, j in said:
         yield from joined(i, j, 0)
-    for members in _identity_groups(prepared):
-        first = min(members, key=lambda m: prepared[m].candidate.id)
-        for other in members:
-            if other != first:
-                yield from joined(first, other, 1)
+    for group in _identity_groups(prepared):
+        members = sorted(group, key=lambda m: prepared[m].candidate.id)
+        firsts = members if len(members) <= _EVERY_WAY else members[:1]
+        for n, first in enumerate(firsts):
+            for other in members[n + 1 :]:
+                if tuple(sorted((first, other))) not in said:
+                    yield from joined(first, other, 1)
     seen: set[tuple[int, int]] = set()
     for members in blocks(prepared).values():
         for n, i in enumerate(members):

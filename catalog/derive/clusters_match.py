@@ -46,6 +46,7 @@ _TRACKING = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "source", "
 _PLATFORM_SUFFIX = re.compile(
     r"\s*[|\-–—:]\s*(?:edx|xuetangx|学堂在线|coursera|futurelearn|k-?mooc|openedu|mooc)\s*$"
 )
+_SEPARATORS = frozenset("|-–—:")
 #: A part of a series: "(Part 1)", "– Phần 2", "Tập II", "（上）", "第二部分", "Calculus II".
 _PART = re.compile(
     r"\b(?:part|phan|tap|module|vol(?:ume)?|book)\s*([0-9]{1,2}|[ivx]{1,4})\b"
@@ -163,7 +164,9 @@ def _base_url(url: str) -> str:
 def normal_title(title: str) -> tuple[tuple[str, ...], str | None]:
     """A title's words (folded, no platform suffix, no punctuation, "and" dropped) and its part
     marker ("1" for "(Part 1)" and "Tập I"; "上" for "（上）")."""
-    text = _PLATFORM_SUFFIX.sub("", fold(title))
+    text = fold(title)
+    if _SEPARATORS.intersection(text):  # most titles name no platform: skip the search
+        text = _PLATFORM_SUFFIX.sub("", text)
     part = None
     match = _PART.search(text)
     if match:
