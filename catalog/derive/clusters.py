@@ -12,8 +12,8 @@ normalised titles (rapidfuzz), with the same part, organisation, language and ru
 
 Joins are closed transitively with union–find, strongest evidence first (overrides, identities,
 then titles by score), and a join that would put a ``not same`` pair in one cluster is refused.
-Only pairs that share a block are compared — one institution, and the same title signature
-(:func:`blocks`) — so clustering 100,000 courses costs about one pass over them.
+Each institution is clustered apart, and in it only the pairs that share a block — the same
+title signature (:func:`blocks`) — are compared: clustering 100,000 courses is about one pass.
 """
 
 from __future__ import annotations
@@ -124,62 +124,81 @@ def cluster(
     ``organizations`` are groups of spellings of one organisation (``["TsinghuaX", "清华大学"]``:
     edX's org code and XuetangX's name), compared as one.
 
-    Raises :class:`OverrideError` when an override pairs two institutions' courses; an override
-    naming a course that is not among ``candidates`` is skipped with a warning."""
+    Each institution is clustered on its own (no join crosses one), so memory follows the
+    largest institution, not the catalog. Raises :class:`OverrideError` when an override pairs
+    two institutions' courses; an override naming a course that is not among ``candidates`` is
+    skipped with a warning."""
     table = organization_table(organizations)
+    by_institution: defaultdict[str, list[ClusterCandidate]] = defaultdict(list)
+    for candidate in candidates:
+        if candidate.institution is not None:  # a course of no known institution joins nothing
+            by_institution[candidate.institution].append(candidate)
+    said = _checked_overrides({c.id: c for c in candidates}, overrides)
+    clusters: list[Cluster] = []
+    for institution in sorted(by_institution):
+        members = by_institution[institution]
+        clusters += _cluster_one(members, said.get(institution, []), table)
+    return sorted(clusters, key=lambda c: c.id)
+
+
+def _cluster_one(
+    candidates: Sequence[ClusterCandidate], overrides: Sequence[Override], table: dict[str, str]
+) -> list[Cluster]:
+    """The clusters of one institution's ``candidates``."""
     prepared = [prepare(candidate, table) for candidate in candidates]
     index = {p.candidate.id: i for i, p in enumerate(prepared)}
-    said = _checked_overrides(prepared, index, overrides)
+    said = {_pair(index[o.a], index[o.b]): o for o in overrides}
     id_of = [p.candidate.id for p in prepared]
     edges = sorted(
         _edges(prepared, said),
         key=lambda e: (e[0], -(e[3].score or 0), *sorted((id_of[e[1]], id_of[e[2]]))),
     )
     forest = _Forest(len(prepared))
-    for i, j in ((index[o.a], index[o.b]) for o in said.values() if not o.same):
-        forest.forbid(i, j)
+    for o in overrides:
+        if not o.same:
+            forest.forbid(index[o.a], index[o.b])
     joined: defaultdict[int, list[Evidence]] = defaultdict(list)
     for _rank, i, j, decision in edges:
         if forest.union(i, j):
-            a, b = sorted((prepared[i].candidate.id, prepared[j].candidate.id))
+            a, b = sorted((id_of[i], id_of[j]))
             joined[i].append(Evidence(a, b, decision))
     groups: defaultdict[int, list[int]] = defaultdict(list)
     for i in range(len(prepared)):
         groups[forest.find(i)].append(i)
     clusters = []
     for members in groups.values():
-        if len(members) < 2:
-            continue
-        ids = tuple(sorted(prepared[i].candidate.id for i in members))
-        evidence = sorted((e for i in members for e in joined.get(i, ())), key=lambda e: (e.a, e.b))
-        clusters.append(Cluster(ids[0], ids, tuple(evidence)))
-    return sorted(clusters, key=lambda c: c.id)
+        if len(members) > 1:
+            ids = tuple(sorted(id_of[i] for i in members))
+            evidence = (e for i in members for e in joined.get(i, ()))
+            clusters.append(Cluster(ids[0], ids, tuple(sorted(evidence, key=lambda e: (e.a, e.b)))))
+    return clusters
 
 
 def _checked_overrides(
-    prepared: Sequence[Prepared], index: dict[str, int], overrides: Sequence[Override]
-) -> dict[tuple[int, int], Override]:
-    """The overrides of known courses by index pair; every cross-institution one is an error."""
-    said: dict[tuple[int, int], Override] = {}
+    by_id: dict[str, ClusterCandidate], overrides: Sequence[Override]
+) -> dict[str, list[Override]]:
+    """The overrides of known courses by institution; every cross-institution one is an error."""
+    said: defaultdict[str, list[Override]] = defaultdict(list)
     problems = []
     for o in overrides:
-        if o.a not in index or o.b not in index:
+        if o.a not in by_id or o.b not in by_id:
             log.warning("overrides line %d: %s or %s is not in the catalog", o.line, o.a, o.b)
             continue
-        i, j = sorted((index[o.a], index[o.b]))
-        ia, ib = (
-            prepared[index[o.a]].candidate.institution,
-            prepared[index[o.b]].candidate.institution,
-        )
+        ia, ib = by_id[o.a].institution, by_id[o.b].institution
         if ia is None or ia != ib:
             problems.append(
                 f"overrides line {o.line}: {o.a} and {o.b} are of different institutions"
                 f" ({ia} / {ib}); no override joins or splits across institutions"
             )
-        said[(i, j)] = o
+            continue
+        said[ia].append(o)
     if problems:
         raise OverrideError(problems)
     return said
+
+
+def _pair(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
 
 
 _Edge = tuple[int, int, int, Decision]
@@ -193,7 +212,7 @@ def _edges(prepared: Sequence[Prepared], said: dict[tuple[int, int], Override]) 
     of them leaves the others joined; a large group (rare) is joined from its first member."""
 
     def joined(i: int, j: int, rank: int) -> Iterator[_Edge]:
-        i, j = sorted((i, j))
+        i, j = _pair(i, j)
         o = said.get((i, j))
         decision = decide(prepared[i], prepared[j], None if o is None else (o.same, o.why()))
         if decision.joined:
@@ -206,7 +225,7 @@ def _edges(prepared: Sequence[Prepared], said: dict[tuple[int, int], Override]) 
         firsts = members if len(members) <= _EVERY_WAY else members[:1]
         for n, first in enumerate(firsts):
             for other in members[n + 1 :]:
-                if tuple(sorted((first, other))) not in said:
+                if _pair(first, other) not in said:
                     yield from joined(first, other, 1)
     seen: set[tuple[int, int]] = set()
     for members in blocks(prepared).values():
@@ -220,20 +239,17 @@ def _edges(prepared: Sequence[Prepared], said: dict[tuple[int, int], Override]) 
 
 
 def _identity_groups(prepared: Sequence[Prepared]) -> Iterator[list[int]]:
-    """Indices sharing an institution and a course key, an about URL or an origin. A URL that
+    """Indices (of one institution) sharing a course key, an about URL or an origin. A URL that
     two courses of one feed carry is a landing page, not a course's: it joins nothing."""
-    groups: defaultdict[tuple[str, str | None, str], list[int]] = defaultdict(list)
+    groups: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
-        institution = p.candidate.institution
-        if institution is None:
-            continue
         if p.course_key:
-            groups[("key", institution, p.course_key)].append(i)
+            groups[("key", p.course_key, "")].append(i)
         if p.url:
-            groups[("url", institution, p.url)].append(i)
+            groups[("url", p.url, "")].append(i)
         for base, identifier in p.origins:
-            groups[("origin", institution, f"{base} {identifier}")].append(i)
-    for (kind, _institution, _value), members in groups.items():
+            groups[("origin", base, identifier)].append(i)
+    for (kind, _value, _more), members in groups.items():
         if len(members) < 2:
             continue
         feeds = [prepared[m].candidate.feed for m in members]
@@ -242,18 +258,16 @@ def _identity_groups(prepared: Sequence[Prepared]) -> Iterator[list[int]]:
         yield members
 
 
-def blocks(prepared: Sequence[Prepared]) -> dict[tuple[str, str, str], list[int]]:
-    """Candidates that may be similar: one institution and either the same signature (the first
+def blocks(prepared: Sequence[Prepared]) -> dict[tuple[str, str], list[int]]:
+    """Candidates (of one institution) that may be similar: the same signature (the first
     letters of each word but the small ones, sorted — what the words rule lets differ is left
     out) or the same letters without spaces (hyphenation)."""
-    found: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
+    found: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
-        institution = p.candidate.institution
-        if institution is None or not p.words:
-            continue
-        letters = sorted({w[:_SIGNATURE_LETTERS] for w in p.words if w not in SMALL_WORDS})
-        found[(institution, "w", " ".join(letters))].append(i)
-        found[(institution, "c", "".join(p.words))].append(i)
+        if p.words:
+            letters = sorted({w[:_SIGNATURE_LETTERS] for w in p.words if w not in SMALL_WORDS})
+            found[("w", " ".join(letters))].append(i)
+            found[("c", "".join(p.words))].append(i)
     return found
 
 
