@@ -108,3 +108,19 @@ def write_log(engine):
     event.listen(engine, "before_cursor_execute", before)
     yield log
     event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``moocx demo`` per test session (its catalog, config and exported sites), on free
+    ports. Read-only: a test that changes anything copies it first."""
+    from scheduler.cli import run
+    from scheduler.demo import run as demo_run
+    from tests.support.logs import logging_kept
+
+    directory = tmp_path_factory.mktemp("demo") / "demo"
+    # Session-scoped: outside the per-test fixtures, so the CLI's logging is put back here.
+    with pytest.MonkeyPatch.context() as patch, logging_kept():
+        patch.setattr(demo_run, "PREFERRED_PORTS", {})
+        assert run(["demo", "--dir", str(directory)]) == 0
+    return directory

@@ -16,24 +16,17 @@ from sqlalchemy import Engine
 
 from catalog.store.db import make_engine
 from catalog.store.node_secrets import node_secret
-from scheduler.cli import run
 from scheduler.config import Config, load_config
-from scheduler.demo import run as demo_run
 from scheduler.web import create_app
 from scheduler.web.server import make_server, stop
-from tests.support.logs import logging_kept
 
 NODE_ID = "exchange.vnu.test"
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``moocx demo`` per session; every test copies it."""
-    directory = tmp_path_factory.mktemp("web-demo") / "demo"
-    with pytest.MonkeyPatch.context() as patch, logging_kept():  # a module's fixture
-        patch.setattr(demo_run, "PREFERRED_PORTS", {})
-        assert run(["demo", "--dir", str(directory)]) == 0
-    return directory
+@pytest.fixture
+def demo_template(demo_dir: Path) -> Path:
+    """The session's demo; every node copies it."""
+    return demo_dir
 
 
 def publish_section(base_url: str, **keys: Any) -> str:

@@ -26,11 +26,8 @@ from sqlalchemy import Engine, create_engine
 from catalog.present.publish.atom import MAX_ENTRIES, atom_feed
 from catalog.present.publish.settings import PublishSettings
 from catalog.present.site import write_site
-from scheduler.cli import run
-from scheduler.demo import run as demo_run
 from tests.catalog.present.test_site import GENERATED, INSTITUTIONS, make_course
 from tests.support.documents import documents
-from tests.support.logs import logging_kept
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 BASE = "https://mooc.vnu.edu.vn/exchange"
@@ -46,14 +43,10 @@ SETTINGS = PublishSettings(
 SITE = "https://students.vnu.edu.vn/site-vnu"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo: its catalog and the students' sites it exported, built once."""
-    directory = tmp_path_factory.mktemp("atom") / "demo"
-    with pytest.MonkeyPatch.context() as patch, logging_kept():  # a module's fixture
-        patch.setattr(demo_run, "PREFERRED_PORTS", {})
-        assert run(["demo", "--dir", str(directory)]) == 0
-    return directory
+@pytest.fixture
+def demo(demo_dir: Path) -> Path:
+    """The demo: its catalog and the students' sites it exported (built once a session)."""
+    return demo_dir
 
 
 @pytest.fixture

@@ -29,9 +29,6 @@ from catalog.present.site.safety import sanitize_html
 from connectors.effort import parse_effort
 from connectors.moochub import map_items, parse_envelope
 from connectors.records import CourseRecord
-from scheduler.cli import run
-from scheduler.demo import run as demo_run
-from tests.support.logs import logging_kept
 
 #: The official MOOChub v3 schema (MOOChub/schema ``moochub-schema.json`` 3.0.1).
 SCHEMA = Path(__file__).parents[3] / "fixtures" / "publish" / "moochub-schema.v3.json"
@@ -46,14 +43,10 @@ SETTINGS = PublishSettings(
 )
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's catalog (VNU on Open edX, Tsinghua on XuetangX), built once."""
-    directory = tmp_path_factory.mktemp("moochub") / "demo"
-    with pytest.MonkeyPatch.context() as patch, logging_kept():  # a module's fixture
-        patch.setattr(demo_run, "PREFERRED_PORTS", {})
-        assert run(["demo", "--dir", str(directory)]) == 0
-    return directory / "catalog.db"
+@pytest.fixture
+def demo(demo_dir: Path) -> Path:
+    """The demo's catalog (VNU on Open edX, Tsinghua on XuetangX), built once a session."""
+    return demo_dir / "catalog.db"
 
 
 @pytest.fixture
